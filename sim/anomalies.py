@@ -1,0 +1,268 @@
+"""The anomalies of a finished run, per record (partition, offset), each group with a witness.
+
+Counts are exact and computed with numpy over the per-record arrays; only the first MAX_GROUPS
+groups of each kind are spelled out, in a fixed order (partition, then offset; regressions in
+the order the coordinator applied them). A group is a run of consecutive offsets with the same
+cause: runs are cut wherever a delivery, a segment, a commit or a position begins or ends, so
+every offset of a group has the witness of its first offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.ledger import Position, Segment, Tenure
+from sim.witness import History, Witness, by_time
+
+MAX_GROUPS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyGroup:
+    """Offsets [start, end) of one partition that share a cause, and the events that show it."""
+
+    kind: str
+    partition: int
+    start: int
+    end: int
+    witness: tuple[Witness, ...]
+
+    @property
+    def records(self) -> int:
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        span = f"{self.start}" if self.records == 1 else f"{self.start}..{self.end - 1}"
+        lines = [f"{self.kind} {self.partition}:{span} ({self.records} records)"]
+        return "\n".join(lines + [f"  {w}" for w in self.witness])
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """One kind of anomaly over the whole run."""
+
+    kind: str
+    count: int  # records affected (offset-regression: regressions)
+    groups: tuple[AnomalyGroup, ...]  # at most MAX_GROUPS
+    total_groups: int
+
+
+def runs(mask: np.ndarray, breaks) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) of the runs of True in `mask`, also cut at each offset in `breaks`."""
+    n = len(mask)
+    cut = np.zeros(n, dtype=bool)
+    b = np.asarray(breaks, dtype=np.int64)
+    cut[b[(b > 0) & (b < n)]] = True
+    opens = mask.copy()
+    opens[1:] &= ~mask[:-1] | cut[1:]
+    starts = np.flatnonzero(opens)
+    stops = np.append(np.flatnonzero(~mask | cut), n)
+    ends = stops[np.searchsorted(stops, starts, side="right")]
+    return starts, ends
+
+
+def find_lost(history: History, limit: int = MAX_GROUPS) -> Anomaly:
+    """Offsets below the log end that nobody ever processed."""
+    ledger = history.ledger
+    count = total = 0
+    groups: list[AnomalyGroup] = []
+    for p in range(ledger.partitions):
+        mask = ledger.effects_per_offset(p)[: ledger.log_end[p]] == 0
+        lost = int(np.count_nonzero(mask))
+        if not lost:
+            continue
+        count += lost
+        breaks = [b for d in history.deliveries[p] for b in (d.start, d.end)]
+        breaks += [offset for _, offset in history.applied[p]]
+        breaks += [pos.offset for pos in history.positions[p]]
+        starts, ends = runs(mask, breaks)
+        total += len(starts)
+        for s, e in zip(starts[: limit - len(groups)], ends, strict=False):
+            groups.append(AnomalyGroup("lost", p, int(s), int(e), history.lost(p, int(s))))
+    return Anomaly("lost", count, tuple(groups), total)
+
+
+def concurrent_mask(history: History, partition: int, n: int) -> np.ndarray:
+    """Offsets processed by one instance while another that had processed them still held the
+    partition (or, the other way round, processed before a holder that processed them later).
+    Only pairs of overlapping segments are examined: the later-recorded one of any such pair
+    saw an earlier effect, so it is a repeat segment and carries its own times."""
+    mask = np.zeros(n, dtype=bool)
+    for later in history.segments[partition]:
+        if later.times is None:
+            continue
+        for earlier in history.overlapping(partition, later.start, later.end):
+            if earlier.seq >= later.seq or earlier.instance == later.instance:
+                continue
+            a, b = max(earlier.start, later.start), min(earlier.end, later.end)
+            t1 = history.times(earlier)[a - earlier.start : b - earlier.start]
+            t2 = history.times(later)[a - later.start : b - later.start]
+            both = np.where(
+                t1 <= t2, t2 < history.owner_until(earlier), t1 < history.owner_until(later)
+            )
+            mask[a:b] |= both
+    return mask
+
+
+def find_duplicates(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly, int, Anomaly]:
+    """(duplicate, extra effects, concurrent-duplicate): offsets processed more than once, the
+    effects beyond the first, and the duplicates made while two instances held the partition."""
+    ledger = history.ledger
+    dup_count = extra = conc_count = dup_total = conc_total = 0
+    dup_groups: list[AnomalyGroup] = []
+    conc_groups: list[AnomalyGroup] = []
+    for p in range(ledger.partitions):
+        effects = ledger.effects_per_offset(p)
+        dup = effects >= 2
+        records = int(np.count_nonzero(dup))
+        if not records:
+            continue
+        dup_count += records
+        extra += int(effects.sum(dtype=np.int64)) - int(np.count_nonzero(effects))
+        breaks = [b for s in history.segments[p] for b in (s.start, s.end)]
+        breaks += [pos.offset for pos in history.positions[p]]
+        starts, ends = runs(dup, breaks)
+        dup_total += len(starts)
+        for s, e in zip(starts[: limit - len(dup_groups)], ends, strict=False):
+            witness = history.duplicate(p, int(s))
+            dup_groups.append(AnomalyGroup("duplicate", p, int(s), int(e), witness))
+        conc = concurrent_mask(history, p, len(effects)) & dup
+        conc_count += int(np.count_nonzero(conc))
+        starts, ends = runs(conc, breaks)
+        conc_total += len(starts)
+        for s, e in zip(starts[: limit - len(conc_groups)], ends, strict=False):
+            witness = history.duplicate(p, int(s))
+            conc_groups.append(AnomalyGroup("concurrent-duplicate", p, int(s), int(e), witness))
+    return (
+        Anomaly("duplicate", dup_count, tuple(dup_groups), dup_total),
+        extra,
+        Anomaly("concurrent-duplicate", conc_count, tuple(conc_groups), conc_total),
+    )
+
+
+def find_regressions(history: History, limit: int = MAX_GROUPS) -> Anomaly:
+    """Applied commits that moved a partition's committed offset backwards (last write wins)."""
+    ledger = history.ledger
+    committed: dict[int, tuple] = {}
+    count = 0
+    groups: list[AnomalyGroup] = []
+    for request_id in ledger.applied:
+        commit = ledger.commits[request_id]
+        for p, offset in commit.offsets:
+            before = committed.get(p)
+            committed[p] = (commit, offset)
+            if before is None or offset >= before[1]:
+                continue
+            count += 1
+            if len(groups) < limit:
+                old, old_offset = before
+                witness = (
+                    Witness(
+                        old.applied_us,
+                        "commit-applied",
+                        old.instance,
+                        history.commit_words(old, p, old_offset),
+                    ),
+                    Witness(
+                        commit.applied_us,
+                        "commit-applied",
+                        commit.instance,
+                        history.commit_words(commit, p, offset)
+                        + f": partition {p}'s committed offset moves back from "
+                        f"{old_offset} to {offset}",
+                    ),
+                )
+                groups.append(AnomalyGroup("offset-regression", p, offset, old_offset, witness))
+    return Anomaly("offset-regression", count, tuple(groups), count)
+
+
+def find_gaps(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly, Anomaly]:
+    """(skip, reorder): within one tenure, a segment that does not start where reading was
+    expected to go on: the previous segment's end, or the last position set (committed, reset,
+    seek). A fresh tenure starts a fresh expectation, so a hand-off is never a reorder."""
+    ledger = history.ledger
+    streams: dict[tuple[int, int], list] = {}
+    for t in ledger.tenures:
+        streams.setdefault((t.instance, t.partition), []).append((t.start_seq, t))
+    for pos in ledger.positions:
+        streams.setdefault((pos.instance, pos.partition), []).append((pos.seq, pos))
+    for seg in ledger.segments:
+        streams.setdefault((seg.instance, seg.partition), []).append((seg.seq, seg))
+    found = {"skip": [], "reorder": []}
+    for (_, p), events in sorted(streams.items()):
+        expected, last = None, None
+        for _, event in sorted(events, key=lambda e: e[0]):
+            if isinstance(event, Tenure):
+                expected, last = None, None
+                continue
+            if isinstance(event, Position):
+                expected, last = event.offset, event
+                continue
+            if expected is not None and event.start != expected:
+                kind = "skip" if event.start > expected else "reorder"
+                found[kind].append((p, min(event.start, expected), event, expected, last))
+            expected, last = event.end, event
+    return _gap_anomaly(history, "skip", found["skip"], limit), _gap_anomaly(
+        history, "reorder", found["reorder"], limit
+    )
+
+
+def _gap_anomaly(history: History, kind: str, found: list, limit: int) -> Anomaly:
+    found.sort(key=lambda f: (f[0], f[1], f[2].seq))
+    count, groups = 0, []
+    for p, _, seg, expected, last in found:
+        start, end = (
+            (expected, seg.start) if kind == "skip" else (seg.start, min(seg.end, expected))
+        )
+        count += end - start
+        if len(groups) < limit:
+            witness = _gap_witness(history, kind, seg, expected, last, start, end)
+            groups.append(AnomalyGroup(kind, p, start, end, witness))
+    return Anomaly(kind, count, tuple(groups), len(found))
+
+
+def _gap_witness(history, kind, seg: Segment, expected, last, start, end) -> tuple[Witness, ...]:
+    who, p = history.name(seg.instance), seg.partition
+    events = []
+    if isinstance(last, Position):
+        events.append(
+            Witness(
+                last.at_us,
+                "position",
+                seg.instance,
+                f"{who} starts reading partition {p} at offset {last.offset} ({last.source})",
+            )
+        )
+    else:
+        events.append(
+            Witness(
+                last.last_us,
+                "processed",
+                seg.instance,
+                f"{who} processed offsets [{last.start}, {last.end}) of partition {p}",
+            )
+        )
+    for d in history.deliveries[p]:
+        if d.instance == seg.instance and last.seq < d.seq < seg.seq and d.start < end:
+            if d.end > start:
+                events.append(
+                    Witness(
+                        d.at_us,
+                        "delivered",
+                        d.instance,
+                        f"offsets [{d.start}, {d.end}) of partition {p} delivered to {who}",
+                    )
+                )
+    gap = "skipping" if kind == "skip" else "going back over"
+    events.append(
+        Witness(
+            seg.first_us,
+            "processed",
+            seg.instance,
+            f"{who} then processed offsets [{seg.start}, {seg.end}) of partition {p}, {gap} "
+            f"offsets [{start}, {end}) in the same tenure",
+        )
+    )
+    return by_time(events)

@@ -1,0 +1,68 @@
+"""The public entry points: run one scenario, compare strategies over seeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim import __version__
+from sim.checker import check
+from sim.engine.simulation import Simulation
+from sim.stats import mean_interval
+from sim.strategies import STRATEGY_NAMES
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    strategy: str
+    seed: int
+    report: object  # sim.checker.CheckReport: anomalies with witnesses, metrics, cross-checks
+    ledger: object
+
+    def summary(self) -> dict:
+        """The fields of `offsim run --json` (DESIGN.md, Command line)."""
+        out = {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed}
+        out.update(self.report.summary())
+        out["offsim_version"] = __version__
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """Every cross-check held and the drain finished."""
+        return self.report.ok
+
+
+def run(scenario, *, seed: int | None = None, strategy=None) -> RunResult:
+    """Simulate one scenario and check its ledger. `strategy` overrides the scenario's: a name,
+    or a `sim.strategies.Strategy` subclass of your own."""
+    seed = scenario.run.seed if seed is None else seed
+    strategy = scenario.strategy.name if strategy is None else strategy
+    ledger, sink = Simulation(scenario, seed, strategy).run()
+    name = strategy if isinstance(strategy, str) else strategy.name
+    return RunResult(scenario.name, name, seed, check(ledger, sink), ledger)
+
+
+def compare(
+    scenario, strategies=None, seeds: int = 10, first_seed: int | None = None
+) -> list[dict]:
+    """Every strategy on the same seeds (the same processing times and latencies: common random
+    numbers), each numeric field as a mean with a 95% interval."""
+    strategies = list(STRATEGY_NAMES if strategies is None else strategies)
+    first = scenario.run.seed if first_seed is None else first_seed
+    rows = []
+    for name in strategies:
+        summaries = [run(scenario, seed=first + i, strategy=name).summary() for i in range(seeds)]
+        rows.append(aggregate(scenario.name, name, summaries))
+    return rows
+
+
+def aggregate(scenario: str, strategy: str, summaries: list[dict]) -> dict:
+    row: dict = {"scenario": scenario, "strategy": strategy, "seeds": len(summaries)}
+    for key, value in summaries[0].items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or key == "seed":
+            continue
+        mean, low, high = mean_interval([s[key] for s in summaries])
+        row[key] = {"mean": mean, "low": low, "high": high}
+    row["cross_checks_ok"] = all(s.get("cross_checks_ok", True) for s in summaries)
+    row["quiesced"] = all(s.get("quiesced", True) for s in summaries)
+    return row

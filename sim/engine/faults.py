@@ -1,0 +1,101 @@
+"""The scenario's faults, resolved into a plan the driver can look up cheaply.
+
+Each fault keeps its index in the scenario file, and every draw it needs comes from the keyed
+stream (seed, FAULT, index): a fault's times and targets do not move when another fault is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .draws import FAULT, generator
+
+US = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One thing a fault does to one consumer slot."""
+
+    index: int  # the fault's position in the scenario
+    kind: str  # crash | processing-error | join | leave
+    slot: int
+    restart_after_us: int | None = None
+    after_records: int = 0
+
+
+@dataclass
+class FaultPlan:
+    timed: list[tuple[int, Action]] = field(default_factory=list)  # (at_us, action), sorted
+    points: dict[tuple[int, str, int], Action] = field(default_factory=dict)  # (slot, point, batch)
+    mid_batch: dict[tuple[int, int], Action] = field(default_factory=dict)  # (slot, batch)
+    windows: list[tuple[int, object]] = field(default_factory=list)  # commit-error, lost-response
+    joins: int = 0
+
+    def window_hit(self, kind: str, slot: int, now: int, request_id: int, seed: int):
+        """The first commit-error or lost-response fault of `kind` that hits this request."""
+        for index, fault in self.windows:
+            if fault.kind != kind or not fault.from_ms * US <= now <= fault.to_ms * US:
+                continue
+            if fault.consumer is not None and fault.consumer != slot:
+                continue
+            if fault.probability >= 1.0:
+                return index, fault
+            draw = generator(seed, FAULT, index, request_id >> 32, request_id & 0xFFFFFFFF)
+            if draw.random() < fault.probability:
+                return index, fault
+        return None
+
+
+def _restart(fault) -> int | None:
+    ms = getattr(fault, "restart_after_ms", None)
+    return None if ms is None else int(ms * US)
+
+
+def plan_faults(scenario, seed: int) -> FaultPlan:
+    plan = FaultPlan()
+    slots = scenario.group.consumers
+    for index, fault in enumerate(scenario.faults):
+        kind = fault.kind
+        if kind == "join":
+            plan.timed.append((int(fault.at_ms * US), Action(index, "join", slots)))
+            slots += 1
+            plan.joins += 1
+        elif kind in ("commit-error", "lost-response"):
+            plan.windows.append((index, fault))
+        elif kind == "leave":
+            action = Action(index, "leave", fault.consumer, _restart(fault))
+            plan.timed.append((int(fault.at_ms * US), action))
+        else:  # crash, processing-error
+            _plan_failure(plan, index, fault, slots, seed)
+    plan.timed.sort(key=lambda item: (item[0], item[1].index))
+    return plan
+
+
+def _plan_failure(plan: FaultPlan, index: int, fault, slots: int, seed: int) -> None:
+    rng = generator(seed, FAULT, index)
+
+    def target() -> int:
+        return int(rng.integers(slots)) if fault.consumer == "random" else fault.consumer
+
+    restart = _restart(fault)
+    if getattr(fault, "rate_per_min", None):
+        start, end = fault.from_ms * US, fault.to_ms * US
+        mean_gap_us = 60_000_000 / fault.rate_per_min
+        t = start
+        while True:
+            t += int(np.rint(rng.exponential(mean_gap_us)))
+            if t > end:
+                break
+            plan.timed.append((t, Action(index, fault.kind, target(), restart)))
+    elif fault.at_ms is not None:
+        plan.timed.append((int(fault.at_ms * US), Action(index, fault.kind, target(), restart)))
+    elif fault.at == "mid-batch":
+        after = fault.after_records if fault.after_records is not None else 1
+        action = Action(index, fault.kind, target(), restart, after)
+        plan.mid_batch.setdefault((action.slot, fault.batch), action)
+    else:
+        action = Action(index, fault.kind, target(), restart)
+        plan.points.setdefault((action.slot, fault.at, fault.batch), action)

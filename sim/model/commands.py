@@ -1,0 +1,128 @@
+"""What the consumer's poll loop asks of its driver, and what strategies ask of the consumer.
+
+The consumer is a generator that yields driver commands and receives their results: it never
+waits, reads a clock or draws a number itself. A strategy returns client calls (`CommitSync`,
+`CommitAsync`, `Seek`) that the consumer carries out, as an application would call
+`consumer.commitSync(...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .messages import Offsets
+
+
+# ---- driver commands (yielded by the consumer) -------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Send a request to the coordinator and wait for its response."""
+
+    request: object
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send a request and go on: the response comes back through `Consumer.on_response`."""
+
+    request: object
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLog:
+    """Read the log end offsets of these partitions (the prefetched fetch responses)."""
+
+    partitions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Block until `until_us`; if `wakeable`, earlier when the driver wakes the consumer (records
+    arrived on an assigned partition, a response came back, a rebalance notice, a close)."""
+
+    until_us: int
+    wakeable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """Process the records of these slices, in order. The driver answers with how many records
+    finished, and whether processing threw (a poison record) after them."""
+
+    slices: tuple[tuple[int, int, int], ...]  # (partition, start, end)
+    batch: int  # which poll batch of this consumer (1-based)
+    first_index: int  # how many records of this batch were processed before these
+    batch_records: int  # the whole batch's size
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    records: int
+    error: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoopPoint:
+    """A named point of the poll loop, where a fault may be pinned (DESIGN.md, Faults)."""
+
+    name: str
+    batch: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The consumer is done: closed cleanly, or after an exception unwound its loop."""
+
+    how: str
+
+
+# ---- client calls (returned by strategies) -----------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CommitSync:
+    """consumer.commitSync(offsets); None: commit the positions of every assigned partition."""
+
+    offsets: Offsets | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitAsync:
+    """consumer.commitAsync(offsets, callback); None: the positions."""
+
+    offsets: Offsets | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Seek:
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one poll() returned."""
+
+    number: int
+    slices: tuple[tuple[int, int, int], ...]
+
+    @property
+    def records(self) -> int:
+        return sum(end - start for _, start, end in self.slices)
+
+    @property
+    def next_offsets(self) -> Offsets:
+        """{partition: last offset returned + 1}: what to commit once the batch is processed."""
+        last: dict[int, int] = {}
+        for partition, _, end in self.slices:
+            last[partition] = end
+        return tuple(sorted(last.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """What a commit callback (or a failed commitSync) reports to the strategy."""
+
+    offsets: Offsets
+    error: str | None  # None: committed; a Kafka error code; "UNKNOWN"; a client exception name
+    sequence: int  # the consumer's commit counter when the commit was made

@@ -1,0 +1,480 @@
+"""One Java consumer instance (classic protocol, eager rebalancing): the poll loop, its position,
+the commit calls and the group membership as the client sees it.
+
+Everything the consumer decides lives here; everything that takes time is a command yielded to
+the driver (`sim.model.commands`). `run()` is the application's main loop, written once for every
+strategy, as the seed page writes it:
+
+    try { while (running) { records = poll(); process(records); commit... } }
+    finally { commit...; close(); }
+
+The strategy answers the loop's questions; the client rules (auto commit inside poll, commitSync's
+retries, commitAsync's callbacks, the commit gate, onJoinPrepare, close) follow the Java client's
+ConsumerCoordinator (SEMANTICS.md §2-§4). The driver sets `now` before every resumption. A crash is
+the driver dropping the generator: no `finally` runs, as when a process dies.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from .assignors import ASSIGNORS
+from .commands import (
+    Batch,
+    Call,
+    CommitAsync,
+    CommitResult,
+    CommitSync,
+    LoopPoint,
+    Process,
+    ReadLog,
+    Seek,
+    Send,
+    Stopped,
+    Wait,
+)
+from .messages import (
+    RETRIABLE_COMMIT_ERRORS,
+    JoinGroup,
+    LeaveGroup,
+    ListOffsets,
+    OffsetCommit,
+    OffsetFetch,
+    Offsets,
+    SyncGroup,
+)
+
+NO_GENERATION = -1
+# The client's own view of its membership (AbstractCoordinator.MemberState).
+UNJOINED = "UNJOINED"
+PREPARING_REBALANCE = "PREPARING_REBALANCE"
+COMPLETING_REBALANCE = "COMPLETING_REBALANCE"
+STABLE = "STABLE"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """The client settings the model needs, in microseconds."""
+
+    partitions: int
+    max_poll_records: int
+    poll_timeout_us: int
+    retry_backoff_us: int  # retry.backoff.ms: the first retry's wait, doubling ...
+    retry_backoff_max_us: int  # ... up to retry.backoff.max.ms
+    api_timeout_us: int  # default.api.timeout.ms: commitSync's deadline
+    close_timeout_us: int  # close()'s default timeout (30 s)
+    session_timeout_us: int
+    rebalance_timeout_us: int  # max.poll.interval.ms, sent with JoinGroup
+    auto_commit_interval_us: int
+    auto_offset_reset: str
+    assignor: str
+    error_policy: str | None  # overrides the strategy's policy for a failed commitSync
+
+
+class NullObserver:
+    """Records nothing: for driving a consumer by hand."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class Consumer:
+    def __init__(self, instance: int, member_id: str, config: ClientConfig, strategy, observer):
+        self.instance = instance
+        self.member_id = member_id
+        self.config = config
+        self.strategy = strategy
+        self.observer = observer
+        self.error_policy = config.error_policy or strategy.error_policy
+        self.now = 0
+        self.state = UNJOINED
+        self.generation = NO_GENERATION
+        self.assignment: tuple[int, ...] = ()
+        self.positions: dict[int, int] = {}  # next offset poll() returns, per assigned partition
+        self.processed: dict[int, int] = {}  # last processed offset + 1, this tenure
+        self.rejoin_needed = True
+        self.needs_join_prepare = True
+        self.close_requested = False
+        self.failed = False  # an exception is unwinding the loop
+        self.inflight_async: dict[int, tuple[Offsets, int, int, str]] = {}
+        self.completed_async: deque[CommitResult] = deque()
+        self.commit_sequence = 0
+        self.next_auto_commit_us = 0
+        self.batch_number = 0
+        self._cursor = 0
+        self._requests = 0
+        self._member_resets = 0
+
+    # ---- the application ------------------------------------------------------------------------
+    def run(self):
+        """The application's poll loop, its `finally`, and close()."""
+        self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
+        strategy = self.strategy
+        while not self.close_requested and not self.failed:
+            batch = yield from self.poll()
+            if self.failed or self.close_requested:
+                break
+            if batch.records:
+                self.batch_number += 1
+                batch = Batch(self.batch_number, batch.slices)
+                go_on = yield from self.call(strategy.before_process(self, batch))
+                if not go_on:
+                    continue  # the error policy skipped this batch
+                yield LoopPoint("before-process", batch.number)
+                yield from self.process(batch)
+                if self.failed:
+                    break
+                yield LoopPoint("after-process", batch.number)
+            yield from self.call(strategy.after_batch(self, batch))
+        # finally { ...; consumer.close(); }
+        yield from self.call(strategy.on_close(self))
+        yield from self.close()
+        yield Stopped("error" if self.failed else "close")
+
+    def process(self, batch: Batch):
+        """Process the batch at the strategy's granularity, with its per-record or per-partition
+        hook after each piece."""
+        done = 0
+        for piece, hook in self._pieces(batch):
+            result = yield Process(piece, batch.number, done, batch.records)
+            self._mark_processed(piece, result.records)
+            done += result.records
+            if result.error:
+                self.failed = True  # a poison record: the exception unwinds the loop
+                return
+            if hook is not None:
+                yield from self.call(hook())
+                if self.failed:
+                    return
+
+    def _pieces(self, batch: Batch):
+        strategy = self.strategy
+        if strategy.granularity == "batch":
+            yield batch.slices, None
+        elif strategy.granularity == "partition":
+            for p, start, end in batch.slices:
+                yield (
+                    ((p, start, end),),
+                    (lambda p=p, end=end: strategy.after_partition(self, p, end)),
+                )
+        else:
+            for p, start, end in batch.slices:
+                for o in range(start, end):
+                    yield ((p, o, o + 1),), (lambda p=p, o=o: strategy.after_record(self, p, o))
+
+    def _mark_processed(self, piece, records: int) -> None:
+        for p, start, end in piece:
+            if records <= 0:
+                return
+            taken = min(records, end - start)
+            self.processed[p] = start + taken
+            records -= taken
+
+    # ---- what strategies read -------------------------------------------------------------------
+    def position_offsets(self) -> Offsets:
+        return tuple((p, self.positions[p]) for p in self.assignment if p in self.positions)
+
+    def processed_offsets(self, partitions=None) -> Offsets:
+        parts = self.assignment if partitions is None else partitions
+        return tuple((p, self.processed[p]) for p in sorted(parts) if p in self.processed)
+
+    # ---- KafkaConsumer.poll() -------------------------------------------------------------------
+    def poll(self):
+        """Callbacks, rejoin if needed, auto commit if due, then records (or an empty batch when
+        the poll timeout passes). Order of ConsumerCoordinator.poll() (SEMANTICS.md §2)."""
+        deadline = self.now + self.config.poll_timeout_us
+        while True:
+            yield from self.invoke_callbacks()
+            if self.rejoin_needed or self.state != STABLE:
+                joined = yield from self.join_group()
+                if not joined:
+                    return Batch(0, ())
+            if self.strategy.auto_commit and self.now >= self.next_auto_commit_us:
+                # Java classic: auto commit at the start of poll(), async, not awaited
+                self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
+                yield from self.commit_async(None, kind="auto")
+            ends = yield ReadLog(self.assignment)
+            slices = self._take(ends)
+            if slices or self.now >= deadline or self.close_requested:
+                return Batch(0, slices)
+            wake = deadline
+            if self.strategy.auto_commit:
+                wake = min(wake, max(self.next_auto_commit_us, self.now + 1))
+            yield Wait(wake)
+
+    def _take(self, ends: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
+        """Fill up to max.poll.records, draining one partition's fetched data before moving to
+        the next, and starting where the last poll stopped (the fetcher's completed-fetch queue)."""
+        budget = self.config.max_poll_records
+        n = len(self.assignment)
+        slices = []
+        for i in range(n):
+            k = (self._cursor + i) % n
+            p = self.assignment[k]
+            start = self.positions[p]
+            end = min(ends[k], start + budget)
+            if end > start:
+                slices.append((p, start, end))
+                self.positions[p] = end
+                self.observer.delivered(self.now, p, start, end)
+                budget -= end - start
+                if budget == 0:
+                    self._cursor = k if end < ends[k] else (k + 1) % n
+                    break
+        else:
+            self._cursor = (self._cursor + 1) % max(n, 1)
+        return tuple(slices)
+
+    # ---- group membership -----------------------------------------------------------------------
+    def join_group(self):
+        """ensureActiveGroup: onJoinPrepare once, then JoinGroup and SyncGroup until stable."""
+        config = self.config
+        while True:
+            if self.needs_join_prepare:
+                self.needs_join_prepare = False
+                yield from self.on_join_prepare()
+            self.state = PREPARING_REBALANCE
+            join = JoinGroup(self.member_id, config.session_timeout_us, config.rebalance_timeout_us)
+            response = yield Call(join, self._request_id())
+            if response.error is not None:
+                self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
+                continue
+            self.generation = response.generation
+            self.state = COMPLETING_REBALANCE
+            plan = None
+            if response.leader == self.member_id:
+                assigned = ASSIGNORS[config.assignor](list(response.members), config.partitions)
+                plan = tuple(sorted(assigned.items()))
+            sync = SyncGroup(self.member_id, self.generation, plan)
+            response = yield Call(sync, self._request_id())
+            if response.error is None:
+                break
+            if response.error != "REBALANCE_IN_PROGRESS":
+                self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
+        self.state = STABLE
+        self.rejoin_needed = False
+        self.needs_join_prepare = True
+        self.assignment = response.assignment
+        self._cursor = 0
+        # The auto-commit timer restarts at every completed join (onJoinComplete).
+        self.next_auto_commit_us = self.now + config.auto_commit_interval_us
+        self.observer.assigned(self.now, self.generation, self.assignment)
+        yield from self.call(self.strategy.on_assigned(self, self.assignment))
+        return (yield from self.refresh_positions())
+
+    def on_join_prepare(self):
+        """ConsumerCoordinator.onJoinPrepare, eager: auto commit (sync, awaited, errors logged),
+        then onPartitionsRevoked, or onPartitionsLost when the generation was reset; then the
+        whole assignment goes (SEMANTICS.md §2, §4)."""
+        if self.strategy.auto_commit and self.generation != NO_GENERATION:
+            deadline = self.now + self.config.rebalance_timeout_us
+            yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
+        if self.assignment:
+            yield from self.revoke(lost=self.generation == NO_GENERATION)
+
+    def revoke(self, lost: bool):
+        yield LoopPoint("in-revoke", self.batch_number)
+        if lost:
+            calls = self.strategy.on_lost(self, self.assignment)
+        else:
+            calls = self.strategy.on_revoked(self, self.assignment)
+        yield from self.call(calls)
+        self.observer.revoked(self.now, self.assignment, lost)
+        self.assignment = ()
+        self.positions = {}
+        self.processed = {}
+
+    def refresh_positions(self):
+        """updateFetchPositions: committed offsets for partitions with no position, else
+        auto.offset.reset. Returns False when the reset policy is `none` (an exception)."""
+        need = tuple(p for p in self.assignment if p not in self.positions)
+        if not need:
+            return True
+        response = yield Call(OffsetFetch(need), self._request_id())
+        missing = []
+        for p, offset in zip(need, response.offsets, strict=True):
+            if offset is None:
+                missing.append(p)
+            else:
+                self._set_position(p, offset, "committed")
+        if not missing:
+            return True
+        if self.config.auto_offset_reset == "none":
+            self.failed = True  # NoOffsetForPartitionException out of poll()
+            return False
+        if self.config.auto_offset_reset == "latest":
+            response = yield Call(ListOffsets(tuple(missing)), self._request_id())
+            offsets = response.offsets
+        else:
+            offsets = (0,) * len(missing)
+        for p, offset in zip(missing, offsets, strict=True):
+            self._set_position(p, offset, "reset")
+        return True
+
+    def _set_position(self, partition: int, offset: int, source: str) -> None:
+        self.positions[partition] = offset
+        self.observer.position(self.now, partition, offset, source)
+
+    def _reset_generation(self, reset_member: bool) -> None:
+        """resetGenerationOnResponseError: forget the generation (and, for UNKNOWN_MEMBER_ID,
+        the member id) and rejoin."""
+        self.generation = NO_GENERATION
+        self.state = UNJOINED
+        self.rejoin_needed = True
+        if reset_member:
+            self._member_resets += 1
+            self.member_id = f"{self.member_id.split('~')[0]}~{self._member_resets}"
+
+    def on_rebalance_notice(self) -> None:
+        """The heartbeat thread got REBALANCE_IN_PROGRESS: rejoin at the next poll()."""
+        self.rejoin_needed = True
+
+    # ---- commits --------------------------------------------------------------------------------
+    def call(self, calls):
+        """Carry out a strategy's client calls. Returns False when a failed commitSync's error
+        policy says not to go on with the batch."""
+        go_on = True
+        for c in calls or ():
+            if isinstance(c, CommitSync):
+                yield LoopPoint("before-commit", self.batch_number)
+                result = yield from self.commit_sync(c.offsets)
+                yield LoopPoint("after-commit", self.batch_number)
+                if result.error is not None:
+                    go_on = (yield from self._apply_error_policy()) and go_on
+            elif isinstance(c, CommitAsync):
+                yield LoopPoint("before-commit", self.batch_number)
+                yield from self.commit_async(c.offsets)
+                yield LoopPoint("after-commit", self.batch_number)
+            elif isinstance(c, Seek):
+                self._set_position(c.partition, c.offset, "seek")
+            else:
+                raise TypeError(f"a strategy returned {c!r}")
+        return go_on
+
+    def _apply_error_policy(self):
+        policy = self.error_policy
+        if policy == "proceed":
+            return True
+        if policy == "crash":
+            self.failed = True
+        elif policy == "seek-back" and self.assignment:
+            response = yield Call(OffsetFetch(self.assignment), self._request_id())
+            for p, offset in zip(self.assignment, response.offsets, strict=True):
+                if offset is not None:
+                    self._set_position(p, offset, "seek")
+        return False
+
+    def _gate(self) -> str | None:
+        """The client refuses to send a commit unless its member state is stable (SEMANTICS.md
+        §3): RebalanceInProgressException mid-rebalance, CommitFailedException when out."""
+        if self.state == STABLE:
+            return None
+        if self.state in (PREPARING_REBALANCE, COMPLETING_REBALANCE):
+            return "REBALANCE_IN_PROGRESS"
+        return "COMMIT_FAILED"
+
+    def commit_sync(self, offsets: Offsets | None, kind: str = "sync", deadline_us=None):
+        """commitSync: retriable errors are retried with exponential backoff (retry.backoff.ms
+        doubling up to retry.backoff.max.ms; Kafka's jitter left out) until the deadline, then a
+        timeout whose outcome may be unknown; other errors are raised at once."""
+        yield from self.invoke_callbacks()
+        offsets = self.position_offsets() if offsets is None else offsets
+        self.commit_sequence += 1
+        sequence = self.commit_sequence
+        if not offsets:
+            return CommitResult(offsets, None, sequence)
+        config = self.config
+        deadline = self.now + config.api_timeout_us if deadline_us is None else deadline_us
+        retries = 0
+        while True:
+            error = self._gate()
+            if error is not None:
+                break
+            request_id = self._request_id()
+            generation = self.generation
+            self.observer.commit_sent(self.now, request_id, generation, offsets, kind)
+            request = OffsetCommit(self.member_id, generation, offsets)
+            response = yield Call(request, request_id)
+            error = response.error
+            self.observer.commit_completed(self.now, request_id, error or "ok")
+            if error is None:
+                break
+            if error in RETRIABLE_COMMIT_ERRORS:
+                backoff = min(config.retry_backoff_us << retries, config.retry_backoff_max_us)
+                retries += 1
+                if self.now + backoff < deadline:
+                    yield Wait(self.now + backoff, wakeable=False)
+                    continue
+                error = "TIMEOUT"
+                break
+            self._on_commit_error(error, generation)
+            break
+        # Earlier async commits were sent first on the same connection, so their callbacks run
+        # before commitSync returns.
+        yield from self.invoke_callbacks()
+        return CommitResult(offsets, error, sequence)
+
+    def commit_async(self, offsets: Offsets | None, kind: str = "async"):
+        """commitAsync: sent once, never retried; the callback runs in a later poll or commit."""
+        offsets = self.position_offsets() if offsets is None else offsets
+        self.commit_sequence += 1
+        if not offsets:
+            return
+        error = self._gate()
+        if error is not None:
+            if kind != "auto":
+                self.completed_async.append(CommitResult(offsets, error, self.commit_sequence))
+            return
+        request_id = self._request_id()
+        self.inflight_async[request_id] = (offsets, self.commit_sequence, self.generation, kind)
+        self.observer.commit_sent(self.now, request_id, self.generation, offsets, kind)
+        yield Send(OffsetCommit(self.member_id, self.generation, offsets), request_id)
+
+    def on_response(self, request_id: int, response) -> None:
+        """An async commit's response arrived (the response handler runs at once; the user's
+        callback waits for the consumer thread)."""
+        offsets, sequence, generation, kind = self.inflight_async.pop(request_id)
+        error = response.error
+        self.observer.commit_completed(self.now, request_id, error or "ok")
+        if error is not None and error not in RETRIABLE_COMMIT_ERRORS:
+            self._on_commit_error(error, generation)
+        if kind == "auto":
+            if error in RETRIABLE_COMMIT_ERRORS:  # re-armed after retry.backoff.ms
+                self.next_auto_commit_us = self.now + self.config.retry_backoff_us
+        else:
+            self.completed_async.append(CommitResult(offsets, error, sequence))
+
+    def _on_commit_error(self, error: str, sent_generation: int) -> None:
+        """OffsetCommitResponseHandler (SEMANTICS.md §3)."""
+        if error == "REBALANCE_IN_PROGRESS":
+            self.rejoin_needed = True
+        elif error in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
+            rebalancing = self.state in (PREPARING_REBALANCE, COMPLETING_REBALANCE)
+            if sent_generation == self.generation or not rebalancing:
+                self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
+
+    def invoke_callbacks(self):
+        while self.completed_async:
+            result = self.completed_async.popleft()
+            yield from self.call(self.strategy.on_commit_result(self, result))
+
+    # ---- close() --------------------------------------------------------------------------------
+    def close(self):
+        """ConsumerCoordinator.close: the auto commit (sync, errors swallowed), then
+        onPartitionsRevoked (onPartitionsLost mid-rebalance or after a reset generation), then
+        LeaveGroup, then a wait for requests in flight, whose callbacks never run (SEMANTICS.md
+        §2, §4a; AbstractCoordinator.close)."""
+        deadline = self.now + self.config.close_timeout_us
+        if self.strategy.auto_commit and self.state == STABLE:
+            yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
+        if self.assignment:
+            yield from self.revoke(lost=self.state != STABLE)
+        yield Send(LeaveGroup(self.member_id), self._request_id())
+        self.state = UNJOINED
+        while self.inflight_async and self.now < deadline:
+            yield Wait(deadline)
+
+    def _request_id(self) -> int:
+        self._requests += 1
+        return (self.instance << 32) | self._requests

@@ -1,0 +1,345 @@
+"""The group coordinator of a classic consumer group: a pure state machine.
+
+It owns the group's state, its generations and membership, the committed offsets, and the
+fencing of commits (SEMANTICS.md §3, §4, §4a). It never reads a clock, never sleeps and never
+draws a random number: every input carries the current time, and a timeout is an output asking
+the driver for a timer whose expiry comes back through `timer()`.
+
+Liveness is not simulated as heartbeat events. A live member is assumed to heartbeat; the driver
+says when a member's heartbeats stopped (`heartbeats_stopped`), and the coordinator expires it one
+session timeout after its last heartbeat, or after the last time it reset everybody's deadline
+(join completion), whichever is later. A member waiting in JoinGroup or SyncGroup counts as
+heartbeating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .messages import (
+    CommitResponse,
+    JoinGroup,
+    JoinResponse,
+    LeaveGroup,
+    OffsetCommit,
+    OffsetFetch,
+    OffsetFetchResponse,
+    SyncGroup,
+    SyncResponse,
+)
+
+EMPTY = "EMPTY"
+PREPARING_REBALANCE = "PREPARING_REBALANCE"
+COMPLETING_REBALANCE = "COMPLETING_REBALANCE"
+STABLE = "STABLE"
+
+# The classic group's state table (Kafka's ClassicGroupState valid previous states).
+TRANSITIONS = {
+    EMPTY: frozenset({PREPARING_REBALANCE}),
+    PREPARING_REBALANCE: frozenset({COMPLETING_REBALANCE, EMPTY}),
+    COMPLETING_REBALANCE: frozenset({STABLE, PREPARING_REBALANCE, EMPTY}),
+    STABLE: frozenset({PREPARING_REBALANCE, EMPTY}),
+}
+
+
+# Outputs: what the driver must do after an input.
+@dataclass(frozen=True, slots=True)
+class Reply:
+    request_id: int
+    response: object
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    at_us: int
+    token: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyRebalance:
+    """The member will learn from its next heartbeat that the group is rebalancing."""
+
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceStarted:
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStable:
+    generation: int
+    assignment: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitApplied:
+    request_id: int
+    offsets: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved:
+    member_id: str
+    reason: str  # "leave" | "session-expired" | "not-rejoined" | "not-synced"
+
+
+@dataclass
+class Member:
+    member_id: str
+    session_timeout_us: int
+    rebalance_timeout_us: int
+    join_request: int | None = None  # a parked JoinGroup
+    sync_request: int | None = None  # a parked SyncGroup
+    stopped_heartbeat_us: int | None = None  # None: heartbeating
+    deadline_reset_us: int = 0  # when the coordinator last reset its session deadline
+    assignment: tuple[int, ...] = ()
+
+    def expiry_us(self) -> int | None:
+        if self.stopped_heartbeat_us is None:
+            return None
+        return max(self.stopped_heartbeat_us, self.deadline_reset_us) + self.session_timeout_us
+
+
+@dataclass
+class GroupCoordinator:
+    partitions: int
+    initial_rebalance_delay_us: int
+    state: str = EMPTY
+    generation: int = 0
+    leader: str | None = None
+    members: dict[str, Member] = field(default_factory=dict)  # in join order
+    committed: list[int | None] = field(default_factory=list)
+    epoch: int = 0  # bumps on every rebalance start, so stale timers are ignored
+    delaying: bool = False  # the initial rebalance delay is running
+    new_member_joined: bool = False  # during the current initial delay
+    delay_budget_us: int = 0
+
+    def __post_init__(self):
+        if not self.committed:
+            self.committed = [None] * self.partitions
+
+    # ---- inputs -------------------------------------------------------------------------------
+    def join(self, now: int, request_id: int, req: JoinGroup) -> list:
+        out: list = []
+        member = self.members.get(req.member_id)
+        if member is None:
+            member = Member(req.member_id, req.session_timeout_us, req.rebalance_timeout_us)
+            member.deadline_reset_us = now
+            self.members[req.member_id] = member
+            member.join_request = request_id
+            if self.state == EMPTY:
+                self._start_initial_delay(now, out)
+            elif self.state == PREPARING_REBALANCE:
+                self.new_member_joined = True
+                self._try_complete_join(now, out)
+            else:
+                self._prepare_rebalance(now, out)
+            return out
+        member.join_request = request_id
+        if self.state == PREPARING_REBALANCE:
+            self._try_complete_join(now, out)
+        elif self.state == COMPLETING_REBALANCE or (
+            self.state == STABLE and req.member_id != self.leader
+        ):
+            # A known follower rejoining with unchanged metadata gets the current generation
+            # back without a rebalance (GroupMetadataManager: classic join of an existing member).
+            member.join_request = None
+            out.append(Reply(request_id, self._join_response(req.member_id)))
+        else:  # the leader rejoining a stable group starts a rebalance
+            self._prepare_rebalance(now, out)
+        return out
+
+    def sync(self, now: int, request_id: int, req: SyncGroup) -> list:
+        member = self.members.get(req.member_id)
+        if member is None:
+            return [Reply(request_id, SyncResponse("UNKNOWN_MEMBER_ID"))]
+        if req.generation != self.generation:
+            return [Reply(request_id, SyncResponse("ILLEGAL_GENERATION"))]
+        if self.state == PREPARING_REBALANCE:
+            return [Reply(request_id, SyncResponse("REBALANCE_IN_PROGRESS"))]
+        if self.state == STABLE:
+            return [Reply(request_id, SyncResponse(None, member.assignment))]
+        member.sync_request = request_id
+        out: list = []
+        if req.member_id == self.leader and req.assignment is not None:
+            plan = dict(req.assignment)
+            for m in self.members.values():
+                m.assignment = plan.get(m.member_id, ())
+            self._transition(STABLE)
+            out.append(
+                GroupStable(self.generation, tuple((m, plan.get(m, ())) for m in self.members))
+            )
+            for m in self.members.values():
+                if m.sync_request is not None:
+                    out.append(Reply(m.sync_request, SyncResponse(None, m.assignment)))
+                    m.sync_request = None
+                self._reset_deadline(now, m, out)
+        return out
+
+    def leave(self, now: int, req: LeaveGroup) -> list:
+        out: list = []
+        if req.member_id in self.members:
+            self._remove(now, req.member_id, "leave", out)
+        return out
+
+    def commit(self, now: int, request_id: int, req: OffsetCommit) -> list:
+        error = self._commit_error(req)
+        if error is not None:
+            return [Reply(request_id, CommitResponse(error))]
+        # Last write wins: no ownership check, no monotonicity check (SEMANTICS.md §1).
+        for partition, offset in req.offsets:
+            self.committed[partition] = offset
+        out = [CommitApplied(request_id, req.offsets), Reply(request_id, CommitResponse(None))]
+        # An accepted commit refreshes the member's session, even one sent just before a crash.
+        self._reset_deadline(now, self.members[req.member_id], out)
+        return out
+
+    def offset_fetch(self, now: int, request_id: int, req: OffsetFetch) -> list:
+        offsets = tuple(self.committed[p] for p in req.partitions)
+        return [Reply(request_id, OffsetFetchResponse(offsets))]
+
+    def heartbeats_stopped(self, now: int, member_id: str, last_heartbeat_us: int) -> list:
+        """The member's heartbeats stopped (a crash): arm its session expiry."""
+        member = self.members.get(member_id)
+        if member is None:
+            return []
+        member.stopped_heartbeat_us = last_heartbeat_us
+        return [SetTimer(member.expiry_us(), ("expire", member_id, member.expiry_us()))]
+
+    def timer(self, now: int, token: tuple) -> list:
+        out: list = []
+        kind = token[0]
+        if kind == "expire":
+            member = self.members.get(token[1])
+            if member is None or member.expiry_us() != token[2]:
+                return out
+            if member.join_request is not None or member.sync_request is not None:
+                return out  # parked in JoinGroup or SyncGroup: alive until that completes
+            self._remove(now, member.member_id, "session-expired", out)
+        elif kind == "initial-delay" and token[1] == self.epoch:
+            self._initial_delay_expired(now, out)
+        elif kind == "join" and token[1] == self.epoch and self.state == PREPARING_REBALANCE:
+            self._complete_join(now, out)
+        elif kind == "sync" and token[1] == self.generation and self.state == COMPLETING_REBALANCE:
+            # The leader never sent its plan (SEMANTICS.md §4a: a ghost leader): drop whoever
+            # did not sync and rebalance again.
+            for member_id in [m.member_id for m in self.members.values() if m.sync_request is None]:
+                self._remove(now, member_id, "not-synced", out)
+            if self.members and self.state == COMPLETING_REBALANCE:
+                self._prepare_rebalance(now, out)
+        return out
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _commit_error(self, req: OffsetCommit) -> str | None:
+        """ClassicGroup.validateOffsetCommit, in its order: member, generation, then state. So
+        REBALANCE_IN_PROGRESS only reaches a member of the new generation; an old generation gets
+        ILLEGAL_GENERATION (SEMANTICS.md §3 leaves the order open)."""
+        if req.member_id not in self.members:
+            return "UNKNOWN_MEMBER_ID"
+        if req.generation != self.generation:
+            return "ILLEGAL_GENERATION"
+        if self.state == COMPLETING_REBALANCE:
+            return "REBALANCE_IN_PROGRESS"
+        return None
+
+    def _transition(self, to: str) -> None:
+        if to not in TRANSITIONS[self.state]:
+            raise AssertionError(f"group cannot go from {self.state} to {to}")
+        self.state = to
+
+    def _rebalance_timeout_us(self) -> int:
+        return max(m.rebalance_timeout_us for m in self.members.values())
+
+    def _start_initial_delay(self, now: int, out: list) -> None:
+        """group.initial.rebalance.delay.ms: the first join into an empty group waits, and each
+        member joining during a delay earns another one, up to the rebalance timeout."""
+        self._transition(PREPARING_REBALANCE)
+        self.epoch += 1
+        if self.generation > 0:
+            out.append(RebalanceStarted(self.generation))
+        self.delaying = True
+        delay = min(self.initial_rebalance_delay_us, self._rebalance_timeout_us())
+        self.delay_budget_us = self._rebalance_timeout_us() - delay
+        self.new_member_joined = False
+        out.append(SetTimer(now + delay, ("initial-delay", self.epoch)))
+
+    def _initial_delay_expired(self, now: int, out: list) -> None:
+        if self.new_member_joined and self.delay_budget_us > 0:
+            delay = min(self.initial_rebalance_delay_us, self.delay_budget_us)
+            self.delay_budget_us -= delay
+            self.new_member_joined = False
+            out.append(SetTimer(now + delay, ("initial-delay", self.epoch)))
+        else:
+            self.delaying = False
+            self._complete_join(now, out)
+
+    def _prepare_rebalance(self, now: int, out: list) -> None:
+        if self.state == COMPLETING_REBALANCE:
+            for m in self.members.values():  # parked syncs learn the group moved on
+                if m.sync_request is not None:
+                    out.append(Reply(m.sync_request, SyncResponse("REBALANCE_IN_PROGRESS")))
+                    m.sync_request = None
+        self._transition(PREPARING_REBALANCE)
+        self.epoch += 1
+        self.new_member_joined = False
+        out.append(RebalanceStarted(self.generation))
+        for m in self.members.values():
+            if m.join_request is None:
+                out.append(NotifyRebalance(m.member_id))
+        out.append(SetTimer(now + self._rebalance_timeout_us(), ("join", self.epoch)))
+        self._try_complete_join(now, out)
+
+    def _try_complete_join(self, now: int, out: list) -> None:
+        if self.state != PREPARING_REBALANCE or self.delaying:
+            return
+        if all(m.join_request is not None for m in self.members.values()):
+            self._complete_join(now, out)
+
+    def _complete_join(self, now: int, out: list) -> None:
+        for member_id in [m.member_id for m in self.members.values() if m.join_request is None]:
+            self._remove(now, member_id, "not-rejoined", out, rebalance=False)
+        if not self.members:
+            self._transition(EMPTY)
+            return
+        self.generation += 1
+        if self.leader not in self.members:
+            self.leader = next(iter(self.members))
+        self._transition(COMPLETING_REBALANCE)
+        for m in self.members.values():
+            out.append(Reply(m.join_request, self._join_response(m.member_id)))
+            m.join_request = None
+            self._reset_deadline(now, m, out)
+        out.append(SetTimer(now + self._rebalance_timeout_us(), ("sync", self.generation)))
+
+    def _reset_deadline(self, now: int, member: Member, out: list) -> None:
+        """completeAndScheduleNextHeartbeatExpiration: a member that has stopped heartbeating
+        gets one more full session from now."""
+        member.deadline_reset_us = now
+        expiry = member.expiry_us()
+        if expiry is not None:
+            out.append(SetTimer(expiry, ("expire", member.member_id, expiry)))
+
+    def _join_response(self, member_id: str) -> JoinResponse:
+        members = tuple(self.members) if member_id == self.leader else ()
+        return JoinResponse(None, self.generation, self.leader, members)
+
+    def _remove(self, now: int, member_id: str, reason: str, out: list, rebalance=True) -> None:
+        member = self.members.pop(member_id)
+        out.append(MemberRemoved(member_id, reason))
+        if member.join_request is not None:
+            out.append(Reply(member.join_request, JoinResponse("UNKNOWN_MEMBER_ID")))
+        if member.sync_request is not None:
+            out.append(Reply(member.sync_request, SyncResponse("UNKNOWN_MEMBER_ID")))
+        if not rebalance:
+            return
+        if not self.members:
+            self.delaying = False
+            if self.state != EMPTY:
+                self._transition(EMPTY)
+            return
+        if self.state in (STABLE, COMPLETING_REBALANCE):
+            self._prepare_rebalance(now, out)
+        elif self.state == PREPARING_REBALANCE:
+            self._try_complete_join(now, out)

@@ -1,0 +1,94 @@
+"""What crosses the network between a consumer and the group coordinator.
+
+Requests and responses of the classic group protocol, in Kafka's names. Offsets travel as
+tuples of (partition, offset) pairs sorted by partition, so every message is hashable, ordered
+and cheap to record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Offsets = tuple[tuple[int, int], ...]
+
+# Errors a commitSync retries after rediscovering the coordinator (SEMANTICS.md §3).
+RETRIABLE_COMMIT_ERRORS = frozenset(
+    {
+        "COORDINATOR_LOAD_IN_PROGRESS",
+        "NOT_COORDINATOR",
+        "COORDINATOR_NOT_AVAILABLE",
+        "REQUEST_TIMED_OUT",
+        "UNKNOWN",  # the connection failed with the request in flight: the outcome is unknown
+    }
+)
+
+
+def as_offsets(mapping: dict[int, int]) -> Offsets:
+    return tuple(sorted(mapping.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class JoinGroup:
+    member_id: str
+    session_timeout_us: int
+    rebalance_timeout_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResponse:
+    error: str | None
+    generation: int = -1
+    leader: str = ""
+    members: tuple[str, ...] = ()  # only the leader is told the members
+
+
+@dataclass(frozen=True, slots=True)
+class SyncGroup:
+    member_id: str
+    generation: int
+    assignment: tuple[tuple[str, tuple[int, ...]], ...] | None  # the leader's plan, else None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResponse:
+    error: str | None
+    assignment: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveGroup:
+    member_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetCommit:
+    member_id: str
+    generation: int
+    offsets: Offsets
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResponse:
+    error: str | None  # None: stored; a Kafka error code; "UNKNOWN": the outcome is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetFetch:
+    partitions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetFetchResponse:
+    offsets: tuple[int | None, ...]  # None: no committed offset
+
+
+@dataclass(frozen=True, slots=True)
+class ListOffsets:
+    """Ask the partition leaders for their log end offsets (auto.offset.reset=latest)."""
+
+    partitions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListOffsetsResponse:
+    offsets: tuple[int, ...]

@@ -1,0 +1,295 @@
+"""The scenario file format (TOML, version 1): loading, validation, defaults.
+
+A `Scenario` is everything a run depends on besides the code, and nothing else: a run is a pure
+function of it. It is immutable and validated as a whole when built, so the engine never meets a
+half-checked value. The rule this module keeps: a bad scenario is the user's fault, reported as a
+`ScenarioError` whose message is one line naming the file, the field path and what is allowed,
+never a pydantic traceback (DESIGN.md, Scenario files). Times are in milliseconds, as in the file.
+
+The allowed values of the "only X for now" settings are module constants: widening one is a
+one-line change here plus the model behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from sim._scenario_base import Table, explain, only, problem
+from sim._toml import toml_document, toml_value
+from sim.scenario_faults import (
+    COMMIT_ERROR_CODES,
+    FAULT_KINDS,
+    FAULT_TYPES,
+    LOOP_POINTS,
+    CommitErrorFault,
+    ConsumerRef,
+    CrashFault,
+    Fault,
+    JoinFault,
+    LeaveFault,
+    LostResponseFault,
+    ProcessingErrorFault,
+    check_faults,
+    ends_with_run,
+)
+from sim.strategies import STRATEGY_NAMES
+
+__all__ = [
+    "ASSIGNORS", "CLIENTS", "COMMIT_ERROR_CODES", "COMMIT_ERROR_POLICIES", "FAULT_KINDS",
+    "FAULT_TYPES", "LOOP_POINTS", "OFFSET_RESETS", "PROCESSING_MODES", "PROTOCOLS", "SINK_KINDS",
+    "BrokerSettings", "CommitErrorFault", "ConstantDist", "ConsumerRef", "ConsumerSettings",
+    "CrashFault", "Distribution", "ExponentialDist", "Fault", "GroupSettings", "JoinFault",
+    "LeaveFault", "LognormalDist", "LostResponseFault", "NetworkSettings", "ProcessingErrorFault",
+    "RunSettings", "Scenario", "ScenarioError", "SinkSettings", "StrategySettings",
+    "TopicSettings", "UniformDist", "dump_scenario", "load_scenario", "parse_scenario",
+]
+
+PROTOCOLS = ("eager",)
+ASSIGNORS = ("range", "roundrobin")
+OFFSET_RESETS = ("earliest", "latest", "none")
+CLIENTS = ("java",)
+PROCESSING_MODES = ("sync",)
+SINK_KINDS = ("plain", "idempotent")
+COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
+
+
+class ScenarioError(Exception):
+    """A bad scenario: the user's fault (exit 2), never ours.
+
+    str(e) is one line, "<file>: <field.path>: <problem>; allowed: <...>"; `e.lines` holds every
+    problem found, one line each, for a caller that wants to show them all.
+    """
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = lines
+        super().__init__(lines[0])
+
+
+# --- distributions (per-record processing time, per-request network latency), in ms ---------
+
+class ConstantDist(Table):
+    dist: Literal["constant"] = "constant"
+    mean: float = Field(ge=0)
+
+
+class UniformDist(Table):
+    dist: Literal["uniform"] = "uniform"
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDist:
+        if self.high < self.low:
+            raise problem(f"{self.high} is below low ({self.low})", f"a number >= {self.low}",
+                          "high")
+        return self
+
+
+class ExponentialDist(Table):
+    dist: Literal["exponential"] = "exponential"
+    mean: float = Field(gt=0)
+
+
+class LognormalDist(Table):
+    """`mean` is the distribution's own mean (not mu); sigma is the underlying normal's spread."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean: float = Field(gt=0)
+    sigma: float = Field(ge=0)
+
+
+Distribution = Annotated[
+    ConstantDist | UniformDist | ExponentialDist | LognormalDist, Field(discriminator="dist")
+]
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+class RunSettings(Table):
+    duration_ms: int = Field(60_000, gt=0)
+    drain: bool = True
+    seed: int = Field(1, ge=0)
+    max_drain_ms: int = Field(600_000, gt=0)
+
+
+class TopicSettings(Table):
+    partitions: int = Field(6, ge=1, le=10_000)
+    initial_records: int = Field(1_000, ge=0)
+    produce_rate_per_s: float = Field(0.0, ge=0)
+
+
+class BrokerSettings(Table):
+    initial_rebalance_delay_ms: int = Field(3_000, ge=0)
+    min_session_timeout_ms: int = Field(6_000, gt=0)
+    max_session_timeout_ms: int = Field(1_800_000, gt=0)
+    request_timeout_ms: int = Field(30_000, gt=0)
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> BrokerSettings:
+        low, high = self.min_session_timeout_ms, self.max_session_timeout_ms
+        if high < low:
+            raise problem(f"{high} is below broker.min_session_timeout_ms ({low})",
+                          f"an integer >= {low}", "max_session_timeout_ms")
+        return self
+
+
+class GroupSettings(Table):
+    consumers: int = Field(3, ge=1, le=1_000)
+    protocol: Literal[PROTOCOLS] = "eager"
+    assignor: Literal[ASSIGNORS] = "range"
+    session_timeout_ms: int = Field(45_000, gt=0)
+    heartbeat_interval_ms: int = Field(3_000, gt=0)
+    max_poll_interval_ms: int = Field(300_000, gt=0)
+    # Deliberately not Kafka's "latest": that would skip the records pre-loaded at t=0.
+    auto_offset_reset: Literal[OFFSET_RESETS] = "earliest"
+    static_membership: Annotated[bool, only(False)] = False
+
+    @model_validator(mode="after")
+    def _heartbeat_below_session(self) -> GroupSettings:
+        # The Java client refuses to start otherwise ("heartbeat.interval.ms must be set lower
+        # than session.timeout.ms").
+        beat, session = self.heartbeat_interval_ms, self.session_timeout_ms
+        if beat >= session:
+            raise problem(f"{beat} is not below group.session_timeout_ms ({session})",
+                          f"an integer in [1, {session - 1}]", "heartbeat_interval_ms")
+        return self
+
+
+class ConsumerSettings(Table):
+    client: Literal[CLIENTS] = "java"
+    max_poll_records: int = Field(500, ge=1)
+    processing: Literal[PROCESSING_MODES] = "sync"
+    processing_ms: Distribution = ExponentialDist(mean=2.0)
+    poll_timeout_ms: int = Field(100, gt=0)
+    retry_backoff_ms: int = Field(100, ge=0)
+    default_api_timeout_ms: int = Field(60_000, gt=0)
+
+
+class StrategySettings(Table):
+    name: Literal[STRATEGY_NAMES] = "sync-per-batch"
+    auto_commit_interval_ms: int = Field(5_000, gt=0)
+    on_commit_error: Literal[COMMIT_ERROR_POLICIES] | None = None  # None: the strategy's own
+
+
+class SinkSettings(Table):
+    kind: Literal[SINK_KINDS] = "plain"
+
+
+class NetworkSettings(Table):
+    latency_ms: Distribution = UniformDist(low=0.5, high=2.0)
+
+
+# --- the scenario ---------------------------------------------------------------------------
+
+class Scenario(Table):
+    """One scenario file, validated, defaults filled in. Build it with load_scenario or
+    parse_scenario (errors worded for the user); change it with replace (validated again)."""
+
+    version: Annotated[int, only(1)] = 1
+    name: str = Field(min_length=1)
+    description: str = ""
+    run: RunSettings = RunSettings()
+    topic: TopicSettings = TopicSettings()
+    broker: BrokerSettings = BrokerSettings()
+    group: GroupSettings = GroupSettings()
+    consumer: ConsumerSettings = ConsumerSettings()
+    strategy: StrategySettings = StrategySettings()
+    sink: SinkSettings = SinkSettings()
+    network: NetworkSettings = NetworkSettings()
+    faults: tuple[Fault, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_windows(cls, data: Any) -> Any:
+        """Give omitted to_ms the run's end, so the engine and the dump see one explicit value."""
+        if not isinstance(data, dict) or not isinstance(data.get("faults", ()), list | tuple):
+            return data
+        run = data.get("run", {})
+        end = run.get("duration_ms", RunSettings().duration_ms) if isinstance(run, dict) else None
+        faults = []
+        for fault in data.get("faults", ()):
+            if isinstance(fault, BaseModel):
+                fault = fault.model_dump(exclude_none=True)
+            if isinstance(fault, dict) and "to_ms" not in fault and ends_with_run(fault):
+                if type(end) is int:
+                    fault = {**fault, "to_ms": end}
+            faults.append(fault)
+        return {**data, "faults": tuple(faults)}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        low, high = self.broker.min_session_timeout_ms, self.broker.max_session_timeout_ms
+        session = self.group.session_timeout_ms
+        if not low <= session <= high:
+            # The broker refuses the JoinGroup with INVALID_SESSION_TIMEOUT.
+            raise problem(
+                f"{session} is outside broker.min_session_timeout_ms..max_session_timeout_ms",
+                f"an integer in [{low}, {high}]", "group.session_timeout_ms")
+        check_faults(self.faults, self.group.consumers, self.run.duration_ms)
+        return self
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with `changes` applied and validated again: a table given as a dict is merged
+        key by key (s.replace(run={"seed": 7})), anything else replaces the value. Windows that
+        defaulted to the run's end were made explicit at load and stay as they are."""
+        data = self.model_dump(exclude_none=True)
+        for key, value in changes.items():
+            if isinstance(value, BaseModel):
+                value = value.model_dump(exclude_none=True)
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                value = {**data[key], **value}
+            data[key] = value
+        return parse_scenario(data, source="<replace>")
+
+    def with_seed(self, seed: int) -> Scenario:
+        return self.replace(run={"seed": seed})
+
+    def with_strategy(self, name: str) -> Scenario:
+        return self.replace(strategy={"name": name})
+
+    def with_faults(self, faults: Any) -> Scenario:
+        return self.replace(faults=list(faults))
+
+    def digest(self) -> str:
+        """sha256 of the canonical dump: equal scenarios, however written, share it."""
+        return hashlib.sha256(dump_scenario(self).encode()).hexdigest()
+
+
+# --- loading and dumping --------------------------------------------------------------------
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file; any problem is a ScenarioError naming the file."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        raise ScenarioError(f"{name}: no such scenario file") from None
+    except OSError as e:
+        raise ScenarioError(f"{name}: cannot read the file: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{name}: not valid TOML: the file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{name}: not valid TOML: {e}") from None
+    return parse_scenario(data, source=name)
+
+
+def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed TOML; `source` names it in error messages."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a table of settings, got {toml_value(data)}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(*(f"{source}: {line}" for line in explain(e, Scenario))) from None
+
+
+def dump_scenario(s: Scenario) -> str:
+    """Canonical TOML: every field explicit, in schema order, so load(dump(s)) == s and
+    equal scenarios dump to equal text."""
+    return toml_document(s.model_dump(exclude_none=True))

@@ -1,0 +1,184 @@
+"""The `[[faults]]` of a scenario file: one model per fault kind, a tagged union on `kind`.
+
+This module says what a fault *is* and when it may fire; it never injects one (the engine does).
+A new kind is one class here plus its entry in `Fault`; FAULT_KINDS follows. Consumer indexes
+count the initial members 0..group.consumers-1, then each join fault in file order.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from sim._scenario_base import Table, problem
+from sim._toml import toml_value
+
+LOOP_POINTS = ("before-process", "mid-batch", "after-process", "before-commit", "after-commit")
+COMMIT_ERROR_CODES = (
+    "REBALANCE_IN_PROGRESS",
+    "ILLEGAL_GENERATION",
+    "UNKNOWN_MEMBER_ID",
+    "NOT_COORDINATOR",
+    "COORDINATOR_NOT_AVAILABLE",
+    "COORDINATOR_LOAD_IN_PROGRESS",
+    "REQUEST_TIMED_OUT",
+)
+
+
+def _consumer_ref(value: Any) -> Any:
+    if value == "random" or (type(value) is int and value >= 0):
+        return value
+    raise problem(f"{toml_value(value)} is not a consumer", 'an integer >= 0, or "random"')
+
+
+ConsumerRef = Annotated[int | Literal["random"], BeforeValidator(_consumer_ref)]
+"""A consumer index, or "random" (drawn from the fault's own seeded stream)."""
+
+
+class _PointFault(Table):
+    """A fault on one consumer, timed by a clock time or by a point in its poll loop."""
+
+    timings: ClassVar[tuple[str, ...]] = ("at_ms", "at")
+    kind: str  # each subclass narrows it to its Literal; declared here so it comes first
+    consumer: ConsumerRef
+    at_ms: int | None = Field(None, ge=0)
+    at: Literal[LOOP_POINTS] | None = None
+    batch: int | None = Field(None, ge=1)  # the consumer's n-th poll batch that returned records
+    after_records: int | None = Field(None, ge=0)  # mid-batch: after this many records
+    restart_after_ms: int | None = Field(None, ge=0)  # None: down until the drain
+
+    @model_validator(mode="before")
+    @classmethod
+    def _point_defaults(cls, data: Any) -> Any:
+        """batch and after_records default to 1 only where they mean something."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("at") is not None:
+            data.setdefault("batch", 1)
+        if data.get("at") == "mid-batch":
+            data.setdefault("after_records", 1)
+        if data.get("rate_per_min") is not None and "from_ms" in cls.model_fields:
+            data.setdefault("from_ms", 0)
+        return data
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> _PointFault:
+        wanted = "exactly one of " + ", ".join(self.timings)
+        given = [name for name in self.timings if getattr(self, name) is not None]
+        if not given:
+            raise problem(f"a {self.kind} fault needs a timing", wanted)
+        if len(given) > 1:
+            raise problem(f"{given[0]} is also set", wanted, given[1])
+        if self.batch is not None and self.at is None:
+            raise problem("batch counts poll batches for a loop point, and at is not set",
+                          "batch only together with at", "batch")
+        if self.after_records is not None and self.at != "mid-batch":
+            raise problem("after_records counts records within a batch",
+                          'after_records only with at = "mid-batch"', "after_records")
+        return self
+
+
+class CrashFault(_PointFault):
+    """The process dies: no LeaveGroup, its memory is lost; the log, commits and sink remain."""
+
+    timings: ClassVar[tuple[str, ...]] = ("at_ms", "at", "rate_per_min")
+    kind: Literal["crash"] = "crash"
+    rate_per_min: float | None = Field(None, gt=0)  # a seeded Poisson stream in [from_ms, to_ms]
+    from_ms: int | None = Field(None, ge=0)
+    to_ms: int | None = Field(None, ge=0)  # omitted: run.duration_ms (see `ends_with_run`)
+
+    @model_validator(mode="after")
+    def _window_needs_rate(self) -> CrashFault:
+        for name in ("from_ms", "to_ms"):
+            if getattr(self, name) is not None and self.rate_per_min is None:
+                raise problem(f"{name} bounds a stream of crashes, and rate_per_min is not set",
+                              f"{name} only with rate_per_min", name)
+        return self
+
+
+class ProcessingErrorFault(_PointFault):
+    """A poison record: an exception mid-batch unwinds the poll loop through its `finally`."""
+
+    kind: Literal["processing-error"] = "processing-error"
+    at: Literal["mid-batch"] | None = None
+
+
+class JoinFault(Table):
+    """A new consumer starts (scaling out)."""
+
+    kind: Literal["join"] = "join"
+    at_ms: int = Field(ge=0)
+
+
+class LeaveFault(Table):
+    """A clean close: the consumer sends LeaveGroup."""
+
+    kind: Literal["leave"] = "leave"
+    consumer: int = Field(ge=0)
+    at_ms: int = Field(ge=0)
+    restart_after_ms: int | None = Field(None, ge=0)
+
+
+class CommitErrorFault(Table):
+    """OffsetCommit answered with this error code in [from_ms, to_ms], as librdkafka's mock does."""
+
+    kind: Literal["commit-error"] = "commit-error"
+    error: Literal[COMMIT_ERROR_CODES]
+    from_ms: int = Field(0, ge=0)
+    to_ms: int | None = Field(None, ge=0)  # omitted: run.duration_ms
+    probability: float = Field(1.0, gt=0, le=1)
+    consumer: int | None = Field(None, ge=0)  # None: any consumer
+
+
+class LostResponseFault(Table):
+    """Responses to commits arriving in [from_ms, to_ms] are lost: after request_timeout_ms the
+    connection fails and the client does not know whether the commit happened."""
+
+    kind: Literal["lost-response"] = "lost-response"
+    consumer: int | None = Field(None, ge=0)  # None: any consumer
+    from_ms: int = Field(0, ge=0)
+    to_ms: int | None = Field(None, ge=0)  # omitted: run.duration_ms
+    probability: float = Field(1.0, gt=0, le=1)
+
+
+Fault = Annotated[
+    CrashFault | ProcessingErrorFault | JoinFault | LeaveFault | CommitErrorFault
+    | LostResponseFault,
+    Field(discriminator="kind"),
+]
+FAULT_TYPES: dict[str, type[Table]] = {
+    cls.model_fields["kind"].default: cls for cls in get_args(get_args(Fault)[0])
+}
+FAULT_KINDS = tuple(FAULT_TYPES)
+
+
+def ends_with_run(fault: dict) -> bool:
+    """Does this fault (as written) have a window whose omitted to_ms is the run's end?"""
+    kind = fault.get("kind")
+    return kind in ("commit-error", "lost-response") or (
+        kind == "crash" and fault.get("rate_per_min") is not None
+    )
+
+
+def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) -> None:
+    """The rules that need the rest of the scenario: consumers exist, faults fall in the run."""
+    members = consumers + sum(f.kind == "join" for f in faults)
+    for i, fault in enumerate(faults):
+        at = f"faults[{i}]."
+        consumer = getattr(fault, "consumer", None)
+        if type(consumer) is int and consumer >= members:
+            either = ', or "random"' if isinstance(fault, _PointFault) else ""
+            raise problem(f"there is no consumer {consumer} (group.consumers = {consumers}, "
+                          f"plus {members - consumers} joined)",
+                          f"an integer in [0, {members - 1}]{either}", at + "consumer")
+        for name in ("at_ms", "from_ms", "to_ms"):
+            value = getattr(fault, name, None)
+            if value is not None and value > duration_ms:
+                raise problem(f"{value} is after the end of the run (run.duration_ms)",
+                              f"an integer in [0, {duration_ms}]", at + name)
+        start, stop = getattr(fault, "from_ms", None), getattr(fault, "to_ms", None)
+        if start is not None and stop is not None and start > stop:
+            raise problem(f"{start} is after to_ms ({stop})", f"an integer in [0, {stop}]",
+                          at + "from_ms")

@@ -1,0 +1,41 @@
+"""Commit strategies: one small policy module each (DESIGN.md, Strategies)."""
+
+from .async_per_batch import AsyncPerBatch
+from .async_then_sync import AsyncThenSync
+from .async_then_sync_processed import AsyncThenSyncProcessed
+from .auto import Auto
+from .base import Strategy
+from .commit_before_process import CommitBeforeProcess
+from .commit_before_process_async import CommitBeforeProcessAsync
+from .off_by_one import OffByOne
+from .per_partition_sync import PerPartitionSync
+from .sync_per_batch import SyncPerBatch
+from .sync_per_record import SyncPerRecord
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    s.name: s
+    for s in (
+        Auto,
+        SyncPerBatch,
+        SyncPerRecord,
+        AsyncPerBatch,
+        AsyncThenSync,
+        AsyncThenSyncProcessed,
+        PerPartitionSync,
+        CommitBeforeProcess,
+        CommitBeforeProcessAsync,
+        OffByOne,
+    )
+}
+STRATEGY_NAMES = tuple(STRATEGIES)
+
+
+def make_strategy(strategy: str | type[Strategy]) -> Strategy:
+    """A fresh strategy object (one per consumer instance): by name, or a user's own class."""
+    return STRATEGIES[strategy]() if isinstance(strategy, str) else strategy()
+
+
+def describe(name: str) -> str:
+    """The first line of the strategy's docstring: what `offsim strategies` prints."""
+    doc = __import__(STRATEGIES[name].__module__, fromlist=["_"]).__doc__ or ""
+    return " ".join(doc.strip().split("\n\n")[0].split())

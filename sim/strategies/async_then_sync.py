@@ -1,0 +1,27 @@
+"""The seed's combined pattern, literally (seed claim 5):
+
+    try {
+        while (running) {
+            for (record : consumer.poll(timeout)) process(record);
+            consumer.commitAsync();
+        }
+    } finally {
+        try { consumer.commitSync(); } finally { consumer.close(); }
+    }
+
+The no-argument commits name the *positions*: after an exception mid-batch, the `finally`
+commitSync commits the unprocessed rest of the batch, and those records are lost
+(SEMANTICS.md, common misconceptions).
+"""
+
+from .base import CommitAsync, CommitSync, Strategy
+
+
+class AsyncThenSync(Strategy):
+    name = "async-then-sync"
+
+    def after_batch(self, consumer, batch):
+        return [CommitAsync()]
+
+    def on_close(self, consumer):
+        return [CommitSync()]

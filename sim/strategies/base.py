@@ -1,0 +1,51 @@
+"""The strategy interface: the questions the poll loop asks, answered with client calls.
+
+A strategy never loops, waits or talks to the broker: it returns `CommitSync`, `CommitAsync` or
+`Seek` calls and the consumer carries them out as the Java client would. Every hook defaults to
+doing nothing, so a strategy states only what makes it different.
+"""
+
+from __future__ import annotations
+
+from sim.model.commands import Batch, CommitAsync, CommitResult, CommitSync, Seek
+
+__all__ = ["Batch", "CommitAsync", "CommitResult", "CommitSync", "Seek", "Strategy"]
+
+
+class Strategy:
+    name = ""
+    auto_commit = False  # enable.auto.commit
+    granularity = "batch"  # "batch" | "partition" | "record": where the loop hooks run
+    # What the loop does when a commitSync raises: "skip" the batch, "crash" (unwind through
+    # the finally), "seek-back" to the committed offsets, or "proceed" as if it had worked.
+    error_policy = "skip"
+
+    def before_process(self, consumer, batch: Batch):
+        return ()
+
+    def after_record(self, consumer, partition: int, offset: int):
+        return ()
+
+    def after_partition(self, consumer, partition: int, next_offset: int):
+        return ()
+
+    def after_batch(self, consumer, batch: Batch):
+        return ()
+
+    def on_assigned(self, consumer, partitions):
+        return ()
+
+    def on_revoked(self, consumer, partitions):
+        return ()
+
+    def on_lost(self, consumer, partitions):
+        """ConsumerRebalanceListener.onPartitionsLost defaults to onPartitionsRevoked."""
+        return self.on_revoked(consumer, partitions)
+
+    def on_close(self, consumer):
+        """The application's `finally` block, before close()."""
+        return ()
+
+    def on_commit_result(self, consumer, result: CommitResult):
+        """The commitAsync callback."""
+        return ()

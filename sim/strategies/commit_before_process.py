@@ -1,0 +1,19 @@
+"""At-most-once: commitSync the batch's end before processing it; on a commit error, skip the
+batch.
+
+    records = consumer.poll(timeout);
+    try { consumer.commitSync(nextOffsets(records)); } catch (KafkaException e) { continue; }
+    for (record : records) process(record);
+
+A crash mid-batch loses the rest of the batch; nothing is ever processed twice.
+"""
+
+from .base import CommitSync, Strategy
+
+
+class CommitBeforeProcess(Strategy):
+    name = "commit-before-process"
+    error_policy = "skip"
+
+    def before_process(self, consumer, batch):
+        return [CommitSync(batch.next_offsets)]

@@ -1,0 +1,18 @@
+"""Commits the last processed offset instead of last + 1 (seed claim 6, the +1 rule).
+
+    consumer.commitSync(Map.of(tp, new OffsetAndMetadata(lastRecord.offset())));   // should be + 1
+
+The committed offset names the next record to read, so after a restart or a hand-off the last
+record of every committed batch is processed again: a duplicate, never a loss.
+"""
+
+from .base import CommitSync, Strategy
+
+
+class OffByOne(Strategy):
+    name = "off-by-one"
+
+    def after_batch(self, consumer, batch):
+        if not batch.records:
+            return []
+        return [CommitSync(tuple((p, end - 1) for p, end in batch.next_offsets))]

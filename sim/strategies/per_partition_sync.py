@@ -1,0 +1,19 @@
+"""commitSync of a {partition: offset} map after each partition's slice of the batch
+(seed claim 4): partitions progress at their own rate.
+
+    for (TopicPartition tp : records.partitions()) {
+        List<ConsumerRecord> slice = records.records(tp);
+        for (record : slice) process(record);
+        consumer.commitSync(Map.of(tp, new OffsetAndMetadata(last(slice).offset() + 1)));
+    }
+"""
+
+from .base import CommitSync, Strategy
+
+
+class PerPartitionSync(Strategy):
+    name = "per-partition-sync"
+    granularity = "partition"
+
+    def after_partition(self, consumer, partition, next_offset):
+        return [CommitSync(((partition, next_offset),))]

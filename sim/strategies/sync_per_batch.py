@@ -1,0 +1,15 @@
+"""commitSync after each processed batch (seed claim 2): at-least-once.
+
+records = consumer.poll(timeout);
+for (record : records) process(record);
+consumer.commitSync(nextOffsets(records));
+"""
+
+from .base import CommitSync, Strategy
+
+
+class SyncPerBatch(Strategy):
+    name = "sync-per-batch"
+
+    def after_batch(self, consumer, batch):
+        return [CommitSync(batch.next_offsets)] if batch.records else []

@@ -1,0 +1,90 @@
+"""Every shipped scenario through the command line, with the lesson it teaches."""
+
+import json
+
+import pytest
+
+from .conftest import SCENARIOS
+
+RUN_FIELDS = (
+    "scenario strategy seed produced effects unique_processed lost duplicated_records "
+    "duplicate_effects concurrent_duplicates offset_regressions over_commits commits "
+    "failed_commits rebalances crashes rebalance_downtime_ms records_per_sim_s sim_time_ms "
+    "events trace_digest"
+).split()
+
+
+def run_json(cli, scenario, *args):
+    proc = cli("run", scenario, "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_scenario_runs_with_the_documented_fields_and_cross_checks(cli, path):
+    """`offsim run --json` reports every field of DESIGN.md and the cross-checks hold."""
+    out = run_json(cli, path)
+    missing = [f for f in RUN_FIELDS if f not in out]
+    assert not missing
+    assert out["cross_checks_ok"] and out["quiesced"]
+    assert out["unique_processed"] + out["lost"] == out["produced"]
+
+
+def test_the_table_names_what_was_lost(cli):
+    """Without --json, a readable table with the counts and the anomalies' stories."""
+    proc = cli("run", "commit-before-process-loss")
+    assert proc.returncode == 0, proc.stderr
+    assert "lost" in proc.stdout and "commit-before-process" in proc.stdout
+
+
+LESSONS = {
+    # scenario: (strategy or None, expect loss, expect duplicates)
+    "crash-mid-batch": (None, False, True),
+    "async-masked-failure": (None, False, True),
+    "commit-before-process-loss": (None, True, False),
+    "off-by-one-restart": (None, False, True),
+    "finally-commit-poison": (None, True, False),
+    "auto-commit-crash": (None, False, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LESSONS))
+def test_each_lesson_shows_its_anomaly(cli, name):
+    """Each scenario teaches one thing: loss, duplicates, or both absent."""
+    strategy, loses, duplicates = LESSONS[name]
+    out = run_json(cli, name)
+    assert (out["lost"] > 0) == loses
+    assert (out["duplicated_records"] > 0) == duplicates
+
+
+def test_the_processed_variant_of_the_finally_pattern_loses_nothing(cli):
+    """Committing processed offsets in `finally` fixes the seed's combined pattern."""
+    out = run_json(cli, "finally-commit-poison", "--strategy", "async-then-sync-processed")
+    assert out["lost"] == 0
+
+
+def test_a_ghost_member_stalls_its_partitions_until_its_session_expires(cli):
+    """The crashed member's session (45 s) minus the restart delay (5 s): the whole eager group
+    waits, so all six partitions are down for about 40 s."""
+    out = run_json(cli, "ghost-member-stall")
+    assert out["rebalance_downtime_ms"] >= 6 * 35_000
+    assert out["lost"] == 0
+
+
+def test_compare_lists_every_strategy_with_intervals(cli):
+    """`compare --json` aggregates each strategy over seeds (mean and 95% interval)."""
+    proc = cli("compare", "crash-mid-batch", "--seeds", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert [r["strategy"] for r in rows][:2] == ["auto", "sync-per-batch"]
+    lost = rows[1]["lost"]
+    assert lost["low"] <= lost["mean"] <= lost["high"]
+    table = cli("compare", "crash-mid-batch", "--seeds", "2", "--strategies", "auto,off-by-one")
+    assert table.returncode == 0 and "off-by-one" in table.stdout
+
+
+def test_strategies_and_scenarios_list_one_line_each(cli):
+    strategies = cli("strategies", check=True).stdout.strip().splitlines()
+    assert len(strategies) == 10 and strategies[0].startswith("auto")
+    scenarios = cli("scenarios", check=True).stdout.strip().splitlines()
+    assert len(scenarios) == len(SCENARIOS)
