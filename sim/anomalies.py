@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.ledger import Position, Segment, Tenure
+from sim.ledger import Position, Segment
 from sim.witness import History, Witness, by_time
 
 MAX_GROUPS = 20
@@ -183,27 +183,34 @@ def find_gaps(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly, Anoma
     expected to go on: the previous segment's end, or the last position set (committed, reset,
     seek). A fresh tenure starts a fresh expectation, so a hand-off is never a reorder."""
     ledger = history.ledger
-    streams: dict[tuple[int, int], list] = {}
+    # Per (instance, partition), in seq order: what resets the expectation (a tenure start
+    # forgets it; a position sets it), as (seq, expected offset or None, the event).
+    resets: dict[tuple[int, int], list] = {}
     for t in ledger.tenures:
-        streams.setdefault((t.instance, t.partition), []).append((t.start_seq, t))
+        resets.setdefault((t.instance, t.partition), []).append((t.start_seq, None, None))
     for pos in ledger.positions:
-        streams.setdefault((pos.instance, pos.partition), []).append((pos.seq, pos))
-    for seg in ledger.segments:
-        streams.setdefault((seg.instance, seg.partition), []).append((seg.seq, seg))
+        resets.setdefault((pos.instance, pos.partition), []).append((pos.seq, pos.offset, pos))
+    for events in resets.values():
+        events.sort(key=lambda e: e[0])
+    state: dict[tuple[int, int], list] = {}  # -> [expected, last event, next reset index]
     found = {"skip": [], "reorder": []}
-    for (_, p), events in sorted(streams.items()):
-        expected, last = None, None
-        for _, event in sorted(events, key=lambda e: e[0]):
-            if isinstance(event, Tenure):
-                expected, last = None, None
-                continue
-            if isinstance(event, Position):
-                expected, last = event.offset, event
-                continue
-            if expected is not None and event.start != expected:
-                kind = "skip" if event.start > expected else "reorder"
-                found[kind].append((p, min(event.start, expected), event, expected, last))
-            expected, last = event.end, event
+    for seg in ledger.segments:
+        key = (seg.instance, seg.partition)
+        st = state.get(key)
+        if st is None:
+            st = state[key] = [None, None, 0]
+        pending = resets.get(key)
+        if pending:
+            i = st[2]
+            while i < len(pending) and pending[i][0] < seg.seq:
+                _, st[0], st[1] = pending[i]
+                i += 1
+            st[2] = i
+        expected = st[0]
+        if expected is not None and seg.start != expected:
+            kind = "skip" if seg.start > expected else "reorder"
+            found[kind].append((seg.partition, min(seg.start, expected), seg, expected, st[1]))
+        st[0], st[1] = seg.end, seg
     return _gap_anomaly(history, "skip", found["skip"], limit), _gap_anomaly(
         history, "reorder", found["reorder"], limit
     )
@@ -218,12 +225,13 @@ def _gap_anomaly(history: History, kind: str, found: list, limit: int) -> Anomal
         )
         count += end - start
         if len(groups) < limit:
-            witness = _gap_witness(history, kind, seg, expected, last, start, end)
+            witness = _gap_witness(history, kind, seg, last, start, end)
             groups.append(AnomalyGroup(kind, p, start, end, witness))
     return Anomaly(kind, count, tuple(groups), len(found))
 
 
-def _gap_witness(history, kind, seg: Segment, expected, last, start, end) -> tuple[Witness, ...]:
+def _gap_witness(history, kind, seg: Segment, last, start, end) -> tuple[Witness, ...]:
+    """Where reading was expected to go on, any delivery in between, and the segment."""
     who, p = history.name(seg.instance), seg.partition
     events = []
     if isinstance(last, Position):
@@ -245,16 +253,16 @@ def _gap_witness(history, kind, seg: Segment, expected, last, start, end) -> tup
             )
         )
     for d in history.deliveries[p]:
-        if d.instance == seg.instance and last.seq < d.seq < seg.seq and d.start < end:
-            if d.end > start:
-                events.append(
-                    Witness(
-                        d.at_us,
-                        "delivered",
-                        d.instance,
-                        f"offsets [{d.start}, {d.end}) of partition {p} delivered to {who}",
-                    )
+        between = last.seq < d.seq < seg.seq
+        if d.instance == seg.instance and between and d.start < end and d.end > start:
+            events.append(
+                Witness(
+                    d.at_us,
+                    "delivered",
+                    d.instance,
+                    f"offsets [{d.start}, {d.end}) of partition {p} delivered to {who}",
                 )
+            )
     gap = "skipping" if kind == "skip" else "going back over"
     events.append(
         Witness(

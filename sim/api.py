@@ -29,7 +29,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         """Every cross-check held and the drain finished."""
-        return self.report.ok
+        return self.report.ok and self.report.metrics.quiesced
 
 
 def run(scenario, *, seed: int | None = None, strategy=None) -> RunResult:

@@ -8,14 +8,14 @@ failure means the simulator, not the strategy, is broken: `ok` is False and the 
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from sim.anomalies import Anomaly, find_duplicates, find_gaps, find_lost, find_regressions
+from sim.cross_checks import CrossCheck, cross_checks
 from sim.ledger import Ledger
-from sim.witness import History
+from sim.witness import History, Witness
 
 ANOMALY_KINDS = (
     "lost",
@@ -25,13 +25,6 @@ ANOMALY_KINDS = (
     "skip",
     "reorder",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CrossCheck:
-    name: str
-    passed: bool
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +56,8 @@ class Metrics:
 
 @dataclass(frozen=True)
 class CheckReport:
+    """What a run did: anomalies with witnesses, metrics, and the cross-checks' verdicts."""
+
     metrics: Metrics
     anomalies: dict[str, Anomaly]  # keyed by ANOMALY_KINDS, in that order
     cross_checks: tuple[CrossCheck, ...]
@@ -77,7 +72,12 @@ class CheckReport:
     def failures(self) -> list[str]:
         return [f"{c.name}: {c.message}" for c in self.cross_checks if not c.passed]
 
+    def explain(self, partition: int, offset: int) -> tuple[Witness, ...]:
+        """The events behind one record, whatever happened to it (`offsim explain`)."""
+        return self.history.explain(partition, offset)
+
     def summary(self) -> dict:
+        """The metrics as plain values, plus the cross-checks' verdict and failures."""
         out = asdict(self.metrics)
         out["cross_checks_ok"] = self.ok
         out["cross_check_failures"] = self.failures
@@ -85,6 +85,8 @@ class CheckReport:
 
 
 def check(ledger: Ledger, sink) -> CheckReport:
+    """Judge a finished run from its ledger and its sink. Loops go over segments, commits and
+    anomaly groups; per-record work is numpy over the ledger's arrays."""
     history = History(ledger)
     lost = find_lost(history)
     duplicate, extra, concurrent = find_duplicates(history)
@@ -140,18 +142,22 @@ def earliest_effect_us(history: History, partition: int) -> np.ndarray:
 
 
 def over_commits(history: History) -> int:
-    """Applied (commit, partition) offsets above the processed frontier when applied: some record
-    below the committed offset had not finished processing by then (or does not exist)."""
+    """Applied (commit, partition) offsets that moved the committed offset past a record that
+    had not finished processing by then (or does not exist). Counted where the committed offset
+    first covers such a record, so one loss does not make every later commit count."""
     count = 0
-    for p in _parts(history.ledger):
-        if not history.applied[p]:
+    for p, entries in enumerate(history.applied):
+        if not entries:
             continue
-        frontier = np.maximum.accumulate(
-            earliest_effect_us(history, p)[: history.ledger.log_end[p]]
-        )
-        for commit, offset in history.applied[p]:
-            if offset > len(frontier) or (offset > 0 and frontier[offset - 1] > commit.applied_us):
-                count += 1
+        end = history.ledger.log_end[p]
+        earliest = earliest_effect_us(history, p)[:end]
+        previous = 0
+        for commit, offset in entries:
+            if offset > previous:
+                newly = earliest[previous : min(offset, end)]
+                if offset > end or (len(newly) and int(newly.max()) > commit.applied_us):
+                    count += 1
+            previous = offset
     return count
 
 
@@ -176,143 +182,3 @@ def rebalance_downtime_us(history: History) -> int:
                 reach = stop
         down += max(end_us - first - covered, 0)
     return down
-
-
-# ---- cross-checks ----------------------------------------------------------------------------
-def cross_checks(history: History, sink) -> tuple[CrossCheck, ...]:
-    return (
-        _sink_matches(history, sink),
-        _effects_within_deliveries(history),
-        _processed_was_delivered(history),
-        _commits_within_log_end(history),
-        _committed_within_appended(history),
-    )
-
-
-def _verdict(name: str, problems: list[str], fine: str) -> CrossCheck:
-    if not problems:
-        return CrossCheck(name, True, fine)
-    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    return CrossCheck(name, False, "; ".join(problems[:3]) + more)
-
-
-def _sink_matches(history: History, sink) -> CrossCheck:
-    """plain: the sink shows every effect the ledger saw; idempotent: each processed record once."""
-    ledger, name = history.ledger, "sink-matches-ledger"
-    kind = getattr(sink, "kind", None)
-    if kind not in ("plain", "idempotent"):
-        return CrossCheck(name, False, f"unknown sink kind {kind!r}")
-    problems, total = [], 0
-    for p in _parts(ledger):
-        effects = ledger.effects_per_offset(p).astype(np.int64)
-        expected = effects if kind == "plain" else np.minimum(effects, 1)
-        total += int(expected.sum())
-        visible = np.asarray(sink.visible(p), dtype=np.int64)
-        n = max(len(expected), len(visible))
-        expected = np.pad(expected, (0, n - len(expected)))
-        visible = np.pad(visible, (0, n - len(visible)))
-        wrong = np.flatnonzero(expected != visible)
-        if len(wrong):
-            o = int(wrong[0])
-            problems.append(
-                f"partition {p}: {len(wrong)} offsets differ, first {o}: sink shows "
-                f"{visible[o]}, ledger expects {expected[o]} ({kind})"
-            )
-    if not problems and sink.total_effects != total:
-        problems.append(f"sink counts {sink.total_effects} effects, ledger expects {total}")
-    return _verdict(name, problems, f"{kind} sink agrees with the ledger on every record")
-
-
-def _effects_within_deliveries(history: History) -> CrossCheck:
-    """A record cannot be processed more often than poll() returned it."""
-    ledger, problems = history.ledger, []
-    for p in _parts(ledger):
-        effects, deliveries = ledger.effects_per_offset(p), ledger.deliveries_per_offset(p)
-        wrong = np.flatnonzero(effects > deliveries)
-        if len(wrong):
-            o = int(wrong[0])
-            problems.append(
-                f"partition {p}: {len(wrong)} offsets processed more often than "
-                f"delivered, first {o} ({effects[o]} > {deliveries[o]})"
-            )
-    return _verdict("effects-within-deliveries", problems, "no record processed unread")
-
-
-def _processed_was_delivered(history: History) -> CrossCheck:
-    """Every processed segment lies within records delivered earlier to the same instance."""
-    ledger, problems = history.ledger, []
-    streams: dict[tuple[int, int], list] = {}
-    for d in ledger.deliveries:
-        streams.setdefault((d.instance, d.partition), []).append((d.seq, d.start, d.end, True))
-    for s in ledger.segments:
-        streams.setdefault((s.instance, s.partition), []).append((s.seq, s.start, s.end, False))
-    for (instance, p), events in sorted(streams.items()):
-        read: list[list[int]] = []  # merged [start, end) intervals delivered so far
-        for seq, start, end, is_delivery in sorted(events):
-            if is_delivery:
-                read = _merge(read, start, end)
-            elif not any(s <= start and end <= e for s, e in read):
-                problems.append(
-                    f"event {seq}: {history.name(instance)} processed offsets "
-                    f"[{start}, {end}) of partition {p} it was never delivered"
-                )
-    return _verdict("processed-was-delivered", problems, "every segment was delivered first")
-
-
-def _merge(intervals: list[list[int]], start: int, end: int) -> list[list[int]]:
-    out, placed = [], False
-    for s, e in intervals:
-        if e < start or s > end:
-            out.append([s, e])
-        else:
-            start, end = min(s, start), max(e, end)
-    for i, (s, _) in enumerate(out):
-        if s > start:
-            out.insert(i, [start, end])
-            placed = True
-            break
-    if not placed:
-        out.append([start, end])
-    return out
-
-
-def _commits_within_log_end(history: History) -> CrossCheck:
-    """An applied committed offset is at most the log end at the moment it was applied."""
-    ledger, problems = history.ledger, []
-    seqs = [[s for s, _ in ledger.appends[p]] for p in _parts(ledger)]
-    for request_id in ledger.applied:
-        commit = ledger.commits[request_id]
-        for p, offset in commit.offsets:
-            if not 0 <= p < ledger.partitions:
-                problems.append(f"commit {request_id} names partition {p}, which does not exist")
-                continue
-            i = bisect.bisect_left(seqs[p], commit.applied_seq) - 1
-            log_end = ledger.appends[p][i][1] if i >= 0 else 0
-            if offset > log_end:
-                problems.append(
-                    f"commit {request_id} stored offset {offset} for partition {p} at "
-                    f"{commit.applied_us} us, log end {log_end}"
-                )
-    return _verdict("commits-within-log-end", problems, "every applied offset was in the log")
-
-
-def _committed_within_appended(history: History) -> CrossCheck:
-    """The final committed offsets (last write wins) and every read stay within what was ever
-    appended: nothing refers to a record that never existed."""
-    ledger, problems = history.ledger, []
-    final: dict[int, int] = {}
-    for request_id in ledger.applied:
-        final.update(ledger.commits[request_id].offsets)
-    for p, offset in sorted(final.items()):
-        if 0 <= p < ledger.partitions and offset > ledger.log_end[p]:
-            problems.append(
-                f"partition {p} ends committed at {offset}, "
-                f"only {ledger.log_end[p]} records appended"
-            )
-    for p in _parts(ledger):
-        if ledger.touched[p] > ledger.log_end[p]:
-            problems.append(
-                f"partition {p}: offsets up to {ledger.touched[p] - 1} read or "
-                f"processed, only {ledger.log_end[p]} appended"
-            )
-    return _verdict("committed-within-appended", problems, "commits and reads within the log")

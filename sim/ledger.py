@@ -124,11 +124,14 @@ class Ledger:
         self._seq = 0
         self.last_us = 0
         self.log_end = [0] * partitions
-        self.appends: list[list[tuple[int, int]]] = [[] for _ in range(partitions)]  # (seq, end)
+        # Per partition: the seq of every append and the log end after it.
+        self.append_seqs: list[list[int]] = [[] for _ in range(partitions)]
+        self.append_ends: list[list[int]] = [[] for _ in range(partitions)]
         self._delivery_counts = [np.zeros(0, np.int32) for _ in range(partitions)]
         self._effect_counts = [np.zeros(0, np.int32) for _ in range(partitions)]
         self._first_us = [np.zeros(0, _TIME) for _ in range(partitions)]
         self.touched = [0] * partitions  # one past the highest offset delivered or processed
+        self._effects_end = [0] * partitions  # one past the highest offset processed
         self.deliveries: list[Delivery] = []
         self.segments: list[Segment] = []
         self.positions: list[Position] = []
@@ -183,7 +186,8 @@ class Ledger:
         self.last_us = at_us
         end = self.log_end[partition] + count
         self.log_end[partition] = end
-        self.appends[partition].append((seq, end))
+        self.append_seqs[partition].append(seq)
+        self.append_ends[partition].append(end)
         self._room(partition, end)
 
     # ---- consumers and the group ------------------------------------------------------------
@@ -294,15 +298,17 @@ class Ledger:
         counts = self._effect_counts[partition][start:end]
         first = self._first_us[partition][start:end]
         times = None
-        if np.count_nonzero(counts):
+        if start < self._effects_end[partition] and np.count_nonzero(counts):
             # Some record was processed before: keep this segment's own times for the checker.
             np.copyto(first, done, where=counts == 0)
             times = done.copy()
         else:
             first[:] = done
         counts += 1
-        if end > self.touched[partition]:
-            self.touched[partition] = end
+        if end > self._effects_end[partition]:
+            self._effects_end[partition] = end
+            if end > self.touched[partition]:
+                self.touched[partition] = end
         first_us, last_us = int(done[0]), int(done[-1])
         self.segments.append(
             Segment(seq, instance, generation, partition, start, end, first_us, last_us, times)

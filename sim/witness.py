@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from sim.ledger import NEVER, Commit, Ledger, Segment, Tenure
+from sim.ledger import NEVER, Commit, Delivery, Ledger, Position, Segment, Tenure
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,7 @@ class Witness:
     """One event of an explanation: when, what kind, whose, and what it means."""
 
     at_us: int
-    event: str  # delivered | processed | position | commit-applied | tenure-ended | ...
+    event: str  # delivered | processed | position | commit-applied | tenure-ended | zombie | end
     instance: int | None
     words: str
 
@@ -49,28 +50,55 @@ class History:
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-        parts = range(ledger.partitions)
         self.end_us = ledger.end_us if ledger.end_us is not None else ledger.last_us
-        self.segments: list[list[Segment]] = [[] for _ in parts]
-        for s in ledger.segments:
-            self.segments[s.partition].append(s)
-        self.deliveries = [[] for _ in parts]
-        for d in ledger.deliveries:
-            self.deliveries[d.partition].append(d)
-        self.positions = [[] for _ in parts]
-        for pos in ledger.positions:
-            self.positions[pos.partition].append(pos)
-        self.applied: list[list[tuple[Commit, int]]] = [[] for _ in parts]  # (commit, offset)
+        self._overlap_index: dict[int, tuple] = {}
+        self.foreign: list[tuple[Commit, int, int]] = []  # applied offsets of unknown partitions
+
+    def _by_partition(self, items) -> list[list]:
+        out = [[] for _ in range(self.ledger.partitions)]
+        for item in items:
+            out[item.partition].append(item)
+        return out
+
+    # Built on first use: a clean run's check never needs most of them.
+    @cached_property
+    def segments(self) -> list[list[Segment]]:
+        """Per partition, in seq order."""
+        return self._by_partition(self.ledger.segments)
+
+    @cached_property
+    def deliveries(self) -> list[list[Delivery]]:
+        return self._by_partition(self.ledger.deliveries)
+
+    @cached_property
+    def positions(self) -> list[list[Position]]:
+        return self._by_partition(self.ledger.positions)
+
+    @cached_property
+    def applied(self) -> list[list[tuple[Commit, int]]]:
+        """Per partition, (commit, offset) in the order the coordinator applied them."""
+        ledger = self.ledger
+        out: list[list[tuple[Commit, int]]] = [[] for _ in range(ledger.partitions)]
         for request_id in ledger.applied:
             commit = ledger.commits[request_id]
             for p, offset in commit.offsets:
                 if 0 <= p < ledger.partitions:
-                    self.applied[p].append((commit, offset))
-        self.tenures: dict[tuple[int, int], list[Tenure]] = {}
-        for t in ledger.tenures:
-            self.tenures.setdefault((t.instance, t.partition), []).append(t)
-        self._tenure_starts = {k: [t.start_seq for t in v] for k, v in self.tenures.items()}
-        self._overlap_index: dict[int, tuple] = {}
+                    out[p].append((commit, offset))
+                else:
+                    self.foreign.append((commit, p, offset))
+        return out
+
+    @cached_property
+    def tenures(self) -> dict[tuple[int, int], list[Tenure]]:
+        """Per (instance, partition), in seq order."""
+        out: dict[tuple[int, int], list[Tenure]] = {}
+        for t in self.ledger.tenures:
+            out.setdefault((t.instance, t.partition), []).append(t)
+        return out
+
+    @cached_property
+    def _tenure_starts(self) -> dict[tuple[int, int], list[int]]:
+        return {k: [t.start_seq for t in v] for k, v in self.tenures.items()}
 
     # ---- lookups ----------------------------------------------------------------------------
     def name(self, instance: int | None) -> str:
@@ -272,3 +300,10 @@ class History:
                     )
                 )
         return events
+
+    def explain(self, partition: int, offset: int) -> tuple[Witness, ...]:
+        """A lost record's witness if nobody processed it, else its processings and hand-offs."""
+        effects = self.ledger.effects_per_offset(partition)
+        if offset >= len(effects) or effects[offset] == 0:
+            return self.lost(partition, offset)
+        return self.duplicate(partition, offset)

@@ -139,6 +139,17 @@ def test_groups_are_capped_but_counts_are_exact():
     assert [g.start for g in lost.groups] == list(range(1, 2 * MAX_GROUPS, 2))
 
 
+def test_any_record_can_be_explained():
+    """explain(p, offset) tells a processed record's story, and a lost one's like its group."""
+    s = Story()
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 5)
+    s.crash(2_000, 0)
+    report = s.check()
+    assert [w.event for w in report.explain(0, 2)] == ["processed"]
+    assert report.explain(0, 5) == report.anomalies["lost"].groups[0].witness
+
+
 # ---- duplicates ------------------------------------------------------------------------------
 def test_a_crash_before_the_commit_duplicates_the_uncommitted_records():
     """Commit 4, process to 10, crash: the next owner resumes at the committed 4 and processes

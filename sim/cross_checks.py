@@ -1,0 +1,171 @@
+"""Cross-checks: records kept independently must agree, or the simulator itself is broken.
+
+Each check compares two things the engine recorded separately (the sink against the ledger's
+effects, effects against deliveries, processing against what was delivered, commits against the
+log), so none is true by construction. A failure is our bug, not the strategy's: the report is
+not `ok` and the CLI exits 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.witness import History
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCheck:
+    name: str
+    passed: bool
+    message: str
+
+
+def cross_checks(history: History, sink) -> tuple[CrossCheck, ...]:
+    return (
+        sink_matches_ledger(history, sink),
+        effects_within_deliveries(history),
+        processed_was_delivered(history),
+        commits_within_log_end(history),
+        committed_within_appended(history),
+    )
+
+
+def _verdict(name: str, problems: list[str], fine: str) -> CrossCheck:
+    if not problems:
+        return CrossCheck(name, True, fine)
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return CrossCheck(name, False, "; ".join(problems[:3]) + more)
+
+
+def _differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Offsets where two per-offset count arrays differ, the shorter read as zeros beyond."""
+    n = min(len(a), len(b))
+    wrong = np.flatnonzero(a[:n] != b[:n])
+    longer = a if len(a) > n else b
+    if len(longer) > n:
+        wrong = np.concatenate([wrong, n + np.flatnonzero(longer[n:])])
+    return wrong
+
+
+def _at(a: np.ndarray, offset: int) -> int:
+    return int(a[offset]) if offset < len(a) else 0
+
+
+def sink_matches_ledger(history: History, sink) -> CrossCheck:
+    """plain: the sink shows every effect the ledger saw; idempotent: each processed record once."""
+    ledger, name = history.ledger, "sink-matches-ledger"
+    kind = getattr(sink, "kind", None)
+    if kind not in ("plain", "idempotent"):
+        return CrossCheck(name, False, f"unknown sink kind {kind!r}")
+    problems, total = [], 0
+    for p in range(ledger.partitions):
+        effects = ledger.effects_per_offset(p)
+        expected = effects if kind == "plain" else np.minimum(effects, 1)
+        total += int(expected.sum(dtype=np.int64))
+        visible = sink.visible(p)
+        wrong = _differ(expected, visible)
+        if len(wrong):
+            o = int(wrong[0])
+            problems.append(
+                f"partition {p}: {len(wrong)} offsets differ, first {o}: sink shows "
+                f"{_at(visible, o)}, ledger expects {_at(expected, o)} ({kind})"
+            )
+    if not problems and sink.total_effects != total:
+        problems.append(f"sink counts {sink.total_effects} effects, ledger expects {total}")
+    return _verdict(name, problems, f"{kind} sink agrees with the ledger on every record")
+
+
+def effects_within_deliveries(history: History) -> CrossCheck:
+    """A record cannot be processed more often than poll() returned it."""
+    ledger, problems = history.ledger, []
+    for p in range(ledger.partitions):
+        effects, deliveries = ledger.effects_per_offset(p), ledger.deliveries_per_offset(p)
+        wrong = np.flatnonzero(effects > deliveries)
+        if len(wrong):
+            o = int(wrong[0])
+            problems.append(
+                f"partition {p}: {len(wrong)} offsets processed more often than "
+                f"delivered, first {o} ({effects[o]} > {deliveries[o]})"
+            )
+    return _verdict("effects-within-deliveries", problems, "no record processed unread")
+
+
+def processed_was_delivered(history: History) -> CrossCheck:
+    """Every processed segment lies within records delivered earlier to the same instance.
+    Usually the last delivery holds it (a batch is processed before the next poll); otherwise
+    the union of all earlier deliveries must cover it."""
+    ledger, problems = history.ledger, []
+    last: dict[tuple[int, int], tuple[int, int]] = {}
+    earlier: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    deliveries = iter(ledger.deliveries)
+    delivery = next(deliveries, None)
+    for seg in ledger.segments:
+        while delivery is not None and delivery.seq < seg.seq:
+            key = (delivery.instance, delivery.partition)
+            last[key] = (delivery.start, delivery.end)
+            earlier.setdefault(key, []).append((delivery.start, delivery.end, delivery.seq))
+            delivery = next(deliveries, None)
+        key = (seg.instance, seg.partition)
+        held = last.get(key)
+        if held is not None and held[0] <= seg.start and seg.end <= held[1]:
+            continue
+        if not _covered(earlier.get(key, []), seg.start, seg.end):
+            problems.append(
+                f"event {seg.seq}: {history.name(seg.instance)} processed offsets "
+                f"[{seg.start}, {seg.end}) of partition {seg.partition} it was never delivered"
+            )
+    return _verdict("processed-was-delivered", problems, "every segment was delivered first")
+
+
+def _covered(intervals: list[tuple[int, int, int]], start: int, end: int) -> bool:
+    reach = start
+    for s, e, _ in sorted(intervals):
+        if s > reach:
+            break
+        reach = max(reach, e)
+        if reach >= end:
+            return True
+    return reach >= end
+
+
+def commits_within_log_end(history: History) -> CrossCheck:
+    """An applied committed offset is at most the log end at the moment it was applied."""
+    ledger, problems = history.ledger, []
+    for p, entries in enumerate(history.applied):
+        if not entries:
+            continue
+        seqs = np.array(ledger.append_seqs[p], dtype=np.int64)
+        ends = np.array([0, *ledger.append_ends[p]], dtype=np.int64)
+        applied_seq = np.array([c.applied_seq for c, _ in entries], dtype=np.int64)
+        offsets = np.array([o for _, o in entries], dtype=np.int64)
+        log_end = ends[np.searchsorted(seqs, applied_seq)]  # after the appends before it
+        for k in np.flatnonzero(offsets > log_end)[:3]:
+            commit = entries[k][0]
+            problems.append(
+                f"commit {commit.request_id} stored offset {offsets[k]} for partition {p} at "
+                f"{commit.applied_us} us, log end {log_end[k]}"
+            )
+    for commit, p, _ in history.foreign[:3]:
+        problems.append(f"commit {commit.request_id} names partition {p}, which does not exist")
+    return _verdict("commits-within-log-end", problems, "every applied offset was in the log")
+
+
+def committed_within_appended(history: History) -> CrossCheck:
+    """The final committed offsets (last write wins) and every read stay within what was ever
+    appended: nothing refers to a record that never existed."""
+    ledger, problems = history.ledger, []
+    for p, entries in enumerate(history.applied):
+        if entries and entries[-1][1] > ledger.log_end[p]:
+            problems.append(
+                f"partition {p} ends committed at {entries[-1][1]}, "
+                f"only {ledger.log_end[p]} records appended"
+            )
+    for p in range(ledger.partitions):
+        if ledger.touched[p] > ledger.log_end[p]:
+            problems.append(
+                f"partition {p}: offsets up to {ledger.touched[p] - 1} read or "
+                f"processed, only {ledger.log_end[p]} appended"
+            )
+    return _verdict("committed-within-appended", problems, "commits and reads within the log")
