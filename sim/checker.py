@@ -116,7 +116,7 @@ def check(ledger: Ledger, sink) -> CheckReport:
         rebalances=len(ledger.rebalances),
         crashes=sum(1 for s in ledger.stops.values() if s.how == "crash"),
         rebalance_downtime_ms=round(rebalance_downtime_us(history) / 1000, 3),
-        records_per_sim_s=round(effects * 1e6 / end_us, 1) if end_us > 0 else 0.0,
+        records_per_sim_s=processing_rate(ledger, effects),
         sim_time_ms=round(end_us / 1000, 3),
         events=ledger.events,
         trace_digest=ledger.trace_digest,
@@ -139,6 +139,16 @@ def earliest_effect_us(history: History, partition: int) -> np.ndarray:
             window = earliest[seg.start : seg.end]
             np.minimum(window, seg.times, out=window)
     return earliest
+
+
+def processing_rate(ledger: Ledger, effects: int) -> float:
+    """Effects per simulated second from the first effect to the last: the group's throughput
+    while it works, not diluted by the window's idle tail or the initial join delay."""
+    if not ledger.segments:
+        return 0.0
+    first = min(s.first_us for s in ledger.segments)
+    last = max(s.last_us for s in ledger.segments)
+    return round(effects * 1e6 / max(last - first, 1), 1)
 
 
 def over_commits(history: History) -> int:

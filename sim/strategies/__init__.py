@@ -36,6 +36,5 @@ def make_strategy(strategy: str | type[Strategy]) -> Strategy:
 
 
 def describe(name: str) -> str:
-    """The first line of the strategy's docstring: what `offsim strategies` prints."""
-    doc = __import__(STRATEGIES[name].__module__, fromlist=["_"]).__doc__ or ""
-    return " ".join(doc.strip().split("\n\n")[0].split())
+    """One line for `offsim strategies`."""
+    return STRATEGIES[name].summary

@@ -12,6 +12,7 @@ from .base import CommitAsync, Strategy
 
 class AsyncPerBatch(Strategy):
     name = "async-per-batch"
+    summary = "commitAsync with a callback after each batch, no retry"
 
     def after_batch(self, consumer, batch):
         return [CommitAsync(batch.next_offsets)] if batch.records else []

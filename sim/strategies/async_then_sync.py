@@ -19,6 +19,9 @@ from .base import CommitAsync, CommitSync, Strategy
 
 class AsyncThenSync(Strategy):
     name = "async-then-sync"
+    summary = (
+        "async in the loop; a no-argument commitSync in finally before close (commits positions)"
+    )
 
     def after_batch(self, consumer, batch):
         return [CommitAsync()]

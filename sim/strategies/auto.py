@@ -12,4 +12,5 @@ from .base import Strategy
 
 class Auto(Strategy):
     name = "auto"
+    summary = "enable.auto.commit: positions committed inside poll(), on rebalance, in close()"
     auto_commit = True

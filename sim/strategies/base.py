@@ -14,6 +14,7 @@ __all__ = ["Batch", "CommitAsync", "CommitResult", "CommitSync", "Seek", "Strate
 
 class Strategy:
     name = ""
+    summary = ""  # one line for `offsim strategies`
     auto_commit = False  # enable.auto.commit
     granularity = "batch"  # "batch" | "partition" | "record": where the loop hooks run
     # What the loop does when a commitSync raises: "skip" the batch, "crash" (unwind through

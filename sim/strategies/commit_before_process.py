@@ -13,6 +13,7 @@ from .base import CommitSync, Strategy
 
 class CommitBeforeProcess(Strategy):
     name = "commit-before-process"
+    summary = "commitSync of the batch end before processing it; skip the batch on a commit error"
     error_policy = "skip"
 
     def before_process(self, consumer, batch):

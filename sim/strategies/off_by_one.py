@@ -11,6 +11,7 @@ from .base import CommitSync, Strategy
 
 class OffByOne(Strategy):
     name = "off-by-one"
+    summary = "commits the last processed offset instead of last + 1"
 
     def after_batch(self, consumer, batch):
         if not batch.records:

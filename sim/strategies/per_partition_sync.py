@@ -13,6 +13,7 @@ from .base import CommitSync, Strategy
 
 class PerPartitionSync(Strategy):
     name = "per-partition-sync"
+    summary = "commitSync of a {partition: offset} map after each partition slice"
     granularity = "partition"
 
     def after_partition(self, consumer, partition, next_offset):

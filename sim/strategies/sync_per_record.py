@@ -11,6 +11,7 @@ from .base import CommitSync, Strategy
 
 class SyncPerRecord(Strategy):
     name = "sync-per-record"
+    summary = "commitSync after every record"
     granularity = "record"
 
     def after_record(self, consumer, partition, offset):
