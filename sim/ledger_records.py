@@ -74,7 +74,7 @@ class Commit:
     applied_seq: int | None = None
     applied_us: int | None = None
     completed_us: int | None = None
-    outcome: str | None = None  # ok | an error code | unknown
+    outcome: str | None = None  # ok | a Kafka error code | UNKNOWN (a failed connection)
 
 
 class Instance(NamedTuple):

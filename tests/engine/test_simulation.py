@@ -1,0 +1,100 @@
+"""The simpy driver on small scenarios: network order, in-flight bytes, faults, draws."""
+
+import numpy as np
+
+from sim import run
+from sim.engine.draws import KeyedDraws
+from sim.scenario import parse_scenario
+
+
+def scenario(strategy="sync-per-batch", faults=(), **tables):
+    data = {
+        "name": "engine-test",
+        "run": {"duration_ms": 20_000},
+        "topic": {"partitions": 2, "initial_records": 2_000},
+        "group": {"consumers": 2, "session_timeout_ms": 6_000, "heartbeat_interval_ms": 2_000},
+        "consumer": {"max_poll_records": 100},
+        "strategy": {"name": strategy},
+        "faults": list(faults),
+    }
+    for table, values in tables.items():
+        data.setdefault(table, {}).update(values)
+    return parse_scenario(data, "<engine-test>")
+
+
+def test_draws_do_not_depend_on_how_batches_split():
+    """A record's processing time is keyed by (partition, offset, attempt), drawn in whole
+    chunks: any split of a range gives the same values."""
+    dist = parse_scenario({"name": "d"}).consumer.processing_ms
+    draws = KeyedDraws(7, 1, dist)
+    whole = draws.range((0, 0), 1000, 3100)
+    parts = [draws.range((0, 0), a, b) for a, b in [(1000, 1023), (1023, 2048), (2048, 3100)]]
+    assert np.array_equal(whole, np.concatenate(parts))
+    assert not np.array_equal(whole, KeyedDraws(7, 1, dist).range((1, 0), 1000, 3100))
+
+
+def test_strategies_meet_the_same_processing_times():
+    """Common random numbers: the first processing of a record takes as long under any
+    strategy, so `compare` measures strategies, not dice."""
+    durations = []
+    for strategy in ("sync-per-batch", "async-per-batch"):
+        ledger = run(scenario(strategy)).ledger
+        segment = next(s for s in ledger.segments if s.partition == 0 and s.start == 0)
+        durations.append(segment.last_us - segment.first_us)
+    assert durations[0] == durations[1]
+
+
+def test_an_in_flight_commit_lands_after_its_sender_crashed():
+    """Bytes already sent still arrive: an async commit sent just before a crash is applied
+    after the sender died (DESIGN.md, Architecture)."""
+    faults = [{"kind": "crash", "consumer": 0, "at": "after-commit", "batch": 2}]
+    ledger = run(scenario("async-per-batch", faults)).ledger
+    (stop,) = [s for s in ledger.stops.values() if s.how == "crash"]
+    late = [c for c in ledger.commits.values() if c.sent_us <= stop.at_us < (c.applied_us or 0)]
+    assert late and late[0].outcome is None  # applied, but nobody heard the answer
+
+
+def test_a_lost_response_leaves_the_outcome_unknown_and_commit_sync_retries():
+    """The connection hangs until request.timeout.ms; the commit's outcome is UNKNOWN (it was
+    applied), and commitSync retries it: no loss."""
+    faults = [{"kind": "lost-response", "consumer": 0, "from_ms": 7_000, "to_ms": 7_500}]
+    result = run(scenario("sync-per-batch", faults, broker={"request_timeout_ms": 5_000}))
+    commits = result.ledger.commits.values()
+    unknown = [c for c in commits if c.outcome == "UNKNOWN"]
+    assert unknown and all(c.applied_us is not None for c in unknown)
+    assert all(c.completed_us - c.sent_us >= 5_000_000 for c in unknown)
+    assert result.summary()["lost"] == 0
+
+
+def test_commit_errors_are_injected_only_inside_their_window():
+    """A commit-error fault answers the commits arriving in its window with its error code."""
+    faults = [
+        {
+            "kind": "commit-error",
+            "error": "COORDINATOR_LOAD_IN_PROGRESS",
+            "from_ms": 8_000,
+            "to_ms": 9_000,
+        }
+    ]
+    commits = run(scenario("async-per-batch", faults)).ledger.commits.values()
+    failed = [c for c in commits if c.outcome == "COORDINATOR_LOAD_IN_PROGRESS"]
+    assert failed and all(8_000_000 <= c.sent_us <= 9_010_000 for c in failed)
+
+
+def test_leave_rebalances_at_once_while_a_crash_waits_for_the_session():
+    """A clean close sends LeaveGroup; a crashed member is a ghost until its session expires."""
+
+    def downtime(kind):
+        fault = {"kind": kind, "consumer": 1, "at_ms": 8_000, "restart_after_ms": 500}
+        return run(scenario("sync-per-batch", [fault])).summary()["rebalance_downtime_ms"]
+
+    # Both pay the survivor's wait for its next heartbeat; only the crash pays the session.
+    assert downtime("leave") < 3_000 < 6_000 < downtime("crash")
+
+
+def test_a_joining_consumer_gets_partitions():
+    """Scaling up: the new member's JoinGroup starts a rebalance and it takes a share."""
+    faults = [{"kind": "join", "at_ms": 8_000}]
+    ledger = run(scenario(faults=faults, topic={"partitions": 3})).ledger
+    _, generation, assignment = ledger.generations[-1]
+    assert generation == 2 and sorted(assignment.values()) == [(0,), (1,), (2,)]
