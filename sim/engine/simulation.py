@@ -36,7 +36,7 @@ from .faults import Action, plan_faults
 from .network import Connection
 
 US = 1000
-PRODUCE_TICK_US = 10_000
+PRODUCE_TICK_US = 50_000  # the producer appends every 50 ms
 CLOSE_TIMEOUT_US = 30_000_000  # KafkaConsumer.close() default
 RETRY_BACKOFF_MAX_US = 1_000_000  # retry.backoff.max.ms default
 
@@ -67,7 +67,7 @@ class Instance:
 
 
 class Simulation:
-    def __init__(self, scenario, seed: int, strategy):
+    def __init__(self, scenario, seed: int, strategy, listener=None):
         self.scenario = scenario
         self.seed = seed
         self.strategy = strategy
@@ -75,7 +75,7 @@ class Simulation:
         s = scenario
         self.duration_us = int(s.run.duration_ms * US)
         self.log = TopicLog(s.topic.partitions)
-        self.ledger = Ledger(s.topic.partitions)
+        self.ledger = Ledger(s.topic.partitions, listener)  # listener: e.g. a trace writer
         self.sink = make_sink(s.sink.kind, s.topic.partitions)
         self.coordinator = co.GroupCoordinator(
             s.topic.partitions, int(s.broker.initial_rebalance_delay_ms * US)

@@ -113,7 +113,7 @@ class Consumer:
         strategy = self.strategy
         while not self.close_requested and not self.failed:
             batch = yield from self.poll()
-            if self.failed or self.close_requested:
+            if self.failed or (self.close_requested and not batch.records):
                 break
             if batch.records:
                 self.batch_number += 1
@@ -194,9 +194,13 @@ class Consumer:
                 # Java classic: auto commit at the start of poll(), async, not awaited
                 self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
                 yield from self.commit_async(None, kind="auto")
+            if self.close_requested:
+                # wakeup() from a shutdown hook: poll() throws WakeupException before returning
+                # records, so positions stay at what was processed.
+                return Batch(0, ())
             ends = yield ReadLog(self.assignment)
             slices = self._take(ends)
-            if slices or self.now >= deadline or self.close_requested:
+            if slices or self.now >= deadline:
                 return Batch(0, slices)
             wake = deadline
             if self.strategy.auto_commit:

@@ -191,3 +191,18 @@ def test_commit_before_process_skips_the_batch_when_its_commit_fails():
     s.reply(CommitResponse("REBALANCE_IN_PROGRESS"))
     s.skip_points()
     assert not isinstance(s.command, Process)
+
+
+def test_a_close_request_during_poll_returns_no_records():
+    """wakeup() makes a blocked poll() throw before returning records: positions stay at what
+    was processed, so close()'s auto commit loses nothing."""
+    s = Script("auto")
+    s.join()
+    s.process_batch(4, now=S)
+    s.skip_points()
+    s.reply((4,), now=S)
+    assert isinstance(s.command, Wait)
+    s.consumer.close_requested = True
+    s.reply(None, now=2 * S)  # new records arrived too; the wake-up comes first
+    commit = s.skip_points()
+    assert commit.request.offsets == ((0, 4),)  # close()'s auto commit of processed positions
