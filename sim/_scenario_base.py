@@ -6,6 +6,7 @@ front). The allowed text is read from the models themselves (Literal values, num
 names), so it cannot drift from what validation accepts. Validators that know better raise
 `problem(...)` (a PydanticCustomError of type "scenario") with their own wording.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ class Table(BaseModel):
 def problem(message: str, allowed: str, field: str = "") -> PydanticCustomError:
     """A failure already worded for the user; `field` is a path relative to the failing model."""
     return PydanticCustomError(
-        "scenario", "{problem}; allowed: {allowed}",
+        "scenario",
+        "{problem}; allowed: {allowed}",
         {"problem": message, "allowed": allowed, "field": field},
     )
 
@@ -158,8 +160,11 @@ def _allowed(field: FieldInfo) -> str:
     if types in ([int], [float]):
         return ("an integer" if types == [int] else "a number") + _bounds(field.metadata)
     if types == [str]:
-        return "a non-empty string" if any(isinstance(m, MinLen) for m in field.metadata) \
+        return (
+            "a non-empty string"
+            if any(isinstance(m, MinLen) for m in field.metadata)
             else "a string"
+        )
     return _describe_node(node)
 
 

@@ -4,8 +4,15 @@ floats, inline tables for nested tables, and arrays of tables at the top level."
 
 from typing import Any
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
-            "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def toml_value(value: Any) -> str:
@@ -16,8 +23,14 @@ def toml_value(value: Any) -> str:
         return repr(value)  # repr(2.0) == "2.0" and repr(1e-05) == "1e-05" are TOML floats
     if isinstance(value, str):
         # TOML forbids raw control characters other than tab, and DEL, in basic strings.
-        return '"' + "".join(_ESCAPES.get(c) or (
-            f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value) + '"'
+        return (
+            '"'
+            + "".join(
+                _ESCAPES.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
+                for c in value
+            )
+            + '"'
+        )
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list | tuple):
@@ -27,8 +40,11 @@ def toml_value(value: Any) -> str:
 
 def toml_document(data: dict[str, Any]) -> str:
     """Top-level values first, then each table, then each array of tables, in `data`'s order."""
-    head = [f"{key} = {toml_value(value)}" for key, value in data.items()
-            if not isinstance(value, dict | list | tuple)]
+    head = [
+        f"{key} = {toml_value(value)}"
+        for key, value in data.items()
+        if not isinstance(value, dict | list | tuple)
+    ]
     blocks = ["\n".join(head)] if head else []
     for key, value in data.items():
         if isinstance(value, dict):

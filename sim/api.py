@@ -32,13 +32,20 @@ class RunResult:
         return self.report.ok and self.report.metrics.quiesced
 
 
-def run(scenario, *, seed: int | None = None, strategy=None) -> RunResult:
+def run(scenario, *, seed: int | None = None, strategy=None, trace=None) -> RunResult:
     """Simulate one scenario and check its ledger. `strategy` overrides the scenario's: a name,
-    or a `sim.strategies.Strategy` subclass of your own."""
+    or a `sim.strategies.Strategy` subclass of your own. `trace`: a path or text file to write
+    the JSONL event trace to (docs/trace.md)."""
     seed = scenario.run.seed if seed is None else seed
     strategy = scenario.strategy.name if strategy is None else strategy
-    ledger, sink = Simulation(scenario, seed, strategy).run()
     name = strategy if isinstance(strategy, str) else strategy.name
+    if trace is None:
+        ledger, sink = Simulation(scenario, seed, strategy).run()
+    else:
+        from sim.report.trace import header, trace_writer
+
+        with trace_writer(trace, header(scenario, name, seed)) as writer:
+            ledger, sink = Simulation(scenario, seed, strategy, listener=writer).run()
     return RunResult(scenario.name, name, seed, check(ledger, sink), ledger)
 
 

@@ -11,23 +11,12 @@ import sys
 from pathlib import Path
 
 from sim import api
+from sim.report.explain import add_explain_parser
 from sim.report.tables import anomaly_lines, compare_table, run_table
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import STRATEGY_NAMES, describe
-
-SCENARIO_DIR = Path("scenarios")
-
-
-class UsageError(Exception):
-    """Bad input on the command line: the user's to fix (exit 2)."""
-
-
-def resolve(name: str) -> Path:
-    """A scenario path, or the name of a shipped scenario (`crash-mid-batch`)."""
-    path = Path(name)
-    if path.exists() or path.suffix == ".toml":
-        return path
-    return SCENARIO_DIR / f"{name}.toml"
+from sim.sweep.command import add_parser as add_sweep_parser
+from sim.usage import SCENARIO_DIR, UsageError, check_plot, check_strategy, resolve_scenario
 
 
 def strategy_list(text: str) -> list[str]:
@@ -37,26 +26,26 @@ def strategy_list(text: str) -> list[str]:
     return names
 
 
-def check_strategy(name: str | None) -> None:
-    if name is not None and name not in STRATEGY_NAMES:
-        raise UsageError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGY_NAMES)}")
-
-
 def cmd_run(args) -> int:
     check_strategy(args.strategy)
-    scenario = load_scenario(resolve(args.scenario))
-    result = api.run(scenario, seed=args.seed, strategy=args.strategy)
+    scenario = load_scenario(resolve_scenario(args.scenario))
+    check_plot(args.plot)
+    result = api.run(scenario, seed=args.seed, strategy=args.strategy, trace=args.trace)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
     else:
         print(run_table(result.summary()))
         for line in anomaly_lines(result.report):
             print(line)
+    if args.plot:
+        from sim.report.timeline import plot_run  # matplotlib loads only when asked for
+
+        plot_run(result, args.plot)
     return 0 if result.ok else 1
 
 
 def cmd_compare(args) -> int:
-    scenario = load_scenario(resolve(args.scenario))
+    scenario = load_scenario(resolve_scenario(args.scenario))
     strategies = strategy_list(args.strategies)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
@@ -100,6 +89,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="overrides run.seed")
     p.add_argument("--strategy", help="overrides strategy.name")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--trace", metavar="FILE", help="write the JSONL event trace (docs/trace.md)")
+    p.add_argument("--plot", metavar="FILE", help="draw the timeline (.png or .svg)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run strategies over seeds on the same scenario")
@@ -109,12 +100,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="a JSON list, one object per strategy")
     p.set_defaults(func=cmd_compare)
 
+    add_explain_parser(sub)
+
     p = sub.add_parser("strategies", help="the commit strategies, one line each")
     p.set_defaults(func=cmd_strategies)
 
     p = sub.add_parser("scenarios", help="the ready scenarios, one line each")
     p.add_argument("directory", nargs="?", default=str(SCENARIO_DIR))
     p.set_defaults(func=cmd_scenarios)
+    add_sweep_parser(sub)
     return top
 
 

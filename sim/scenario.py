@@ -40,13 +40,43 @@ from sim.scenario_faults import (
 from sim.strategies import STRATEGY_NAMES
 
 __all__ = [
-    "ASSIGNORS", "CLIENTS", "COMMIT_ERROR_CODES", "COMMIT_ERROR_POLICIES", "FAULT_KINDS",
-    "FAULT_TYPES", "LOOP_POINTS", "OFFSET_RESETS", "PROCESSING_MODES", "PROTOCOLS", "SINK_KINDS",
-    "BrokerSettings", "CommitErrorFault", "ConstantDist", "ConsumerRef", "ConsumerSettings",
-    "CrashFault", "Distribution", "ExponentialDist", "Fault", "GroupSettings", "JoinFault",
-    "LeaveFault", "LognormalDist", "LostResponseFault", "NetworkSettings", "ProcessingErrorFault",
-    "RunSettings", "Scenario", "ScenarioError", "SinkSettings", "StrategySettings",
-    "TopicSettings", "UniformDist", "dump_scenario", "load_scenario", "parse_scenario",
+    "ASSIGNORS",
+    "CLIENTS",
+    "COMMIT_ERROR_CODES",
+    "COMMIT_ERROR_POLICIES",
+    "FAULT_KINDS",
+    "FAULT_TYPES",
+    "LOOP_POINTS",
+    "OFFSET_RESETS",
+    "PROCESSING_MODES",
+    "PROTOCOLS",
+    "SINK_KINDS",
+    "BrokerSettings",
+    "CommitErrorFault",
+    "ConstantDist",
+    "ConsumerRef",
+    "ConsumerSettings",
+    "CrashFault",
+    "Distribution",
+    "ExponentialDist",
+    "Fault",
+    "GroupSettings",
+    "JoinFault",
+    "LeaveFault",
+    "LognormalDist",
+    "LostResponseFault",
+    "NetworkSettings",
+    "ProcessingErrorFault",
+    "RunSettings",
+    "Scenario",
+    "ScenarioError",
+    "SinkSettings",
+    "StrategySettings",
+    "TopicSettings",
+    "UniformDist",
+    "dump_scenario",
+    "load_scenario",
+    "parse_scenario",
 ]
 
 PROTOCOLS = ("eager",)
@@ -72,6 +102,7 @@ class ScenarioError(Exception):
 
 # --- distributions (per-record processing time, per-request network latency), in ms ---------
 
+
 class ConstantDist(Table):
     dist: Literal["constant"] = "constant"
     mean: float = Field(ge=0)
@@ -85,8 +116,9 @@ class UniformDist(Table):
     @model_validator(mode="after")
     def _ordered(self) -> UniformDist:
         if self.high < self.low:
-            raise problem(f"{self.high} is below low ({self.low})", f"a number >= {self.low}",
-                          "high")
+            raise problem(
+                f"{self.high} is below low ({self.low})", f"a number >= {self.low}", "high"
+            )
         return self
 
 
@@ -109,6 +141,7 @@ Distribution = Annotated[
 
 
 # --- the tables -----------------------------------------------------------------------------
+
 
 class RunSettings(Table):
     duration_ms: int = Field(60_000, gt=0)
@@ -133,8 +166,11 @@ class BrokerSettings(Table):
     def _bounds_ordered(self) -> BrokerSettings:
         low, high = self.min_session_timeout_ms, self.max_session_timeout_ms
         if high < low:
-            raise problem(f"{high} is below broker.min_session_timeout_ms ({low})",
-                          f"an integer >= {low}", "max_session_timeout_ms")
+            raise problem(
+                f"{high} is below broker.min_session_timeout_ms ({low})",
+                f"an integer >= {low}",
+                "max_session_timeout_ms",
+            )
         return self
 
 
@@ -155,8 +191,11 @@ class GroupSettings(Table):
         # than session.timeout.ms").
         beat, session = self.heartbeat_interval_ms, self.session_timeout_ms
         if beat >= session:
-            raise problem(f"{beat} is not below group.session_timeout_ms ({session})",
-                          f"an integer in [1, {session - 1}]", "heartbeat_interval_ms")
+            raise problem(
+                f"{beat} is not below group.session_timeout_ms ({session})",
+                f"an integer in [1, {session - 1}]",
+                "heartbeat_interval_ms",
+            )
         return self
 
 
@@ -185,6 +224,7 @@ class NetworkSettings(Table):
 
 
 # --- the scenario ---------------------------------------------------------------------------
+
 
 class Scenario(Table):
     """One scenario file, validated, defaults filled in. Build it with load_scenario or
@@ -229,7 +269,9 @@ class Scenario(Table):
             # The broker refuses the JoinGroup with INVALID_SESSION_TIMEOUT.
             raise problem(
                 f"{session} is outside broker.min_session_timeout_ms..max_session_timeout_ms",
-                f"an integer in [{low}, {high}]", "group.session_timeout_ms")
+                f"an integer in [{low}, {high}]",
+                "group.session_timeout_ms",
+            )
         check_faults(self.faults, self.group.consumers, self.run.duration_ms)
         return self
 
@@ -261,6 +303,7 @@ class Scenario(Table):
 
 
 # --- loading and dumping --------------------------------------------------------------------
+
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a scenario file; any problem is a ScenarioError naming the file."""

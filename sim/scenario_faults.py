@@ -72,11 +72,17 @@ class _PointFault(Table):
         if len(given) > 1:
             raise problem(f"{given[0]} is also set", wanted, given[1])
         if self.batch is not None and self.at is None:
-            raise problem("batch counts poll batches for a loop point, and at is not set",
-                          "batch only together with at", "batch")
+            raise problem(
+                "batch counts poll batches for a loop point, and at is not set",
+                "batch only together with at",
+                "batch",
+            )
         if self.after_records is not None and self.at != "mid-batch":
-            raise problem("after_records counts records within a batch",
-                          'after_records only with at = "mid-batch"', "after_records")
+            raise problem(
+                "after_records counts records within a batch",
+                'after_records only with at = "mid-batch"',
+                "after_records",
+            )
         return self
 
 
@@ -93,8 +99,11 @@ class CrashFault(_PointFault):
     def _window_needs_rate(self) -> CrashFault:
         for name in ("from_ms", "to_ms"):
             if getattr(self, name) is not None and self.rate_per_min is None:
-                raise problem(f"{name} bounds a stream of crashes, and rate_per_min is not set",
-                              f"{name} only with rate_per_min", name)
+                raise problem(
+                    f"{name} bounds a stream of crashes, and rate_per_min is not set",
+                    f"{name} only with rate_per_min",
+                    name,
+                )
         return self
 
 
@@ -144,7 +153,11 @@ class LostResponseFault(Table):
 
 
 Fault = Annotated[
-    CrashFault | ProcessingErrorFault | JoinFault | LeaveFault | CommitErrorFault
+    CrashFault
+    | ProcessingErrorFault
+    | JoinFault
+    | LeaveFault
+    | CommitErrorFault
     | LostResponseFault,
     Field(discriminator="kind"),
 ]
@@ -170,15 +183,22 @@ def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) ->
         consumer = getattr(fault, "consumer", None)
         if type(consumer) is int and consumer >= members:
             either = ', or "random"' if isinstance(fault, _PointFault) else ""
-            raise problem(f"there is no consumer {consumer} (group.consumers = {consumers}, "
-                          f"plus {members - consumers} joined)",
-                          f"an integer in [0, {members - 1}]{either}", at + "consumer")
+            raise problem(
+                f"there is no consumer {consumer} (group.consumers = {consumers}, "
+                f"plus {members - consumers} joined)",
+                f"an integer in [0, {members - 1}]{either}",
+                at + "consumer",
+            )
         for name in ("at_ms", "from_ms", "to_ms"):
             value = getattr(fault, name, None)
             if value is not None and value > duration_ms:
-                raise problem(f"{value} is after the end of the run (run.duration_ms)",
-                              f"an integer in [0, {duration_ms}]", at + name)
+                raise problem(
+                    f"{value} is after the end of the run (run.duration_ms)",
+                    f"an integer in [0, {duration_ms}]",
+                    at + name,
+                )
         start, stop = getattr(fault, "from_ms", None), getattr(fault, "to_ms", None)
         if start is not None and stop is not None and start > stop:
-            raise problem(f"{start} is after to_ms ({stop})", f"an integer in [0, {stop}]",
-                          at + "from_ms")
+            raise problem(
+                f"{start} is after to_ms ({stop})", f"an integer in [0, {stop}]", at + "from_ms"
+            )

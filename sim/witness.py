@@ -264,15 +264,31 @@ class History:
                 events += self._tenure_end(tenure, partition)
         return by_time(events)
 
-    def _resumed_from(self, seg: Segment, offset: int) -> list[Witness]:
-        """The position the processor started from at or below the record, and the commit that
-        stored it when it came from the committed offset."""
+    def resumed_from(self, seg: Segment, offset: int) -> Position | None:
+        """The last position the segment's processor set at or below the record before it."""
         start = None
         for pos in self.positions[seg.partition]:
             if pos.seq > seg.seq:
                 break
             if pos.instance == seg.instance and pos.offset <= offset:
                 start = pos
+        return start
+
+    def stored_by(self, position: Position) -> tuple[Commit, int] | None:
+        """The applied commit whose offset a `committed` position read, if it was one."""
+        stored = None
+        for commit, committed in self.applied[position.partition]:
+            if commit.applied_seq > position.seq:
+                break
+            stored = (commit, committed)
+        if stored is None or stored[1] != position.offset:
+            return None
+        return stored
+
+    def _resumed_from(self, seg: Segment, offset: int) -> list[Witness]:
+        """The position the processor started from at or below the record, and the commit that
+        stored it when it came from the committed offset."""
+        start = self.resumed_from(seg, offset)
         if start is None:
             return []
         who, p = self.name(seg.instance), seg.partition
@@ -285,12 +301,8 @@ class History:
             )
         ]
         if start.source == "committed":
-            stored = None
-            for commit, committed in self.applied[p]:
-                if commit.applied_seq > start.seq:
-                    break
-                stored = (commit, committed)
-            if stored is not None and stored[1] == start.offset:
+            stored = self.stored_by(start)
+            if stored is not None:
                 events.append(
                     Witness(
                         stored[0].applied_us,

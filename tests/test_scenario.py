@@ -75,27 +75,53 @@ def error(tmp_path, text):
 
 # --- defaults ---------------------------------------------------------------------------------
 
+
 def test_a_name_is_all_a_scenario_needs():
     """Every other field has the documented default."""
     s = parse_scenario({"name": "x"})
     assert (s.version, s.description, s.faults) == (1, "", ())
     assert (s.run.duration_ms, s.run.drain, s.run.seed, s.run.max_drain_ms) == (
-        60_000, True, 1, 600_000)
+        60_000,
+        True,
+        1,
+        600_000,
+    )
     assert (s.topic.partitions, s.topic.initial_records, s.topic.produce_rate_per_s) == (
-        6, 1_000, 0.0)
-    assert (s.broker.initial_rebalance_delay_ms, s.broker.min_session_timeout_ms,
-            s.broker.max_session_timeout_ms, s.broker.request_timeout_ms) == (
-        3_000, 6_000, 1_800_000, 30_000)
+        6,
+        1_000,
+        0.0,
+    )
+    assert (
+        s.broker.initial_rebalance_delay_ms,
+        s.broker.min_session_timeout_ms,
+        s.broker.max_session_timeout_ms,
+        s.broker.request_timeout_ms,
+    ) == (3_000, 6_000, 1_800_000, 30_000)
     g = s.group
-    assert (g.consumers, g.protocol, g.assignor, g.session_timeout_ms, g.heartbeat_interval_ms,
-            g.max_poll_interval_ms, g.static_membership) == (
-        3, "eager", "range", 45_000, 3_000, 300_000, False)
+    assert (
+        g.consumers,
+        g.protocol,
+        g.assignor,
+        g.session_timeout_ms,
+        g.heartbeat_interval_ms,
+        g.max_poll_interval_ms,
+        g.static_membership,
+    ) == (3, "eager", "range", 45_000, 3_000, 300_000, False)
     c = s.consumer
-    assert (c.client, c.max_poll_records, c.processing, c.poll_timeout_ms, c.retry_backoff_ms,
-            c.default_api_timeout_ms) == ("java", 500, "sync", 100, 100, 60_000)
+    assert (
+        c.client,
+        c.max_poll_records,
+        c.processing,
+        c.poll_timeout_ms,
+        c.retry_backoff_ms,
+        c.default_api_timeout_ms,
+    ) == ("java", 500, "sync", 100, 100, 60_000)
     assert c.processing_ms == ExponentialDist(mean=2.0)
     assert (s.strategy.name, s.strategy.auto_commit_interval_ms, s.strategy.on_commit_error) == (
-        "sync-per-batch", 5_000, None)
+        "sync-per-batch",
+        5_000,
+        None,
+    )
     assert s.sink.kind == "plain"
     assert s.network.latency_ms == UniformDist(low=0.5, high=2.0)
 
@@ -107,10 +133,16 @@ def test_auto_offset_reset_defaults_to_earliest_not_kafkas_latest():
 
 def test_loop_point_counters_default_to_one_only_where_they_apply():
     """batch defaults to 1 with `at`; after_records to 1 only mid-batch; neither with at_ms."""
-    faults = parse_scenario({"name": "x", "faults": [
-        {"kind": "crash", "consumer": 0, "at": "mid-batch"},
-        {"kind": "crash", "consumer": 0, "at": "before-commit"},
-        {"kind": "crash", "consumer": 0, "at_ms": 5}]}).faults
+    faults = parse_scenario(
+        {
+            "name": "x",
+            "faults": [
+                {"kind": "crash", "consumer": 0, "at": "mid-batch"},
+                {"kind": "crash", "consumer": 0, "at": "before-commit"},
+                {"kind": "crash", "consumer": 0, "at_ms": 5},
+            ],
+        }
+    ).faults
     assert [(f.batch, f.after_records) for f in faults] == [(1, 1), (1, None), (None, None)]
 
 
@@ -126,28 +158,45 @@ def test_an_omitted_window_end_is_the_end_of_the_run():
 
 def test_the_fault_kinds_are_the_catalogue_so_far():
     """FAULT_KINDS lists every kind a file may name, in declaration order."""
-    assert FAULT_KINDS == ("crash", "processing-error", "join", "leave", "commit-error",
-                           "lost-response")
+    assert FAULT_KINDS == (
+        "crash",
+        "processing-error",
+        "join",
+        "leave",
+        "commit-error",
+        "lost-response",
+    )
 
 
 # --- dump, replace, digest --------------------------------------------------------------------
+
 
 def test_dump_then_load_gives_the_same_scenario(tmp_path):
     """The canonical dump replays exactly: every fault kind, distributions, optional fields."""
     s = parse_scenario(tomllib.loads(EVERY_FAULT)).replace(
         consumer={"processing_ms": {"dist": "lognormal", "mean": 3.0, "sigma": 0.7}},
-        strategy={"name": "auto", "on_commit_error": "seek-back"})
+        strategy={"name": "auto", "on_commit_error": "seek-back"},
+    )
     assert load_scenario(write(tmp_path, dump_scenario(s))) == s
 
 
 @settings(max_examples=60, deadline=None)
-@given(name=st.text(min_size=1), description=st.text(),
-       mean=st.floats(min_value=1e-9, max_value=1e12), rate=st.floats(min_value=0, max_value=1e9))
+@given(
+    name=st.text(min_size=1),
+    description=st.text(),
+    mean=st.floats(min_value=1e-9, max_value=1e12),
+    rate=st.floats(min_value=0, max_value=1e9),
+)
 def test_dump_round_trips_any_text_and_any_float(name, description, mean, rate):
     """Quotes, backslashes, control characters and unicode survive; floats keep every bit."""
-    s = parse_scenario({"name": name, "description": description,
-                        "topic": {"produce_rate_per_s": rate},
-                        "consumer": {"processing_ms": {"dist": "constant", "mean": mean}}})
+    s = parse_scenario(
+        {
+            "name": name,
+            "description": description,
+            "topic": {"produce_rate_per_s": rate},
+            "consumer": {"processing_ms": {"dist": "constant", "mean": mean}},
+        }
+    )
     assert parse_scenario(tomllib.loads(dump_scenario(s))) == s
 
 
@@ -188,8 +237,9 @@ def test_scenarios_are_frozen():
 
 def test_digest_ignores_how_the_file_was_written():
     """Defaults omitted or stated, the same scenario has the same sha256."""
-    terse = parse_scenario({"name": "x", "faults": [{"kind": "crash", "consumer": 0,
-                                                    "rate_per_min": 1.0}]})
+    terse = parse_scenario(
+        {"name": "x", "faults": [{"kind": "crash", "consumer": 0, "rate_per_min": 1.0}]}
+    )
     verbose = parse_scenario(tomllib.loads(dump_scenario(terse)))
     assert terse.digest() == verbose.digest()
     assert len(terse.digest()) == 64 and int(terse.digest(), 16) >= 0
@@ -198,38 +248,46 @@ def test_digest_ignores_how_the_file_was_written():
 def test_digest_changes_when_any_field_changes():
     """The seed, a nested default and a fault each change the digest."""
     s = parse_scenario({"name": "x"})
-    changed = [s.with_seed(2), s.replace(group={"assignor": "roundrobin"}),
-               s.with_faults([JoinFault(at_ms=1)])]
+    changed = [
+        s.with_seed(2),
+        s.replace(group={"assignor": "roundrobin"}),
+        s.with_faults([JoinFault(at_ms=1)]),
+    ]
     digests = {s.digest(), *(other.digest() for other in changed)}
     assert len(digests) == 4
 
 
 # --- errors: one line, file, field path, what is allowed --------------------------------------
 
+
 def test_unknown_top_level_field(tmp_path):
     """A typo lists the fields that exist."""
     assert error(tmp_path, "seed = 3") == (
         "s.toml: seed: unknown field; allowed: version, name, description, run, topic, broker, "
-        "group, consumer, strategy, sink, network, faults")
+        "group, consumer, strategy, sink, network, faults"
+    )
 
 
 def test_unknown_field_in_a_table(tmp_path):
     """A nested typo names the table in the path and lists that table's fields."""
     assert error(tmp_path, "[run]\nduration = 5") == (
-        "s.toml: run.duration: unknown field; allowed: duration_ms, drain, seed, max_drain_ms")
+        "s.toml: run.duration: unknown field; allowed: duration_ms, drain, seed, max_drain_ms"
+    )
 
 
 def test_unknown_field_in_a_fault_lists_that_kinds_fields(tmp_path):
     """The path has the list index and no pydantic tag (faults[0].x, not faults.0.join.x)."""
     assert error(tmp_path, '[[faults]]\nkind = "join"\nat_ms = 5\nconsumer = 0') == (
-        "s.toml: faults[0].consumer: unknown field; allowed: kind, at_ms")
+        "s.toml: faults[0].consumer: unknown field; allowed: kind, at_ms"
+    )
 
 
 def test_bad_enum_lists_the_literal_values(tmp_path):
     """Allowed values are quoted as TOML writes them."""
     assert error(tmp_path, '[group]\nauto_offset_reset = "smallest"') == (
         's.toml: group.auto_offset_reset: "smallest" is not allowed; '
-        'allowed: "earliest", "latest", "none"')
+        'allowed: "earliest", "latest", "none"'
+    )
 
 
 def test_not_yet_modelled_choices_are_refused(tmp_path):
@@ -238,38 +296,44 @@ def test_not_yet_modelled_choices_are_refused(tmp_path):
     assert error(tmp_path, '[consumer]\nclient = "librdkafka"').endswith('allowed: "java"')
     assert error(tmp_path, '[consumer]\nprocessing = "async"').endswith('allowed: "sync"')
     assert error(tmp_path, "[group]\nstatic_membership = true") == (
-        "s.toml: group.static_membership: true is not supported; allowed: false")
+        "s.toml: group.static_membership: true is not supported; allowed: false"
+    )
 
 
 def test_strategy_names_come_from_the_strategies_package(tmp_path):
     """The allowed list is sim.strategies.STRATEGY_NAMES, never a copy of it."""
     allowed = ", ".join(f'"{name}"' for name in STRATEGY_NAMES)
     assert error(tmp_path, '[strategy]\nname = "yolo"') == (
-        f's.toml: strategy.name: "yolo" is not allowed; allowed: {allowed}')
+        f's.toml: strategy.name: "yolo" is not allowed; allowed: {allowed}'
+    )
 
 
 def test_out_of_range_number_gives_the_range(tmp_path):
     """Bounds read as an interval: brackets inclusive, parentheses exclusive."""
     assert error(tmp_path, "[topic]\npartitions = 0") == (
-        "s.toml: topic.partitions: 0 is out of range; allowed: an integer in [1, 10000]")
-    assert error(tmp_path, '[[faults]]\nkind = "commit-error"\nerror = "NOT_COORDINATOR"\n'
-                           "probability = 1.5") == (
-        "s.toml: faults[0].probability: 1.5 is out of range; allowed: a number in (0, 1]")
+        "s.toml: topic.partitions: 0 is out of range; allowed: an integer in [1, 10000]"
+    )
+    assert error(
+        tmp_path, '[[faults]]\nkind = "commit-error"\nerror = "NOT_COORDINATOR"\nprobability = 1.5'
+    ) == ("s.toml: faults[0].probability: 1.5 is out of range; allowed: a number in (0, 1]")
 
 
 def test_types_are_strict(tmp_path):
     """6.0 and "6" are not 6, true is not 1: a file means what it says."""
     assert error(tmp_path, "[topic]\npartitions = 6.0") == (
-        "s.toml: topic.partitions: 6.0 is not an integer; allowed: an integer in [1, 10000]")
+        "s.toml: topic.partitions: 6.0 is not an integer; allowed: an integer in [1, 10000]"
+    )
     assert error(tmp_path, '[run]\nseed = "7"') == (
-        's.toml: run.seed: "7" is not an integer; allowed: an integer >= 0')
+        's.toml: run.seed: "7" is not an integer; allowed: an integer >= 0'
+    )
     assert error(tmp_path, "version = true") == "s.toml: version: true is not supported; allowed: 1"
 
 
 def test_non_finite_floats_are_refused(tmp_path):
     """TOML can spell inf and nan; no rate or time may be one."""
     assert error(tmp_path, "[topic]\nproduce_rate_per_s = inf") == (
-        "s.toml: topic.produce_rate_per_s: inf is not a finite number; allowed: a number >= 0")
+        "s.toml: topic.produce_rate_per_s: inf is not a finite number; allowed: a number >= 0"
+    )
 
 
 def test_missing_name(tmp_path):
@@ -284,28 +348,35 @@ def test_heartbeat_must_be_below_session_timeout(tmp_path):
     group = "[group]\nsession_timeout_ms = 10_000\nheartbeat_interval_ms = 10_000"
     assert error(tmp_path, group) == (
         "s.toml: group.heartbeat_interval_ms: 10000 is not below group.session_timeout_ms (10000); "
-        "allowed: an integer in [1, 9999]")
+        "allowed: an integer in [1, 9999]"
+    )
 
 
 def test_session_timeout_must_be_within_the_brokers_bounds(tmp_path):
     """As the broker refuses the JoinGroup with INVALID_SESSION_TIMEOUT; both settings named."""
-    expected = ("s.toml: group.session_timeout_ms: {} is outside "
-                "broker.min_session_timeout_ms..max_session_timeout_ms; "
-                "allowed: an integer in [6000, 60000]")
+    expected = (
+        "s.toml: group.session_timeout_ms: {} is outside "
+        "broker.min_session_timeout_ms..max_session_timeout_ms; "
+        "allowed: an integer in [6000, 60000]"
+    )
     bounds = "[broker]\nmax_session_timeout_ms = 60_000\n"
-    assert error(tmp_path, bounds + "[group]\nsession_timeout_ms = 5_000\n"
-                                    "heartbeat_interval_ms = 1_000") == expected.format(5000)
+    assert error(
+        tmp_path, bounds + "[group]\nsession_timeout_ms = 5_000\nheartbeat_interval_ms = 1_000"
+    ) == expected.format(5000)
     assert error(tmp_path, bounds + "[group]\nsession_timeout_ms = 70_000") == expected.format(
-        70000)
+        70000
+    )
 
 
 def test_unknown_and_missing_fault_kind(tmp_path):
     """The tag error is reported at faults[i].kind with the kind catalogue."""
     kinds = ", ".join(f'"{k}"' for k in FAULT_KINDS)
     assert error(tmp_path, '[[faults]]\nkind = "meteor"') == (
-        f's.toml: faults[0].kind: "meteor" is unknown; allowed: {kinds}')
+        f's.toml: faults[0].kind: "meteor" is unknown; allowed: {kinds}'
+    )
     assert error(tmp_path, "[[faults]]\nat_ms = 1") == (
-        f"s.toml: faults[0].kind: missing; allowed: {kinds}")
+        f"s.toml: faults[0].kind: missing; allowed: {kinds}"
+    )
 
 
 def test_a_crash_needs_exactly_one_timing(tmp_path):
@@ -313,10 +384,12 @@ def test_a_crash_needs_exactly_one_timing(tmp_path):
     crash = '[[faults]]\nkind = "crash"\nconsumer = 0\n'
     assert error(tmp_path, crash) == (
         "s.toml: faults[0]: a crash fault needs a timing; "
-        "allowed: exactly one of at_ms, at, rate_per_min")
-    assert error(tmp_path, crash + 'at_ms = 5\nrate_per_min = 1.0') == (
+        "allowed: exactly one of at_ms, at, rate_per_min"
+    )
+    assert error(tmp_path, crash + "at_ms = 5\nrate_per_min = 1.0") == (
         "s.toml: faults[0].rate_per_min: at_ms is also set; "
-        "allowed: exactly one of at_ms, at, rate_per_min")
+        "allowed: exactly one of at_ms, at, rate_per_min"
+    )
 
 
 def test_loop_point_fields_only_with_a_loop_point(tmp_path):
@@ -324,20 +397,23 @@ def test_loop_point_fields_only_with_a_loop_point(tmp_path):
     crash = '[[faults]]\nkind = "crash"\nconsumer = 0\n'
     assert error(tmp_path, crash + "at_ms = 5\nbatch = 2") == (
         "s.toml: faults[0].batch: batch counts poll batches for a loop point, and at is not set; "
-        "allowed: batch only together with at")
+        "allowed: batch only together with at"
+    )
     assert error(tmp_path, crash + 'at = "after-process"\nafter_records = 3') == (
         "s.toml: faults[0].after_records: after_records counts records within a batch; "
-        'allowed: after_records only with at = "mid-batch"')
+        'allowed: after_records only with at = "mid-batch"'
+    )
     assert error(tmp_path, crash + "at_ms = 5\nfrom_ms = 2") == (
         "s.toml: faults[0].from_ms: from_ms bounds a stream of crashes, and rate_per_min is not "
-        "set; allowed: from_ms only with rate_per_min")
+        "set; allowed: from_ms only with rate_per_min"
+    )
 
 
 def test_a_processing_error_happens_mid_batch(tmp_path):
     """A poison record is met while processing: mid-batch is its only loop point."""
-    assert error(tmp_path, '[[faults]]\nkind = "processing-error"\nconsumer = 0\n'
-                           'at = "before-commit"') == (
-        's.toml: faults[0].at: "before-commit" is not allowed; allowed: "mid-batch"')
+    assert error(
+        tmp_path, '[[faults]]\nkind = "processing-error"\nconsumer = 0\nat = "before-commit"'
+    ) == ('s.toml: faults[0].at: "before-commit" is not allowed; allowed: "mid-batch"')
 
 
 def test_consumer_index_counts_initial_members_and_joins(tmp_path):
@@ -346,16 +422,18 @@ def test_consumer_index_counts_initial_members_and_joins(tmp_path):
     load_scenario(write(tmp_path, 'name = "t"\n' + faults + "consumer = 3", name="ok.toml"))
     assert error(tmp_path, faults + "consumer = 4") == (
         "s.toml: faults[1].consumer: there is no consumer 4 (group.consumers = 3, plus 1 joined); "
-        'allowed: an integer in [0, 3], or "random"')
+        'allowed: an integer in [0, 3], or "random"'
+    )
 
 
 def test_random_consumer_only_where_a_fault_can_draw_one(tmp_path):
     """crash and processing-error may say "random"; leave names its consumer."""
     assert error(tmp_path, '[[faults]]\nkind = "leave"\nconsumer = "random"\nat_ms = 1') == (
-        's.toml: faults[0].consumer: "random" is not an integer; allowed: an integer >= 0')
+        's.toml: faults[0].consumer: "random" is not an integer; allowed: an integer >= 0'
+    )
     assert error(tmp_path, '[[faults]]\nkind = "crash"\nconsumer = "any"\nat_ms = 1') == (
-        's.toml: faults[0].consumer: "any" is not a consumer; '
-        'allowed: an integer >= 0, or "random"')
+        's.toml: faults[0].consumer: "any" is not a consumer; allowed: an integer >= 0, or "random"'
+    )
 
 
 def test_faults_happen_inside_the_run_window(tmp_path):
@@ -363,18 +441,23 @@ def test_faults_happen_inside_the_run_window(tmp_path):
     window = '[[faults]]\nkind = "commit-error"\nerror = "ILLEGAL_GENERATION"\n'
     assert error(tmp_path, window + "to_ms = 60_001") == (
         "s.toml: faults[0].to_ms: 60001 is after the end of the run (run.duration_ms); "
-        "allowed: an integer in [0, 60000]")
+        "allowed: an integer in [0, 60000]"
+    )
     assert error(tmp_path, window + "from_ms = 9\nto_ms = 8") == (
-        "s.toml: faults[0].from_ms: 9 is after to_ms (8); allowed: an integer in [0, 8]")
+        "s.toml: faults[0].from_ms: 9 is after to_ms (8); allowed: an integer in [0, 8]"
+    )
 
 
 def test_distribution_errors_name_the_distribution_field(tmp_path):
     """A bad dist tag and uniform's high < low point into the inline table."""
     assert error(tmp_path, '[network]\nlatency_ms = { dist = "normal", mean = 1.0 }') == (
         's.toml: network.latency_ms.dist: "normal" is unknown; '
-        'allowed: "constant", "uniform", "exponential", "lognormal"')
-    assert error(tmp_path, '[network]\nlatency_ms = { dist = "uniform", low = 2.0, high = 1.0 }') \
+        'allowed: "constant", "uniform", "exponential", "lognormal"'
+    )
+    assert (
+        error(tmp_path, '[network]\nlatency_ms = { dist = "uniform", low = 2.0, high = 1.0 }')
         == "s.toml: network.latency_ms.high: 1.0 is below low (2.0); allowed: a number >= 2.0"
+    )
 
 
 def test_every_problem_is_kept_and_each_is_one_line(tmp_path):

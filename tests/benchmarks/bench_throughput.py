@@ -32,7 +32,12 @@ def throughput_scenario(records: int):
             "group": {"consumers": 3, "session_timeout_ms": 6_000, "heartbeat_interval_ms": 2_000},
             "strategy": {"name": "sync-per-batch"},
             "faults": [
-                {"kind": "crash", "consumer": "random", "rate_per_min": 1.0, "restart_after_ms": 1_000}
+                {
+                    "kind": "crash",
+                    "consumer": "random",
+                    "rate_per_min": 1.0,
+                    "restart_after_ms": 1_000,
+                }
             ],
         },
         "<bench>",
@@ -101,8 +106,10 @@ def main() -> None:
     print(f"offsim model:         {best['model']:>14,.0f} records/s (effects per wall second)")
     print(f"model / bare loop:    {best['model'] / best['bare']:.3f}")
     print(f"model records per simpy event rate: {best['model'] / best['simpy']:.2f}")
-    print(f"run: crashes={summary['crashes']} rebalances={summary['rebalances']} "
-          f"duplicates={summary['duplicated_records']} events={summary['events']}")
+    print(
+        f"run: crashes={summary['crashes']} rebalances={summary['rebalances']} "
+        f"duplicates={summary['duplicated_records']} events={summary['events']}"
+    )
 
 
 if __name__ == "__main__":

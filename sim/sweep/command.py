@@ -1,0 +1,120 @@
+"""`offsim sweep SWEEP.toml`: run what the results file lacks, then print the means.
+
+The command is resumable by construction: it expands the sweep, asks the store which keys are
+done, runs only the rest, and writes results in batches as they arrive, so a killed sweep, run
+again, picks up where it stopped. The progress bar goes to stderr; the table to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from tqdm import tqdm
+
+from sim._toml import toml_value
+from sim.api import aggregate
+from sim.sweep.executors import ExecutorError, run_dask, run_processes, run_serial
+from sim.sweep.spec import Sweep, Task, load_sweep
+from sim.sweep.store import Store
+from sim.usage import UsageError
+
+BATCH = 32  # rows per transaction: a kill loses at most this many finished runs
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("sweep", help="run a parameter sweep into a resumable results file")
+    p.add_argument("sweep", help="a sweep file (TOML): base scenario, parameter grid, seeds")
+    p.add_argument("--workers", type=int, help="local processes (default: one per CPU)")
+    p.add_argument("--scheduler", help="a Dask scheduler address (needs the `sweep` extra)")
+    p.add_argument("--out", default="results.sqlite", help="results file (default: %(default)s)")
+    p.add_argument("--csv", help="also write this sweep's rows to this CSV file")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.workers is not None and args.scheduler:
+        raise UsageError("--workers and --scheduler exclude each other: a cluster has its own")
+    workers = args.workers or os.cpu_count() or 1
+    sweep = load_sweep(args.sweep)
+    tasks = sweep.tasks()
+    with Store(args.out) as store:
+        done = store.done()
+        todo = [t for t in tasks if t.key not in done]
+        where = (
+            f"the Dask cluster at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+        )
+        print(
+            f"{sweep.name}: {len(tasks)} runs, {len(tasks) - len(todo)} already in "
+            f"{args.out}, {len(todo)} to run on {where}",
+            file=sys.stderr,
+        )
+        try:
+            record(store, sweep.name, _executor(args.scheduler, workers, todo), total=len(todo))
+        except ExecutorError as error:
+            raise UsageError(str(error)) from None
+        rows = store.summaries(t.key for t in tasks)
+        if args.csv:
+            store.export_csv(args.csv, [t.key for t in tasks])
+    summaries = {key: summary for key, _, summary in rows}
+    print(sweep_table(sweep, tasks, summaries))
+    ok = all(s["cross_checks_ok"] and s["quiesced"] for s in summaries.values())
+    return 0 if ok else 1
+
+
+def _executor(scheduler: str | None, workers: int, todo: list[Task]):
+    if scheduler:
+        return run_dask(todo, scheduler)
+    if workers == 1:
+        return run_serial(todo)
+    return run_processes(todo, workers)
+
+
+def record(store: Store, sweep: str, results, total: int | None = None) -> None:
+    """Store results as they arrive, a batch per transaction; on an interrupt, keep what
+    finished before re-raising."""
+    batch: list[tuple] = []
+    results = iter(results)
+    try:
+        with tqdm(results, total=total, unit="run", file=sys.stderr, disable=None) as bar:
+            for task, summary in bar:
+                batch.append((task.key, task.point, summary))
+                if len(batch) >= BATCH:
+                    store.add(sweep, batch)
+                    batch.clear()
+    finally:
+        store.add(sweep, batch)
+
+
+def sweep_table(sweep: Sweep, tasks: list[Task], summaries: dict) -> str:
+    """One line per grid point and strategy: mean lost and duplicated records over the seeds."""
+    groups: dict[tuple, list[dict]] = {}
+    for task in tasks:
+        if task.key in summaries:
+            point = tuple(map(toml_value, task.point.values()))
+            groups.setdefault((point, task.strategy), []).append(summaries[task.key])
+    head = [*sweep.points[0], "strategy", "seeds", "lost", "dup records"]
+    body = []
+    for (point, strategy), group in groups.items():
+        row = aggregate(sweep.name, strategy, group)
+        body.append(
+            [
+                *point,
+                strategy,
+                str(len(group)),
+                _mean(row["lost"]),
+                _mean(row["duplicated_records"]),
+            ]
+        )
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *body]]
+    title = f"{sweep.name}: mean over seeds (± half the 95% interval)"
+    return "\n".join([title, lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def _mean(cell: dict) -> str:
+    if cell["low"] == cell["high"]:
+        return f"{cell['mean']:,.1f}"
+    return f"{cell['mean']:,.1f} ±{(cell['high'] - cell['low']) / 2:,.1f}"

@@ -1,0 +1,33 @@
+"""`offsim sweep` end to end, in its own process, as a user runs it."""
+
+import csv
+import sqlite3
+
+from tests.e2e.conftest import offsim
+from tests.sweep.conftest import SWEEP
+
+
+def test_sweep_runs_resumes_and_exports(write_sweep, tmp_path):
+    """A first run stores every task and prints the table; a second runs nothing new."""
+    path, out, table = write_sweep(), tmp_path / "r.sqlite", tmp_path / "r.csv"
+    first = offsim("sweep", path, "--workers", "2", "--out", out, "--csv", table, check=True)
+    assert "16 to run" in first.stderr
+    assert "sync-per-batch" in first.stdout and "dup records" in first.stdout
+    assert len(first.stdout.splitlines()) == 3 + 4 * 2  # title, head, rule, point x strategy
+    assert len(list(csv.DictReader(open(table, encoding="utf-8")))) == 16
+    again = offsim("sweep", path, "--workers", "1", "--out", out, check=True)
+    assert "16 already in" in again.stderr and "0 to run" in again.stderr
+    assert again.stdout == first.stdout
+    assert sqlite3.connect(out).execute("SELECT count(*) FROM runs").fetchone() == (16,)
+
+
+def test_bad_sweep_exits_2_with_one_line(write_sweep, tmp_path):
+    path = write_sweep(SWEEP.replace("seeds = 2", "seeds = -1"))
+    proc = offsim("sweep", path, "--out", tmp_path / "r.sqlite")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "seeds: -1 is out of range" in proc.stderr
+
+
+def test_bad_workers_exit_2(write_sweep, tmp_path):
+    proc = offsim("sweep", write_sweep(), "--workers", "0", "--out", tmp_path / "r.sqlite")
+    assert proc.returncode == 2 and proc.stderr.startswith("offsim: --workers")
