@@ -305,21 +305,25 @@ class Scenario(Table):
 # --- loading and dumping --------------------------------------------------------------------
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario file; any problem is a ScenarioError naming the file."""
+def read_toml(path: str | os.PathLike[str], what: str = "scenario") -> dict:
+    """Parse a TOML file; any problem is a ScenarioError naming the file."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as file:
-            data = tomllib.load(file)
+            return tomllib.load(file)
     except FileNotFoundError:
-        raise ScenarioError(f"{name}: no such scenario file") from None
+        raise ScenarioError(f"{name}: no such {what} file") from None
     except OSError as e:
         raise ScenarioError(f"{name}: cannot read the file: {e.strerror}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{name}: not valid TOML: the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{name}: not valid TOML: {e}") from None
-    return parse_scenario(data, source=name)
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file; any problem is a ScenarioError naming the file."""
+    return parse_scenario(read_toml(path), source=os.fspath(path))
 
 
 def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:

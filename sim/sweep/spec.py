@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +21,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 
 from sim._scenario_base import Table, explain, problem
 from sim._toml import toml_value
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml
 from sim.strategies import STRATEGY_NAMES
 
 MAX_RANGE_VALUES = 10_000
@@ -153,13 +152,7 @@ class Sweep:
 def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     """Read and validate a sweep file and every grid point it spans."""
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as file:
-            data = tomllib.load(file)
-    except FileNotFoundError:
-        raise ScenarioError(f"{name}: no such sweep file") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ScenarioError(f"{name}: cannot read the sweep file: {e}") from None
+    data = read_toml(name, "sweep")
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as e:
