@@ -98,3 +98,12 @@ def test_a_joining_consumer_gets_partitions():
     ledger = run(scenario(faults=faults, topic={"partitions": 3})).ledger
     _, generation, assignment = ledger.generations[-1]
     assert generation == 2 and sorted(assignment.values()) == [(0,), (1,), (2,)]
+
+
+def test_a_timed_processing_error_unwinds_the_loop_and_the_consumer_restarts():
+    """A poison record at a time: the record being processed then throws, the consumer closes
+    (stop reason "error") and restarts; commitSync after each batch loses nothing."""
+    fault = {"kind": "processing-error", "consumer": 0, "at_ms": 7_000, "restart_after_ms": 1_000}
+    result = run(scenario("sync-per-batch", [fault]))
+    assert [s.how for s in result.ledger.stops.values()] == ["error"]
+    assert len(result.ledger.instances) == 3 and result.summary()["lost"] == 0
