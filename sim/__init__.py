@@ -2,7 +2,18 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["RunResult", "ScenarioError", "compare", "load_scenario", "run", "__version__"]
+__all__ = [
+    "Claim",
+    "Outcome",
+    "RunResult",
+    "ScenarioError",
+    "check_claim",
+    "compare",
+    "fault_schedules",
+    "load_scenario",
+    "run",
+    "__version__",
+]
 
 _EXPORTS = {
     "RunResult": "sim.api",
@@ -10,6 +21,10 @@ _EXPORTS = {
     "run": "sim.api",
     "ScenarioError": "sim.scenario",
     "load_scenario": "sim.scenario",
+    "Claim": "sim.claims",
+    "Outcome": "sim.claims",
+    "check_claim": "sim.claims",
+    "fault_schedules": "sim.claims",
 }
 
 

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from sim import api
+from sim.claims.command import add_parser as add_check_parser
+from sim.report.command import add_parser as add_report_parser
 from sim.report.explain import add_explain_parser
 from sim.report.tables import anomaly_lines, compare_table, run_table
 from sim.scenario import ScenarioError, load_scenario
@@ -49,11 +51,16 @@ def cmd_compare(args) -> int:
     strategies = strategy_list(args.strategies)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    check_plot(args.plot)
     rows = api.compare(scenario, strategies, seeds=args.seeds)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         print(compare_table(rows))
+    if args.plot:
+        from sim.report.charts import plot_comparison  # matplotlib loads only when asked for
+
+        plot_comparison(rows, args.plot)
     return 0 if all(r["cross_checks_ok"] and r["quiesced"] for r in rows) else 1
 
 
@@ -98,6 +105,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strategies", default="all", help="a,b,... or all (default)")
     p.add_argument("--seeds", type=int, default=10, help="seeds per strategy (default 10)")
     p.add_argument("--json", action="store_true", help="a JSON list, one object per strategy")
+    p.add_argument("--plot", metavar="FILE", help="draw the comparison charts (.png or .svg)")
     p.set_defaults(func=cmd_compare)
 
     add_explain_parser(sub)
@@ -109,6 +117,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("directory", nargs="?", default=str(SCENARIO_DIR))
     p.set_defaults(func=cmd_scenarios)
     add_sweep_parser(sub)
+    add_check_parser(sub)
+    add_report_parser(sub)
     return top
 
 

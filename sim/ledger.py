@@ -314,6 +314,10 @@ class Ledger:
             Segment(seq, instance, generation, partition, start, end, first_us, last_us, times)
         )
 
+    def effects_end(self, partition: int) -> int:
+        """One past the highest offset of `partition` processed so far (0 if none)."""
+        return self._effects_end[partition]
+
     def effect_counts(self, partition: int, start: int, end: int) -> np.ndarray:
         """How many times each of offsets [start, end) was processed so far (a copy): the
         engine keys a record's processing-time draw by this attempt number."""

@@ -1,1 +1,42 @@
+"""Claims you can check: the catalogue, the counterexample search, and the same API for yours.
 
+    from sim.claims import Claim, check_claim
+    claim = Claim("my-claim", "never loses", ("sync-per-batch",), "no-loss", "holds", "us")
+    assert check_claim(claim, examples=50).matches
+
+Imports are lazy so that `offsim` starts without loading hypothesis (docs/claims.md).
+"""
+
+__all__ = [
+    "CATALOGUE",
+    "PROPERTIES",
+    "Claim",
+    "Counterexample",
+    "Outcome",
+    "check_claim",
+    "claim_by_id",
+    "crash_points",
+    "fault_schedules",
+    "violation",
+]
+
+_EXPORTS = {
+    "CATALOGUE": "sim.claims.catalogue",
+    "PROPERTIES": "sim.claims.catalogue",
+    "Claim": "sim.claims.catalogue",
+    "claim_by_id": "sim.claims.catalogue",
+    "violation": "sim.claims.catalogue",
+    "Counterexample": "sim.claims.search",
+    "Outcome": "sim.claims.search",
+    "check_claim": "sim.claims.search",
+    "crash_points": "sim.claims.exhaustive",
+    "fault_schedules": "sim.claims.faults",
+}
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sim.claims' has no attribute {name!r}")

@@ -10,14 +10,109 @@ drawn whole, so a record's value never depends on how batches happened to split.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 CHUNK = 1024
+PREFIX = 64  # `one()` draws a chunk's first PREFIX values alone: a run sends few requests
 PROCESSING, LATENCY, FAULT, HEARTBEAT = 1, 2, 3, 4
 
 
 def generator(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+# numpy's SeedSequence (pool of 4 uint32 words), redone in Python so that the mixed pool of a
+# key's prefix can be kept: a chunk's key then costs one word of mixing, not a whole SeedSequence.
+_M32 = 0xFFFFFFFF
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+
+
+def _words(value: int) -> list[int]:
+    """An int as numpy's SeedSequence reads it: little-endian uint32 words ([0] for 0)."""
+    if value < 0:
+        raise ValueError("keys must be non-negative")
+    words = [value & _M32]
+    value >>= 32
+    while value:
+        words.append(value & _M32)
+        value >>= 32
+    return words
+
+
+def _mix_in(pool: list[int], hash_const: int, word: int) -> int:
+    """Mix one more entropy word into the pool (in place); returns the new hash constant."""
+    for i in range(4):
+        value = word ^ hash_const
+        hash_const = (hash_const * _MULT_A) & _M32
+        value = (value * hash_const) & _M32
+        value ^= value >> 16
+        mixed = (_MIX_L * pool[i] - _MIX_R * value) & _M32
+        pool[i] = mixed ^ (mixed >> 16)
+    return hash_const
+
+
+def _pool(seed: int, key: tuple[int, ...]) -> tuple[list[int], int]:
+    """SeedSequence(seed, spawn_key=key)'s mixed pool (key non-empty), and the hash constant its
+    mixing ended with: INIT_A times MULT_A once per hashmix, 16 for the first four words and 4
+    for each word after them."""
+    pool = [int(word) for word in np.random.SeedSequence(seed, spawn_key=key).pool]
+    words = max(len(_words(seed)), 4) + sum(len(_words(k)) for k in key)
+    hash_const = (_INIT_A * pow(_MULT_A, 16 + 4 * (words - 4), 1 << 32)) & _M32
+    return pool, hash_const
+
+
+def _state_key(pool: list[int]) -> np.ndarray:
+    """SeedSequence.generate_state(2, np.uint64) from a mixed pool."""
+    hash_const = _INIT_B
+    out = []
+    for i in range(4):
+        value = pool[i] ^ hash_const
+        hash_const = (hash_const * _MULT_B) & _M32
+        value = (value * hash_const) & _M32
+        out.append(value ^ (value >> 16))
+    return np.array([out[0] | out[1] << 32, out[2] | out[3] << 32], np.uint64)
+
+
+def philox_key(seed: int, *key: int) -> np.ndarray:
+    """The Philox key `generator(seed, *key)` starts from: Philox(SeedSequence) takes its key as
+    the sequence's first two uint64 words, with a zero counter."""
+    return _state_key(_pool(seed, key)[0])
+
+
+class _Rekeyable:
+    """One Philox generator, re-keyed in place: the same draws as a fresh `generator(seed, *key)`
+    (same key, zero counter, empty buffer) without building a SeedSequence and a bit generator
+    per chunk. The mixed pool of each key prefix (seed, stream, subject) is kept."""
+
+    __slots__ = ("bits", "rng", "_counter", "_buffer", "_prefixes")
+
+    def __init__(self):
+        self.bits = np.random.Philox(0)
+        self.rng = np.random.Generator(self.bits)
+        self._counter = np.zeros(4, np.uint64)
+        self._buffer = np.zeros(4, np.uint64)
+        self._prefixes: dict[tuple[int, ...], tuple[list[int], int]] = {}
+
+    def keyed(self, seed: int, prefix: tuple[int, ...], last: int) -> np.random.Generator:
+        """The generator of `generator(seed, *prefix, last)`, reset to its start."""
+        mixed = self._prefixes.get((seed, *prefix))
+        if mixed is None:
+            mixed = self._prefixes[(seed, *prefix)] = _pool(seed, prefix)
+        pool, hash_const = list(mixed[0]), mixed[1]
+        for word in _words(last):
+            hash_const = _mix_in(pool, hash_const, word)
+        self.bits.state = {
+            "bit_generator": "Philox",
+            "state": {"counter": self._counter, "key": _state_key(pool)},
+            "buffer": self._buffer,
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        return self.rng
 
 
 def sample_ms(rng: np.random.Generator, dist, size: int) -> np.ndarray:
@@ -36,7 +131,22 @@ def sample_ms(rng: np.random.Generator, dist, size: int) -> np.ndarray:
 
 
 def to_us(ms: np.ndarray) -> np.ndarray:
-    return np.maximum(np.rint(ms * 1000.0), 0).astype(np.int64)
+    us = ms * 1000.0
+    np.rint(us, out=us)
+    np.maximum(us, 0, out=us)
+    return us.astype(np.int64)
+
+
+_LOCAL = threading.local()
+
+
+def _shared_rekeyable() -> _Rekeyable:
+    """One re-keyable generator per thread: a chunk is drawn whole right after re-keying, so the
+    KeyedDraws of a thread can share it."""
+    shared = getattr(_LOCAL, "rekeyable", None)
+    if shared is None:
+        shared = _LOCAL.rekeyable = _Rekeyable()
+    return shared
 
 
 class KeyedDraws:
@@ -47,12 +157,14 @@ class KeyedDraws:
         self.stream = stream
         self.dist = dist
         self._chunks: dict[tuple[int, ...], np.ndarray] = {}
+        self._rng = _shared_rekeyable()
+        self._prefixes: dict[tuple[int, ...], np.ndarray] = {}  # first PREFIX values of a chunk
 
     def chunk(self, subject: tuple[int, ...], index: int) -> np.ndarray:
         key = (*subject, index)
         values = self._chunks.get(key)
         if values is None:
-            rng = generator(self.seed, self.stream, *key)
+            rng = self._rng.keyed(self.seed, (self.stream, *subject), index)
             values = to_us(sample_ms(rng, self.dist, CHUNK))
             self._chunks[key] = values
         return values
@@ -63,8 +175,22 @@ class KeyedDraws:
         if first == last:
             return self.chunk(subject, first)[start % CHUNK : start % CHUNK + end - start]
         parts = [self.chunk(subject, c) for c in range(first, last + 1)]
-        joined = np.concatenate(parts)
-        return joined[start - first * CHUNK : end - first * CHUNK]
+        parts[0] = parts[0][start - first * CHUNK :]
+        parts[-1] = parts[-1][: end - last * CHUNK]
+        return np.concatenate(parts)
 
     def one(self, subject: tuple[int, ...], number: int) -> int:
-        return int(self.chunk(subject, number // CHUNK)[number % CHUNK])
+        index, offset = divmod(number, CHUNK)
+        if offset < PREFIX:
+            key = (*subject, index)
+            values = self._chunks.get(key)
+            if values is None:
+                # A chunk's first values without drawing all of it: numpy's generators draw a
+                # sequence value by value, so the first PREFIX of CHUNK draws are these.
+                values = self._prefixes.get(key)
+                if values is None:
+                    rng = self._rng.keyed(self.seed, (self.stream, *subject), index)
+                    values = to_us(sample_ms(rng, self.dist, PREFIX))
+                    self._prefixes[key] = values
+            return int(values[offset])
+        return int(self.chunk(subject, index)[offset])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
+from simpy.events import PENDING
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
@@ -167,6 +168,8 @@ class Simulation:
         strategy = make_strategy(self.strategy)
         observer = _Observer(self.ledger, number)
         consumer = Consumer(number, member_id, self.config, strategy, observer)
+        consumer.loop_points = any(key[0] == slot for key in self.faults.points)
+        consumer.read_log = self._read_log
         inst = Instance(number, slot, incarnation, consumer, Connection(self.latency_draws, number))
         self.instances.append(inst)
         self.slots[slot] = inst
@@ -192,8 +195,7 @@ class Simulation:
                 elif kind is Process:
                     reply = yield from self._process(inst, command)
                 elif kind is ReadLog:
-                    ends = self.log.end_offsets
-                    reply = tuple(ends[p] for p in command.partitions)
+                    reply = self._read_log(command.partitions)
                 elif kind is Wait:
                     yield from self._wait(inst, command)
                 elif kind is Send:
@@ -205,6 +207,10 @@ class Simulation:
                     return
         except (simpy.Interrupt, Crash):
             self._stopped(inst, "crash")
+
+    def _read_log(self, partitions) -> tuple[int, ...]:
+        ends = self.log.end_offsets
+        return tuple(ends[p] for p in partitions)
 
     def _call(self, inst: Instance, command: Call):
         event = self.env.event()
@@ -219,8 +225,16 @@ class Simulation:
             return
         if self.draining and self._quiescent(inst):
             self.done.succeed()
-        inst.wake = self.env.event()
-        yield inst.wake | self.env.timeout(delay)
+        # `wake | timeout(delay)` without simpy's Condition machinery: whichever fires first
+        # triggers the gate, with the same scheduling (one hop from either event to the gate).
+        env = self.env
+        inst.wake = wake = env.event()
+        timer = env.timeout(delay)
+        gate = env.event()
+        relay = _Relay(gate)
+        wake.callbacks.append(relay)
+        timer.callbacks.append(relay)
+        yield gate
         inst.wake = None
 
     def _wake(self, inst: Instance) -> None:
@@ -231,21 +245,30 @@ class Simulation:
         """Process slices as one timeout; a crash or error at time t finds how far it got with
         one searchsorted on the cumulative processing times (DESIGN.md, Architecture)."""
         env = self.env
-        durations = [self._processing_us(p, start, end) for p, start, end in command.slices]
-        done_us = (
-            env.now + (durations[0] if len(durations) == 1 else np.concatenate(durations)).cumsum()
-        )
+        slices = command.slices
+        if len(slices) == 1:
+            p, start, end = slices[0]
+            durations = self._processing_us(p, start, end)
+        else:
+            durations = np.concatenate([self._processing_us(p, a, b) for p, a, b in slices])
+        done_us = durations.cumsum()
+        done_us += env.now
         total = len(done_us)
         limit, outcome = total, None
         pinned = self.faults.mid_batch.get((inst.slot, command.batch))
         if pinned is not None:
-            # After k records of the batch; a batch too short for k fails at its end (a crash)
-            # or at its last record (a processing error).
-            k = min(pinned.after_records, command.batch_records - (pinned.kind != "crash"))
-            if command.first_index <= k < command.first_index + total or (
-                k == command.batch_records and command.first_index + total == k
-            ):
-                limit, outcome = k - command.first_index, pinned
+            # A crash right after the k-th record finishes, before any per-record commit; a
+            # poison record k throws. A batch too short for k fails at its end (a crash) or at
+            # its last record (a processing error).
+            first, last = command.first_index, command.first_index + total
+            if pinned.kind == "crash":
+                k = min(pinned.after_records, command.batch_records)
+                hit = first < k <= last or k == first == 0
+            else:
+                k = min(pinned.after_records, command.batch_records - 1)
+                hit = first <= k < last
+            if hit:
+                limit, outcome = k - first, pinned
         if inst.error_next:
             limit, outcome = 0, Action(-1, "processing-error", inst.slot)
         inst.processing = (done_us, command)
@@ -274,6 +297,9 @@ class Simulation:
         return Processed(limit, True)
 
     def _processing_us(self, partition: int, start: int, end: int):
+        if start >= self.ledger.effects_end(partition):
+            # Nothing at or after `start` was processed yet: every record's first attempt.
+            return self.processing_draws.range((partition, 0), start, end)
         attempts = self.ledger.effect_counts(partition, start, end)
         first = int(attempts[0])
         if (attempts == first).all():
@@ -512,6 +538,20 @@ class Simulation:
         if inst.alive:
             inst.consumer.on_rebalance_notice()
             self._wake(inst)
+
+
+class _Relay:
+    """Succeeds its gate when the first of the events it is attached to is processed."""
+
+    __slots__ = ("gate",)
+
+    def __init__(self, gate: simpy.Event):
+        self.gate = gate
+
+    def __call__(self, _event) -> None:
+        gate = self.gate
+        if gate._value is PENDING:
+            gate.succeed()
 
 
 class _Observer:

@@ -3,9 +3,10 @@
 from hypothesis import find, settings
 
 from sim import run
+from sim.claims.faults import fault_schedules
 from sim.strategies.base import CommitSync, Strategy
 
-from .test_seed_claims import crashes, scenario
+from .test_seed_claims import scenario
 
 
 class CommitsTooFar(Strategy):
@@ -48,5 +49,5 @@ def test_search_finds_and_shrinks_a_loss_under_the_subtle_bug():
         return run(scenario("sync-per-batch", faults), strategy=strategy).summary()["lost"] > 0
 
     budget = settings(max_examples=40, deadline=None, derandomize=True, database=None)
-    schedule = find(crashes(), loses, settings=budget)
+    schedule = find(fault_schedules(window_ms=(3_000, 20_000)), loses, settings=budget)
     assert len(schedule) == 1

@@ -1,0 +1,332 @@
+"""The claims catalogue: what the seed page and SEMANTICS.md say, as data `offsim check` can test.
+
+A claim names the strategies it covers, the faults it allows, a property of a finished run and
+the verdict the catalogue expects. Every expected verdict is what the simulator shows (the
+quick budget of `offsim check` confirms each one); a claim the seed page states loosely is
+stated here as precisely as the model can show it (DESIGN.md, The seed page's claims).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sim.scenario import Scenario, parse_scenario
+
+__all__ = ["BASE_SCENARIO", "CATALOGUE", "PROPERTIES", "Claim", "claim_by_id", "violation"]
+
+MAX_POLL_RECORDS = 50
+
+# Small enough for a run of a few milliseconds, big enough for a dozen batches per consumer:
+# 800 records over 4 partitions, 2 consumers, 50 records a poll, ~10 ms a record.
+BASE_SCENARIO = MappingProxyType(
+    {
+        "run": {"duration_ms": 12_000, "seed": 1},
+        "topic": {"partitions": 4, "initial_records": 800},
+        "group": {"consumers": 2, "session_timeout_ms": 6_000, "heartbeat_interval_ms": 2_000},
+        "consumer": {
+            "max_poll_records": MAX_POLL_RECORDS,
+            "processing_ms": {"dist": "exponential", "mean": 10.0},
+        },
+    }
+)
+FAULT_WINDOW_MS = (3_000, 11_000)  # after the initial join delay, inside run.duration_ms
+
+PROPERTIES = {
+    "no-loss": "every record in the log is processed at least once",
+    "no-duplicate": "no record is processed more than once",
+    "exactly-once": "every record is processed exactly once",
+    "duplicates-bounded": "records processed twice <= per_crash x crashes (the uncommitted window)",
+    "no-offset-regression": "no committed offset ever moves backwards",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement. `per_crash` is the duplicates-bounded window: the most records a
+    single crash may send back to be processed again (sync-per-batch: one poll batch,
+    max_poll_records, since everything before it is committed; sync-per-record: one record)."""
+
+    id: str
+    statement: str
+    strategies: tuple[str, ...]
+    property: str
+    expected: str  # "holds" | "refuted"
+    source: str
+    faults: tuple[str, ...] = ("crash",)
+    per_crash: int = 0
+    overrides: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    client: str = "java"
+    protocol: str = "eager"
+
+    def __post_init__(self) -> None:
+        if self.property not in PROPERTIES:
+            raise ValueError(f"{self.id}: property {self.property!r}; allowed: {list(PROPERTIES)}")
+        if self.expected not in ("holds", "refuted"):
+            raise ValueError(f"{self.id}: expected {self.expected!r}; allowed: holds, refuted")
+
+    def scenario(self, faults, strategy: str | None = None, seed: int | None = None) -> Scenario:
+        """The claim's base scenario with these faults: what a counterexample file holds."""
+        data = {key: dict(value) for key, value in BASE_SCENARIO.items()}
+        for key, value in self.overrides.items():
+            data[key] = {**data.get(key, {}), **value}
+        data["group"]["protocol"] = self.protocol
+        data["consumer"]["client"] = self.client
+        data["strategy"] = {"name": strategy or self.strategies[0]}
+        if seed is not None:
+            data["run"]["seed"] = seed
+        return parse_scenario(
+            {**data, "name": self.id, "description": self.statement, "faults": list(faults)},
+            source=f"<claim {self.id}>",
+        )
+
+
+def violation(claim: Claim, summary: dict) -> str | None:
+    """What in this run's summary breaks the claim's property, in words; None if nothing."""
+    lost, dup = summary["lost"], summary["duplicated_records"]
+    if claim.property in ("no-loss", "exactly-once") and lost:
+        return f"{lost} records lost"
+    if claim.property in ("no-duplicate", "exactly-once") and dup:
+        return f"{dup} records processed twice"
+    if claim.property == "duplicates-bounded":
+        bound = claim.per_crash * summary["crashes"]
+        if dup > bound:
+            return f"{dup} records processed twice, above {claim.per_crash} x crashes = {bound}"
+    if claim.property == "no-offset-regression" and summary["offset_regressions"]:
+        return f"{summary['offset_regressions']} committed offsets moved backwards"
+    return None
+
+
+EVERY_FAULT = ("crash", "processing-error", "leave", "join", "commit-error", "lost-response")
+NO_POISON = ("crash", "leave", "join", "commit-error", "lost-response")
+SYNC = ("sync-per-batch", "per-partition-sync")
+
+CATALOGUE: tuple[Claim, ...] = (
+    Claim(
+        "auto-loses-after-poison",
+        "Java auto commit with processing in the poll loop loses records, but only through an "
+        "exception mid-batch followed by close(), which commits the whole batch's position",
+        ("auto",),
+        "no-loss",
+        "refuted",
+        "seed claim 1; SEMANTICS.md §2",
+        ("processing-error",),
+    ),
+    Claim(
+        "auto-never-loses-without-poison",
+        "Java auto commit with processing in the poll loop loses nothing under crashes, "
+        "rebalances, commit errors and lost responses: it commits positions already processed",
+        ("auto",),
+        "no-loss",
+        "holds",
+        "SEMANTICS.md §2, misconceptions",
+        NO_POISON,
+    ),
+    Claim(
+        "auto-can-duplicate",
+        "Auto commit can process records twice: a crash after processing, before the next "
+        "auto commit, re-delivers them",
+        ("auto",),
+        "no-duplicate",
+        "refuted",
+        "seed claim 1; SEMANTICS.md §2",
+    ),
+    Claim(
+        "sync-per-batch-at-least-once",
+        "commitSync after each processed batch never loses a record",
+        ("sync-per-batch",),
+        "no-loss",
+        "holds",
+        "seed claim 2",
+        EVERY_FAULT,
+    ),
+    Claim(
+        "sync-per-batch-not-exactly-once",
+        "commitSync after each batch is at-least-once, not exactly-once: a crash before the "
+        "commit re-processes the batch",
+        ("sync-per-batch",),
+        "exactly-once",
+        "refuted",
+        "seed claim 2",
+    ),
+    Claim(
+        "sync-per-batch-duplicates-bounded",
+        "Under crashes, commitSync after each batch re-processes at most one poll batch "
+        f"(max_poll_records = {MAX_POLL_RECORDS}) per crash",
+        ("sync-per-batch",),
+        "duplicates-bounded",
+        "holds",
+        "seed claim 2; SEMANTICS.md §1",
+        per_crash=MAX_POLL_RECORDS,
+    ),
+    Claim(
+        "sync-per-record-duplicates-bounded",
+        "commitSync after every record re-processes at most one record per crash",
+        ("sync-per-record",),
+        "duplicates-bounded",
+        "holds",
+        "SEMANTICS.md §1",
+        per_crash=1,
+    ),
+    Claim(
+        "sync-per-record-at-least-once",
+        "commitSync after every record never loses a record",
+        ("sync-per-record",),
+        "no-loss",
+        "holds",
+        "seed claim 2",
+        ("crash", "commit-error"),
+    ),
+    Claim(
+        "async-per-batch-at-least-once",
+        "commitAsync after each processed batch never loses a record",
+        ("async-per-batch",),
+        "no-loss",
+        "holds",
+        "seed claim 3",
+        EVERY_FAULT,
+    ),
+    Claim(
+        "async-masked-failure-reprocesses",
+        "commitAsync is never retried, so a failed commit (masked by a later success) leaves "
+        "its batch uncommitted, and a crash or a rebalance before the next success re-processes "
+        f"more than one batch (max_poll_records = {MAX_POLL_RECORDS}) per crash",
+        ("async-per-batch",),
+        "duplicates-bounded",
+        "refuted",
+        "seed claim 3; SEMANTICS.md §3",
+        ("crash", "commit-error"),
+        per_crash=MAX_POLL_RECORDS,
+    ),
+    Claim(
+        "async-commits-never-regress",
+        "commitAsync is never retried and one connection keeps its order, so committed offsets "
+        "never move backwards",
+        ("async-per-batch", "async-then-sync-processed"),
+        "no-offset-regression",
+        "holds",
+        "SEMANTICS.md §3",
+        NO_POISON,
+    ),
+    Claim(
+        "async-then-sync-loses-after-poison",
+        "The seed's pattern as written (commitAsync in the loop, a no-argument commitSync in "
+        "finally) loses the rest of the batch after a poison record: it commits positions",
+        ("async-then-sync",),
+        "no-loss",
+        "refuted",
+        "seed claim 5; SEMANTICS.md misconceptions",
+        ("processing-error",),
+    ),
+    Claim(
+        "async-then-sync-never-loses-without-poison",
+        "The seed's combined pattern as written loses nothing under crashes and rebalances: "
+        "without an exception the position is the processed offset",
+        ("async-then-sync",),
+        "no-loss",
+        "holds",
+        "seed claim 5",
+        ("crash", "leave", "join"),
+    ),
+    Claim(
+        "async-then-sync-processed-at-least-once",
+        "The combined pattern committing processed offsets (async in the loop, sync on revoke "
+        "and in finally) never loses a record, poison records included",
+        ("async-then-sync-processed",),
+        "no-loss",
+        "holds",
+        "seed claims 5, 7",
+        EVERY_FAULT,
+    ),
+    Claim(
+        "per-partition-sync-at-least-once",
+        "commitSync of a {partition: offset} map after each partition slice never loses a record",
+        ("per-partition-sync",),
+        "no-loss",
+        "holds",
+        "seed claim 4",
+        EVERY_FAULT,
+    ),
+    Claim(
+        "off-by-one-duplicates",
+        "Committing the last processed offset instead of last + 1 re-processes records after "
+        "a crash or a hand-off",
+        ("off-by-one",),
+        "no-duplicate",
+        "refuted",
+        "seed claim 6; SEMANTICS.md §1",
+        ("crash", "leave", "join"),
+    ),
+    Claim(
+        "off-by-one-never-loses",
+        "Committing one short of the +1 rule duplicates but never loses a record",
+        ("off-by-one",),
+        "no-loss",
+        "holds",
+        "seed claim 6; SEMANTICS.md §1",
+        EVERY_FAULT,
+    ),
+    Claim(
+        "commit-before-process-never-duplicates",
+        "commitSync of the batch end before processing (skip the batch on a commit error) never "
+        "processes a record twice: at-most-once",
+        ("commit-before-process",),
+        "no-duplicate",
+        "holds",
+        "DESIGN.md, Strategies",
+        ("crash", "processing-error", "leave", "join", "commit-error"),
+    ),
+    Claim(
+        "commit-before-process-can-lose",
+        "commitSync before processing loses what is left of a batch when the consumer crashes "
+        "after the commit, before finishing the batch",
+        ("commit-before-process",),
+        "no-loss",
+        "refuted",
+        "DESIGN.md, Strategies",
+    ),
+    Claim(
+        "commit-before-process-async-can-lose",
+        "commitAsync before processing can lose records: a crash mid-batch after the commit landed",
+        ("commit-before-process-async",),
+        "no-loss",
+        "refuted",
+        "DESIGN.md, Strategies",
+    ),
+    Claim(
+        "commit-before-process-async-can-duplicate",
+        "commitAsync before processing can also process records twice: processing starts "
+        "before the commit is confirmed, and a failed commit is only logged",
+        ("commit-before-process-async",),
+        "no-duplicate",
+        "refuted",
+        "DESIGN.md, Strategies",
+        ("crash", "commit-error"),
+    ),
+    Claim(
+        "sync-commits-never-regress",
+        "Synchronous commits of processed offsets never move a committed offset backwards",
+        SYNC + ("off-by-one",),
+        "no-offset-regression",
+        "holds",
+        "SEMANTICS.md §1, §3",
+        EVERY_FAULT,
+    ),
+    Claim(
+        "latest-reset-loses-preloaded",
+        "With auto_offset_reset = latest and no committed offset, records in the log before the "
+        "first position is resolved are never read, whatever the commit strategy",
+        ("sync-per-batch",),
+        "no-loss",
+        "refuted",
+        "SEMANTICS.md §1",
+        overrides=MappingProxyType({"group": {"auto_offset_reset": "latest"}}),
+    ),
+)
+
+
+def claim_by_id(claim_id: str) -> Claim:
+    for claim in CATALOGUE:
+        if claim.id == claim_id:
+            return claim
+    raise KeyError(claim_id)

@@ -1,0 +1,99 @@
+"""Hypothesis strategies for fault schedules, drawn as data: a list of `[[faults]]` tables.
+
+A whole schedule is one example and one simulation (a hypothesis stateful step costs as much as
+~140 simpy events, DESIGN.md, Performance), and shrinking works on the list: fewer faults,
+earlier batches, smaller record counts. Swarm selection (Groce et al., "Swarm testing") lets
+each example enable only a random subset of the allowed kinds, so a schedule of only commit
+errors and crashes is as likely as a soup of everything, which is how masked failures are found.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from sim.scenario_faults import COMMIT_ERROR_CODES, LOOP_POINTS
+
+__all__ = ["FAULT_KINDS", "fault", "fault_schedules"]
+
+FAULT_KINDS = ("crash", "processing-error", "leave", "join", "commit-error", "lost-response")
+MAX_BATCH = 6  # loop points pinned to one of a consumer's first batches, where the story is
+
+
+def _times(window_ms: tuple[int, int]):
+    return st.integers(*window_ms)
+
+
+def _restart(always: bool = False):
+    """restart_after_ms, or None (down until the drain)."""
+    delay = st.integers(0, 8_000)
+    return delay if always else st.one_of(st.none(), delay)
+
+
+@st.composite
+def fault(draw, kind: str, consumers: int = 2, window_ms=(3_000, 10_000), max_records=120):
+    """One fault table of `kind`, timed by the clock or by a point in the poll loop."""
+    table: dict = {"kind": kind}
+    member = st.integers(0, consumers - 1)
+    if kind in ("crash", "processing-error"):
+        table["consumer"] = draw(member)
+        if kind == "crash" and draw(st.booleans()):
+            table["at_ms"] = draw(_times(window_ms))
+        else:
+            table["at"] = (
+                "mid-batch" if kind == "processing-error" else draw(st.sampled_from(LOOP_POINTS))
+            )
+            table["batch"] = draw(st.integers(1, MAX_BATCH))
+            if table["at"] == "mid-batch":
+                table["after_records"] = draw(st.integers(0, max_records))
+        restart = draw(_restart(always=kind == "processing-error"))
+        if restart is not None:
+            table["restart_after_ms"] = restart
+    elif kind == "leave":
+        table["consumer"] = draw(member)
+        table["at_ms"] = draw(_times(window_ms))
+        restart = draw(_restart())
+        if restart is not None:
+            table["restart_after_ms"] = restart
+    elif kind == "join":
+        table["at_ms"] = draw(_times(window_ms))
+    elif kind in ("commit-error", "lost-response"):
+        if kind == "commit-error":
+            table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
+        start = draw(_times(window_ms))
+        table["from_ms"] = start
+        table["to_ms"] = min(start + draw(st.integers(0, 3_000)), window_ms[1])
+        table["probability"] = draw(st.sampled_from([1.0, 0.3]))
+    else:
+        raise ValueError(f"unknown fault kind {kind!r}; allowed: {', '.join(FAULT_KINDS)}")
+    return table
+
+
+@st.composite
+def fault_schedules(
+    draw,
+    kinds=("crash",),
+    consumers: int = 2,
+    max_faults: int = 3,
+    window_ms: tuple[int, int] = (3_000, 10_000),
+    max_records: int = 120,
+    swarm: bool = True,
+):
+    """A list of 1..max_faults fault tables whose kinds are among `kinds`.
+
+    With `swarm`, each example first enables a non-empty subset of `kinds` and draws only from
+    it. Times fall in `window_ms` (keep it inside the scenario's `run.duration_ms`); loop points
+    name one of the first MAX_BATCH batches; `max_records` bounds `after_records`.
+    """
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    if not kinds or unknown:
+        raise ValueError(f"fault kinds {unknown or kinds!r}; allowed: {', '.join(FAULT_KINDS)}")
+    enabled = kinds
+    if swarm and len(kinds) > 1:
+        mask = draw(st.lists(st.booleans(), min_size=len(kinds), max_size=len(kinds)))
+        enabled = tuple(k for k, on in zip(kinds, mask, strict=True) if on) or kinds[:1]
+    size = draw(st.integers(1, max_faults))
+    one = st.sampled_from(enabled).flatmap(
+        lambda kind: fault(kind, consumers, window_ms, max_records)
+    )
+    return [draw(one) for _ in range(size)]

@@ -1,0 +1,119 @@
+"""The comparison picture (`offsim compare --plot FILE`): one small panel per question.
+
+A reader choosing a strategy asks, in order: does it lose records, does it process them twice,
+how fast is it, what does it cost the broker, and how long does the group stand still. Each
+panel answers one of these for every strategy, as a bar (the mean over seeds) with a whisker
+(its 95% interval), strategies on one shared axis so a row reads across. Everything is drawn
+from `sim.api.compare` rows; nothing is re-run. The bytes are deterministic (no date, no
+software tag, a fixed SVG hash salt), so a committed chart only changes when the numbers do.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window: set before pyplot is imported
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+PANEL_IN, LANE_IN, DPI = 2.6, 0.28, 110
+LOSS, DUPLICATE, NEUTRAL = "#d62728", "#ff7f0e", "#4c72b0"
+
+
+def commits_per_sim_s(row: dict) -> dict:
+    """Commit requests per second of simulated time: the load a strategy puts on the group
+    coordinator. The interval scales the commits' interval by the mean simulated time (which
+    varies far less across seeds than the commit count)."""
+    seconds = max(row["sim_time_ms"]["mean"] / 1000, 1e-9)
+    return {k: v / seconds for k, v in row["commits"].items()}
+
+
+def downtime_s(row: dict) -> dict:
+    """Rebalance downtime in partition-seconds: milliseconds make unreadable ticks."""
+    return {k: v / 1000 for k, v in row["rebalance_downtime_ms"].items()}
+
+
+# (title, unit, colour, how to read the cell from a row), in the order a reader asks.
+PANELS = (
+    ("records lost", "records", LOSS, lambda r: r["lost"]),
+    ("processed more than once", "records", DUPLICATE, lambda r: r["duplicated_records"]),
+    ("throughput", "records / simulated s", NEUTRAL, lambda r: r["records_per_sim_s"]),
+    ("commit load", "commits / simulated s", NEUTRAL, commits_per_sim_s),
+    ("rebalance downtime", "partition-seconds", NEUTRAL, downtime_s),
+)
+
+
+def short(value: float) -> str:
+    """A bar's label, at most five characters: 0, 7.5, 312, 4.9k, 1.2M."""
+    if value == 0:
+        return "0"
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{suffix}"
+    return f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def _tick(value: float) -> str:
+    """An axis tick: round numbers stay round (80, not 80.0)."""
+    return short(value) if abs(value) >= 1000 else f"{value:g}"
+
+
+def _panel(ax, rows: list[dict], title: str, unit: str, color: str, cell) -> None:
+    cells = [cell(r) for r in rows]
+    means = [c["mean"] for c in cells]
+    # Counts cannot go below zero: a t-interval over a few seeds can, so clip the whisker.
+    lows = [m - max(c["low"], 0.0) for m, c in zip(means, cells, strict=True)]
+    highs = [c["high"] - m for m, c in zip(means, cells, strict=True)]
+    ys = range(len(rows))
+    ax.barh(ys, means, color=color, height=0.65, zorder=2)
+    ax.errorbar(
+        means, ys, xerr=[lows, highs], fmt="none", ecolor="0.15", elinewidth=0.9, capsize=2,
+        zorder=3,
+    )  # fmt: skip
+    top = max([c["high"] for c in cells] + [0.0])
+    ax.set_xlim(0, top * 1.3 if top > 0 else 1.0)
+    for y, m, c in zip(ys, means, cells, strict=True):
+        ax.annotate(
+            short(m), (max(m, c["high"]), y), xytext=(3, 0), textcoords="offset points",
+            va="center", fontsize=7, color="0.25",
+        )  # fmt: skip
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_xlabel(unit, fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: _tick(v)))
+    ax.grid(axis="x", color="0.9", lw=0.5, zorder=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def comparison_figure(rows: list[dict]):
+    """The figure for `compare` rows: five panels in a row, strategies down a shared axis."""
+    height = 1.3 + LANE_IN * len(rows)
+    fig, axes = plt.subplots(
+        1, len(PANELS), figsize=(PANEL_IN * len(PANELS), height), sharey=True, dpi=DPI,
+        layout="constrained",
+    )  # fmt: skip
+    for ax, (title, unit, color, cell) in zip(axes, PANELS, strict=True):
+        _panel(ax, rows, title, unit, color, cell)
+    axes[0].set_yticks(range(len(rows)), [r["strategy"] for r in rows], fontsize=8)
+    axes[0].set_ylim(len(rows) - 0.5, -0.5)
+    seeds = rows[0]["seeds"] if rows else 0
+    name = rows[0]["scenario"] if rows else ""
+    fig.suptitle(
+        f"{name}: mean over {seeds} seeds, whiskers the 95% interval",
+        fontsize=10, x=0.01, ha="left",
+    )  # fmt: skip
+    return fig
+
+
+def plot_comparison(rows: list[dict], path) -> None:
+    """Draw the comparison into `path` (PNG or SVG by its extension), byte for byte the same
+    for the same rows."""
+    path = str(path)
+    svg = path.lower().endswith(".svg")
+    with plt.rc_context({"svg.hashsalt": "offsim", "svg.fonttype": "path"}):
+        fig = comparison_figure(rows)
+        metadata = {"Date": None} if svg else {"Software": None}
+        fig.savefig(path, metadata=metadata)
+    plt.close(fig)

@@ -1,0 +1,107 @@
+"""Small runs per second: a claim-like scenario of about 200 records, 2 consumers and a few
+faults, run over many seeds, against a bare batch-level simpy loop's small runs measured in the
+same process (these machines are shared: quote ratios, not absolute times).
+
+    python tests/benchmarks/bench_small_runs.py [--runs N] [--repeat K]
+
+The scenario is validated and prepared ONCE; each run is `sim.run(scenario, seed=s)` (model,
+ledger, faults and the checker), as a search or a sweep runs it. The baseline builds a fresh
+`simpy.Environment` per run and moves the same records in batches (fetch, a numpy batch of
+processing times, commit; no model, no ledger, no faults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import simpy
+
+from sim import run
+from sim.scenario import parse_scenario
+
+RECORDS, CONSUMERS, BATCH = 200, 2, 50
+
+
+def small_scenario():
+    """2 partitions, 2 consumers, 200 pre-loaded records, sync-per-batch with small batches, a
+    crash after 20 records of a batch, a commit error and a random crash, drained to the end."""
+    return parse_scenario(
+        {
+            "name": "bench-small",
+            "run": {"duration_ms": 2_000},
+            "topic": {"partitions": 2, "initial_records": RECORDS},
+            "group": {"consumers": CONSUMERS, "session_timeout_ms": 6_000,
+                      "heartbeat_interval_ms": 2_000},
+            "consumer": {"max_poll_records": BATCH, "processing_ms": {"dist": "exponential",
+                                                                      "mean": 2}},
+            "strategy": {"name": "sync-per-batch"},
+            "faults": [
+                {"kind": "crash", "consumer": 0, "at": "mid-batch", "batch": 2,
+                 "after_records": 20, "restart_after_ms": 100},
+                {"kind": "commit-error", "consumer": 1, "from_ms": 0, "to_ms": 2_000,
+                 "probability": 0.1, "error": "REBALANCE_IN_PROGRESS"},
+                {"kind": "crash", "consumer": "random", "rate_per_min": 30.0,
+                 "restart_after_ms": 200},
+            ],
+        },
+        "<bench>",
+    )  # fmt: skip
+
+
+def bare_small_runs_per_s(runs: int) -> float:
+    rng = np.random.Generator(np.random.Philox(1))
+
+    def consumer(env, share):
+        position = 0
+        while position < share:
+            n = min(BATCH, share - position)
+            yield env.timeout(1)  # fetch
+            durations = rng.exponential(2000.0, n).astype(np.int64)
+            yield env.timeout(int(durations.cumsum()[-1]))  # process
+            position += n
+            yield env.timeout(1)  # commit
+
+    start = time.perf_counter()
+    for _ in range(runs):
+        env = simpy.Environment()
+        for _ in range(CONSUMERS):
+            env.process(consumer(env, RECORDS // CONSUMERS))
+        env.run()
+    return runs / (time.perf_counter() - start)
+
+
+def model_small_runs_per_s(scenario, runs: int, first_seed: int = 1) -> tuple[float, dict]:
+    totals = {"crashes": 0, "duplicated_records": 0, "lost": 0, "events": 0}
+    start = time.perf_counter()
+    for seed in range(first_seed, first_seed + runs):
+        result = run(scenario, seed=seed)
+        assert result.ok
+        metrics = result.report.metrics
+        for key in totals:
+            totals[key] += getattr(metrics, key)
+    return runs / (time.perf_counter() - start), totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    scenario = small_scenario()  # validated once, not per seed
+    best = {"bare": 0.0, "model": 0.0}
+    totals = {}
+    for _ in range(args.repeat):
+        best["bare"] = max(best["bare"], bare_small_runs_per_s(args.runs * 4))
+        rate, totals = model_small_runs_per_s(scenario, args.runs)
+        best["model"] = max(best["model"], rate)
+    print(f"bare batch loop:      {best['bare']:>10,.0f} small runs/s")
+    print(f"offsim model:         {best['model']:>10,.0f} small runs/s")
+    print(f"model / bare loop:    {best['model'] / best['bare']:.3f}")
+    per_run = {k: v / args.runs for k, v in totals.items()}
+    print("per run: " + " ".join(f"{k}={v:.2f}" for k, v in per_run.items()))
+
+
+if __name__ == "__main__":
+    main()

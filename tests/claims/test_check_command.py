@@ -1,0 +1,90 @@
+"""`offsim check` over the whole catalogue with the quick default budget (DESIGN.md, Claims)."""
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import run
+from sim.claims import CATALOGUE, claim_by_id, violation
+from sim.cli import main
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check(*args) -> tuple[int, str]:
+    """`offsim check ...` in this process: (exit code, stdout)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["check", *map(str, args)])
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def catalogue_run(tmp_path_factory):
+    """The whole catalogue once, with --json, counterexamples and the report in a temp dir."""
+    tmp = tmp_path_factory.mktemp("check")
+    code, out = check("--json", "--out", tmp / "ce", "--report", tmp / "claims.md")
+    return code, json.loads(out), tmp
+
+
+def test_every_verdict_is_the_catalogues(catalogue_run):
+    """With the default budget every claim gets the verdict the catalogue expects: exit 0."""
+    code, rows, _ = catalogue_run
+    wrong = [(r["claim"], r["found"]) for r in rows if not r["matches"]]
+    assert (code, wrong) == (0, [])
+    assert [r["claim"] for r in rows] == [c.id for c in CATALOGUE]
+
+
+def test_every_refuted_claim_replays_to_the_same_anomaly(catalogue_run):
+    """Each counterexample file, run as a scenario, shows the very violation the search saw."""
+    _, rows, tmp = catalogue_run
+    refuted = [r for r in rows if r["verdict"] == "refuted"]
+    assert refuted
+    for row in refuted:
+        scenario = load_scenario(row["counterexample"]["file"])
+        summary = run(scenario).summary()
+        assert violation(claim_by_id(row["claim"]), summary) == row["counterexample"]["violation"]
+
+
+def test_the_report_holds_the_table_counterexamples_and_median(catalogue_run):
+    """reports/claims.md: a row per claim, each counterexample with its witness, the median."""
+    _, rows, tmp = catalogue_run
+    text = (tmp / "claims.md").read_text()
+    assert all(f"`{c.id}`" in text for c in CATALOGUE)
+    assert text.count("## Counterexample:") == sum(r["verdict"] == "refuted" for r in rows)
+    assert "Median number of faults in the shrunk counterexamples" in text
+    assert " s |" not in text  # no wall-clock time: the file is the same bytes every run
+
+
+def test_a_counterexample_replays_through_the_command_line(catalogue_run):
+    """End to end: `offsim run FILE --json` on a counterexample file loses what it claims."""
+    _, rows, tmp = catalogue_run
+    path = tmp / "ce" / "commit-before-process-can-lose.toml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(path), "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["lost"] > 0
+
+
+def test_an_unknown_claim_is_the_users_error():
+    """A mistyped claim id exits 2 and names the allowed ids."""
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out):
+        code = main(["check", "--claim", "no-such-claim"])
+    assert code == 2 and "auto-can-duplicate" in out.getvalue()
+
+
+@pytest.mark.deep
+def test_the_catalogue_holds_with_a_deep_budget(tmp_path):
+    """Ten times the default budget (minutes): run with `pytest -m deep`."""
+    code, out = check("--examples", 400, "--out", tmp_path, "--report", tmp_path / "c.md")
+    assert code == 0, out
