@@ -1,5 +1,7 @@
 """offsim: a deterministic simulator of Kafka consumer delivery semantics under failure."""
 
+from sim._lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -28,10 +30,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name):
-    """Import the public API on first use, so `import sim.model` stays light."""
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+__getattr__ = lazy_exports("sim", _EXPORTS)

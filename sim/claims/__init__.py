@@ -7,6 +7,8 @@
 Imports are lazy so that `offsim` starts without loading hypothesis (docs/claims.md).
 """
 
+from sim._lazy import lazy_exports
+
 __all__ = [
     "CATALOGUE",
     "PROPERTIES",
@@ -34,9 +36,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sim.claims' has no attribute {name!r}")
+__getattr__ = lazy_exports("sim.claims", _EXPORTS)

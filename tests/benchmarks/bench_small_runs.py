@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import simpy
+from bench_throughput import bare_consumer
 
 from sim import run
 from sim.scenario import parse_scenario
@@ -52,22 +53,11 @@ def small_scenario():
 
 def bare_small_runs_per_s(runs: int) -> float:
     rng = np.random.Generator(np.random.Philox(1))
-
-    def consumer(env, share):
-        position = 0
-        while position < share:
-            n = min(BATCH, share - position)
-            yield env.timeout(1)  # fetch
-            durations = rng.exponential(2000.0, n).astype(np.int64)
-            yield env.timeout(int(durations.cumsum()[-1]))  # process
-            position += n
-            yield env.timeout(1)  # commit
-
     start = time.perf_counter()
     for _ in range(runs):
         env = simpy.Environment()
         for _ in range(CONSUMERS):
-            env.process(consumer(env, RECORDS // CONSUMERS))
+            env.process(bare_consumer(env, RECORDS // CONSUMERS, BATCH, rng))
         env.run()
     return runs / (time.perf_counter() - start)
 

@@ -58,22 +58,23 @@ def simpy_events_per_s(events: int = 400_000) -> float:
     return events / (time.perf_counter() - start)
 
 
+def bare_consumer(env, share: int, batch: int, rng):
+    """The bare batch-level loop: fetch, a numpy batch of processing times, commit."""
+    position = 0
+    while position < share:
+        n = min(batch, share - position)
+        yield env.timeout(1)  # fetch
+        durations = rng.exponential(2000.0, n).astype(np.int64)
+        yield env.timeout(int(durations.cumsum()[-1]))  # process
+        position += n
+        yield env.timeout(1)  # commit
+
+
 def bare_loop_records_per_s(records: int, batch: int = 500, consumers: int = 3) -> float:
     env = simpy.Environment()
     rng = np.random.Generator(np.random.Philox(1))
-
-    def consumer(env, share):
-        position = 0
-        while position < share:
-            n = min(batch, share - position)
-            yield env.timeout(1)  # fetch
-            durations = rng.exponential(2000.0, n).astype(np.int64)
-            yield env.timeout(int(durations.cumsum()[-1]))  # process
-            position += n
-            yield env.timeout(1)  # commit
-
     for _ in range(consumers):
-        env.process(consumer(env, records // consumers))
+        env.process(bare_consumer(env, records // consumers, batch, rng))
     start = time.perf_counter()
     env.run()
     return records / (time.perf_counter() - start)
