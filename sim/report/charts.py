@@ -107,13 +107,16 @@ def comparison_figure(rows: list[dict]):
     return fig
 
 
-def plot_comparison(rows: list[dict], path) -> None:
-    """Draw the comparison into `path` (PNG or SVG by its extension), byte for byte the same
-    for the same rows."""
+def save(fig, path) -> None:
+    """Write `fig` to `path` (PNG or SVG by its extension) with no date or software tag and a
+    fixed SVG hash salt, so the same figure is the same bytes; then close it."""
     path = str(path)
-    svg = path.lower().endswith(".svg")
+    metadata = {"Date": None} if path.lower().endswith(".svg") else {"Software": None}
     with plt.rc_context({"svg.hashsalt": "offsim", "svg.fonttype": "path"}):
-        fig = comparison_figure(rows)
-        metadata = {"Date": None} if svg else {"Software": None}
         fig.savefig(path, metadata=metadata)
     plt.close(fig)
+
+
+def plot_comparison(rows: list[dict], path) -> None:
+    """Draw the comparison into `path`, byte for byte the same for the same rows."""
+    save(comparison_figure(rows), path)

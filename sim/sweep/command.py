@@ -17,7 +17,7 @@ from sim.api import aggregate
 from sim.sweep.executors import ExecutorError, run_dask, run_processes, run_serial
 from sim.sweep.spec import Sweep, Task, load_sweep
 from sim.sweep.store import Store
-from sim.usage import UsageError
+from sim.usage import UsageError, check_plot
 
 BATCH = 32  # rows per transaction: a kill loses at most this many finished runs
 
@@ -29,6 +29,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--scheduler", help="a Dask scheduler address (needs the `sweep` extra)")
     p.add_argument("--out", default="results.sqlite", help="results file (default: %(default)s)")
     p.add_argument("--csv", help="also write this sweep's rows to this CSV file")
+    p.add_argument(
+        "--plot", help="draw loss and duplicate heatmaps and the trade-offs (.png or .svg)"
+    )
     p.set_defaults(func=cmd_sweep)
 
 
@@ -38,7 +41,10 @@ def cmd_sweep(args) -> int:
     if args.workers is not None and args.scheduler:
         raise UsageError("--workers and --scheduler exclude each other: a cluster has its own")
     workers = args.workers or os.cpu_count() or 1
+    check_plot(args.plot)
     sweep = load_sweep(args.sweep)
+    if args.plot and not sweep.points[0]:
+        raise UsageError(f"--plot {args.plot}: the sweep has no parameters to plot over")
     tasks = sweep.tasks()
     with Store(args.out) as store:
         done = store.done()
@@ -59,7 +65,12 @@ def cmd_sweep(args) -> int:
         if args.csv:
             store.export_csv(args.csv, [t.key for t in tasks])
     summaries = {key: summary for key, _, summary in rows}
-    print(sweep_table(sweep, tasks, summaries))
+    grouped = sweep_rows(sweep, tasks, summaries)
+    print(sweep_table(sweep, grouped))
+    if args.plot:
+        from sim.report.sweep_charts import plot_sweep  # matplotlib loads only when asked for
+
+        plot_sweep(sweep.name, list(sweep.points[0]), grouped, args.plot)
     ok = all(s["cross_checks_ok"] and s["quiesced"] for s in summaries.values())
     return 0 if ok else 1
 
@@ -88,26 +99,33 @@ def record(store: Store, sweep: str, results, total: int | None = None) -> None:
         store.add(sweep, batch)
 
 
-def sweep_table(sweep: Sweep, tasks: list[Task], summaries: dict) -> str:
-    """One line per grid point and strategy: mean lost and duplicated records over the seeds."""
-    groups: dict[tuple, list[dict]] = {}
+def sweep_rows(sweep: Sweep, tasks: list[Task], summaries: dict) -> list[tuple[dict, str, dict]]:
+    """(grid point, strategy, the `aggregate` of its seeds' summaries), in task order, for the
+    points and strategies with at least one stored run."""
+    groups: dict[tuple, tuple[dict, list[dict]]] = {}
     for task in tasks:
         if task.key in summaries:
-            point = tuple(map(toml_value, task.point.values()))
-            groups.setdefault((point, task.strategy), []).append(summaries[task.key])
+            key = (tuple(map(toml_value, task.point.values())), task.strategy)
+            groups.setdefault(key, (task.point, []))[1].append(summaries[task.key])
+    return [
+        (point, strategy, aggregate(sweep.name, strategy, group))
+        for (_, strategy), (point, group) in groups.items()
+    ]
+
+
+def sweep_table(sweep: Sweep, rows: list[tuple[dict, str, dict]]) -> str:
+    """One line per grid point and strategy: mean lost and duplicated records over the seeds."""
     head = [*sweep.points[0], "strategy", "seeds", "lost", "dup records"]
-    body = []
-    for (point, strategy), group in groups.items():
-        row = aggregate(sweep.name, strategy, group)
-        body.append(
-            [
-                *point,
-                strategy,
-                str(len(group)),
-                _mean(row["lost"]),
-                _mean(row["duplicated_records"]),
-            ]
-        )
+    body = [
+        [
+            *map(toml_value, point.values()),
+            strategy,
+            str(row["seeds"]),
+            _mean(row["lost"]),
+            _mean(row["duplicated_records"]),
+        ]
+        for point, strategy, row in rows
+    ]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *body]]
     title = f"{sweep.name}: mean over seeds (± half the 95% interval)"

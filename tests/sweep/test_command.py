@@ -31,3 +31,20 @@ def test_bad_sweep_exits_2_with_one_line(write_sweep, tmp_path):
 def test_bad_workers_exit_2(write_sweep, tmp_path):
     proc = offsim("sweep", write_sweep(), "--workers", "0", "--out", tmp_path / "r.sqlite")
     assert proc.returncode == 2 and proc.stderr.startswith("offsim: --workers")
+
+
+def test_sweep_plot_is_drawn_from_the_stored_results_and_is_deterministic(write_sweep, tmp_path):
+    """--plot draws the heatmaps from what the results file holds: a second call, which runs
+    nothing, draws the same bytes."""
+    path, out = write_sweep(), tmp_path / "r.sqlite"
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    offsim("sweep", path, "--workers", "1", "--out", out, "--plot", first, check=True)
+    again = offsim("sweep", path, "--workers", "1", "--out", out, "--plot", second, check=True)
+    assert "0 to run" in again.stderr
+    assert first.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_sweep_plot_needs_a_picture_file(write_sweep, tmp_path):
+    proc = offsim("sweep", write_sweep(), "--out", tmp_path / "r.sqlite", "--plot", "x.txt")
+    assert proc.returncode == 2 and "must end in .png or .svg" in proc.stderr
