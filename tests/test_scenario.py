@@ -165,6 +165,9 @@ def test_the_fault_kinds_are_the_catalogue_so_far():
         "leave",
         "commit-error",
         "lost-response",
+        "stall",
+        "pause",
+        "network-cut",
     )
 
 

@@ -64,6 +64,11 @@ class Instance:
         self.error_next = False  # a timed processing error waiting for the next record
         self.leaving = False  # a leave fault asked it to close
         self.restart_after_us: int | None = None  # set by the fault that stops it
+        self.paused_until = -1  # a pause fault froze the whole process until then
+        self.cut_until = -1  # a network cut keeps it from the coordinator until then
+        self.stall_next_us = 0  # a stall that hit outside processing: the next record's delay
+        self.poll_timer_at: int | None = None  # the one armed max.poll.interval.ms check
+        self.blocked_heartbeat_us = 0  # its last heartbeat before a pause or cut stopped them
         self.member_ids: list[str] = [consumer.member_id]
 
 
@@ -177,6 +182,7 @@ class Simulation:
         self.by_member[member_id] = inst
         self.ledger.instance_started(self.env.now, number, slot, incarnation, member_id)
         inst.process = self.env.process(self._drive(inst))
+        self._arm_poll_timer(inst, self.env.now + self.config.rebalance_timeout_us)
 
     def _drive(self, inst: Instance):
         """Run the consumer's generator, carrying out each command it yields."""
@@ -222,6 +228,7 @@ class Simulation:
         delay = max(command.until_us - self.env.now, 0)
         if not command.wakeable:
             yield self.env.timeout(delay)
+            yield from self._frozen(inst)
             return
         if self.draining and self._quiescent(inst):
             self.done.succeed()
@@ -236,10 +243,16 @@ class Simulation:
         timer.callbacks.append(relay)
         yield gate
         inst.wake = None
+        yield from self._frozen(inst)
 
     def _wake(self, inst: Instance) -> None:
         if inst.wake is not None and not inst.wake.triggered:
             inst.wake.succeed()
+
+    def _frozen(self, inst: Instance):
+        """A paused process resumes nothing before its pause ends."""
+        while inst.paused_until > self.env.now:
+            yield self.env.timeout(inst.paused_until - self.env.now)
 
     def _process(self, inst: Instance, command: Process):
         """Process slices as one timeout; a crash or error at time t finds how far it got with
@@ -271,17 +284,26 @@ class Simulation:
                 limit, outcome = k - first, pinned
         if inst.error_next:
             limit, outcome = 0, Action(-1, "processing-error", inst.slot)
+        if inst.stall_next_us and limit:
+            done_us += inst.stall_next_us  # a stall waiting for the next record: it starts late
+            inst.stall_next_us = 0
         inst.processing = (done_us, command)
-        try:
-            if limit:
-                yield env.timeout(int(done_us[limit - 1]) - env.now)
-        except simpy.Interrupt as interrupt:
-            finished = int(done_us.searchsorted(env.now, side="right"))
-            self._effects(inst, command, done_us, min(finished, limit))
-            inst.processing = None
-            if interrupt.cause == "processing-error":
-                return Processed(min(finished, limit), True)
-            raise
+        while True:
+            try:
+                if limit:
+                    yield env.timeout(int(done_us[limit - 1]) - env.now)
+                break
+            except simpy.Interrupt as interrupt:
+                finished = int(done_us.searchsorted(env.now, side="right"))
+                if type(interrupt.cause) is int:
+                    # A stall or a pause: the record in progress takes that much longer.
+                    done_us[finished:] += interrupt.cause
+                    continue
+                self._effects(inst, command, done_us, min(finished, limit))
+                inst.processing = None
+                if interrupt.cause == "processing-error":
+                    return Processed(min(finished, limit), True)
+                raise
         inst.processing = None
         self._effects(inst, command, done_us, limit)
         if outcome is None:
@@ -353,6 +375,8 @@ class Simulation:
             self._restart_down()
 
     def _last_heartbeat(self, inst: Instance) -> int:
+        if self._heartbeats_blocked(inst):
+            return inst.blocked_heartbeat_us
         phase = inst.heartbeat_phase_us
         now = self.env.now
         if phase is None:
@@ -395,6 +419,89 @@ class Simulation:
                 inst.process.interrupt("processing-error")
             else:
                 inst.error_next = True
+        elif action.kind == "stall":
+            self._delay_processing(inst, action.duration_us)
+        elif action.kind == "pause":
+            self._pause(inst, action.duration_us)
+        elif action.kind == "network-cut":
+            self._cut(inst, action.duration_us)
+
+    def _delay_processing(self, inst: Instance, delay_us: int) -> None:
+        """A stall: the record in progress (or, between batches, the next one) takes longer."""
+        if inst.processing is not None:
+            inst.process.interrupt(delay_us)
+        else:
+            inst.stall_next_us += delay_us
+
+    def _pause(self, inst: Instance, duration_us: int) -> None:
+        """A stop-the-world pause: the loop freezes where it is (processing shifts, waits and
+        responses end after the pause) and the heartbeat thread stops with it."""
+        now = self.env.now
+        start = max(inst.paused_until, now)
+        self._block_heartbeats(inst)
+        inst.paused_until = max(start, now + duration_us)
+        if inst.processing is not None and inst.paused_until > start:
+            inst.process.interrupt(inst.paused_until - start)
+        self._at(inst.paused_until, self._unblock, inst)
+
+    def _cut(self, inst: Instance, duration_us: int) -> None:
+        """The link to the coordinator goes down: requests are lost (`_lost_in_cut`), heartbeats
+        stop; fetching from the partition leaders goes on."""
+        self._block_heartbeats(inst)
+        inst.cut_until = max(inst.cut_until, self.env.now + duration_us)
+        self._at(inst.cut_until, self._unblock, inst)
+
+    def _heartbeats_blocked(self, inst: Instance) -> bool:
+        now = self.env.now
+        return inst.paused_until > now or inst.cut_until > now
+
+    def _block_heartbeats(self, inst: Instance) -> None:
+        """The coordinator hears no heartbeat after the last tick: it arms the session expiry."""
+        if self._heartbeats_blocked(inst):
+            return
+        last = self._last_heartbeat(inst)
+        inst.blocked_heartbeat_us = last
+        member_id = inst.consumer.member_id
+        self._apply(self.coordinator.heartbeats_stopped(self.env.now, member_id, last))
+
+    def _unblock(self, inst: Instance) -> None:
+        """A pause or cut ended. The heartbeat thread looks at the poll timer first (a paused
+        member whose poll interval ran out leaves), then heartbeats at once, its timer having
+        expired: the response tells a removed member UNKNOWN_MEMBER_ID, a rebalance
+        REBALANCE_IN_PROGRESS (HeartbeatThread.run, HeartbeatResponseHandler)."""
+        if not inst.alive or self._heartbeats_blocked(inst):
+            return
+        now = self.env.now
+        consumer = inst.consumer
+        consumer.now = now
+        self._poll_timer(inst, inst.poll_timer_at)
+        error = self.coordinator.heartbeat(now, consumer.member_id, consumer.generation)
+        if consumer.heartbeating():
+            inst.heartbeat_phase_us = now
+            if error is not None:
+                reply_us = now + self._heartbeat_round_trip(inst, 0)
+                self._at(reply_us, self._heartbeat_reply, inst, consumer.member_id, error)
+
+    def _arm_poll_timer(self, inst: Instance, at_us: int) -> None:
+        inst.poll_timer_at = at_us
+        self._at(at_us, self._poll_timer, inst, at_us)
+
+    def _poll_timer(self, inst: Instance, at_us: int | None) -> None:
+        """The heartbeat thread's max.poll.interval.ms check: one timer per instance, re-armed
+        lazily at the consumer's last poll + the interval (never an event per poll)."""
+        if not inst.alive or at_us != inst.poll_timer_at or inst.paused_until > self.env.now:
+            return  # stale, or frozen: `_unblock` checks when the pause ends
+        now = self.env.now
+        consumer = inst.consumer
+        consumer.now = now
+        commands = consumer.on_poll_timeout()
+        if commands is not None:
+            self.ledger.fault(now, "poll-timeout", inst.number, "max.poll.interval.ms expired")
+            for command in commands:
+                self._transmit(inst, command.request, command.request_id)
+        interval = self.config.rebalance_timeout_us
+        due = consumer.last_poll_us + interval
+        self._arm_poll_timer(inst, due if due > now else now + interval)
 
     def _start_drain(self) -> None:
         """Heal every fault, restart crashed consumers, and consume to the end."""
@@ -433,6 +540,9 @@ class Simulation:
         coordinator = self.coordinator
         kind = type(request)
         lost = False
+        if inst.cut_until > now and kind is not ListOffsets:
+            self._lost_in_cut(inst, request, request_id, sent_us)
+            return
         if kind is OffsetCommit:
             hit = self.faults.window_hit("commit-error", inst.slot, now, request_id, self.seed)
             if hit is not None:
@@ -463,6 +573,19 @@ class Simulation:
             raise TypeError(f"unknown request {request!r}")
         self._apply(outputs, lost_request=request_id if lost else None)
 
+    def _lost_in_cut(self, inst: Instance, request, request_id: int, sent_us: int) -> None:
+        """A request to the coordinator during a network cut never arrives. The connection fails
+        at request.timeout.ms: a commit's outcome is then unknown (it was not applied), a
+        JoinGroup, SyncGroup or OffsetFetch is sent again once the link is back, a LeaveGroup is
+        not (best effort, AbstractCoordinator.maybeLeaveGroup)."""
+        conn = inst.conn
+        conn.hang(sent_us + self.request_timeout_us)
+        if type(request) is OffsetCommit:
+            self._respond(request_id, CommitResponse("UNKNOWN"), lost=True)
+        elif type(request) is not LeaveGroup:
+            resend_us = max(conn.hung_until, inst.cut_until)
+            self._at(resend_us, self._transmit, inst, request, request_id)
+
     def _note_member(self, inst: Instance, member_id: str) -> None:
         """A client that reset its member id rejoins as a new member; the old id stops
         heartbeating and expires one session later."""
@@ -484,6 +607,9 @@ class Simulation:
                 self.ledger.commit_applied(now, out.request_id)
             elif kind is co.NotifyRebalance:
                 self._notify_rebalance(self.by_member.get(out.member_id))
+            elif kind is co.MemberRemoved:
+                if out.reason != "leave":
+                    self._member_removed(out.member_id)
             elif kind is co.RebalanceStarted:
                 self.ledger.rebalance_started(now, out.generation)
             elif kind is co.GroupStable:
@@ -507,10 +633,17 @@ class Simulation:
                     conn.response_arrival(conn.hung_until), self._arrive, inst, request_id, response
                 )
             return
+        if inst.cut_until > self.env.now:  # answered during a cut: it arrives once the link is back
+            arrival = conn.response_arrival(inst.cut_until)
+            self._at(arrival, self._arrive, inst, request_id, response)
+            return
         self._at(conn.response_arrival(self.env.now), self._arrive, inst, request_id, response)
 
     def _arrive(self, inst: Instance, request_id: int, response) -> None:
         if not inst.alive:
+            return
+        if inst.paused_until > self.env.now:  # a frozen process reads it when the pause ends
+            self._at(inst.paused_until, self._arrive, inst, request_id, response)
             return
         event = inst.pending.pop(request_id, None)
         if event is not None:
@@ -526,18 +659,42 @@ class Simulation:
         """The member hears of the rebalance in the response to its next heartbeat."""
         if inst is None or not inst.alive or inst.heartbeat_phase_us is None:
             return
+        self._at(self._next_heartbeat_reply_us(inst), self._rebalance_notice, inst)
+
+    def _next_heartbeat_reply_us(self, inst: Instance) -> int:
+        """When the response to the member's next heartbeat arrives: next tick + round trip."""
         now, phase, interval = self.env.now, inst.heartbeat_phase_us, self.heartbeat_interval_us
         tick = -(-(now - phase) // interval)
+        return phase + tick * interval + self._heartbeat_round_trip(inst, tick)
+
+    def _heartbeat_round_trip(self, inst: Instance, tick: int) -> int:
         subject = (inst.number,)
-        round_trip = self.heartbeat_draws.one(subject, 2 * tick) + self.heartbeat_draws.one(
-            subject, 2 * tick + 1
-        )
-        self._at(phase + tick * interval + round_trip, self._rebalance_notice, inst)
+        draws = self.heartbeat_draws
+        return draws.one(subject, 2 * tick) + draws.one(subject, 2 * tick + 1)
 
     def _rebalance_notice(self, inst: Instance) -> None:
-        if inst.alive:
+        if inst.alive and not self._heartbeats_blocked(inst):
             inst.consumer.on_rebalance_notice()
             self._wake(inst)
+
+    def _member_removed(self, member_id: str) -> None:
+        """The coordinator removed a member that may still be alive (its session expired, it did
+        not rejoin or sync in time): it learns UNKNOWN_MEMBER_ID from its next heartbeat."""
+        inst = self.by_member.get(member_id)
+        if inst is None or not inst.alive or inst.heartbeat_phase_us is None:
+            return
+        reply_us = self._next_heartbeat_reply_us(inst)
+        self._at(reply_us, self._heartbeat_reply, inst, member_id, "UNKNOWN_MEMBER_ID")
+
+    def _heartbeat_reply(self, inst: Instance, member_id: str, error: str) -> None:
+        """A heartbeat response with an error reaches the member, unless a pause or cut blocks
+        it (`_unblock` heartbeats afresh) or the member already rejoined under a new id."""
+        consumer = inst.consumer
+        if not inst.alive or self._heartbeats_blocked(inst) or consumer.member_id != member_id:
+            return
+        consumer.now = self.env.now
+        consumer.on_heartbeat_error(error)
+        self._wake(inst)
 
 
 class _Relay:

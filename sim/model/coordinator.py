@@ -208,6 +208,22 @@ class GroupCoordinator:
         member.stopped_heartbeat_us = last_heartbeat_us
         return [SetTimer(member.expiry_us(), ("expire", member_id, member.expiry_us()))]
 
+    def heartbeat(self, now: int, member_id: str, generation: int) -> str | None:
+        """The first heartbeat after the member's heartbeats stopped (a pause or a network cut
+        ended). Answers with the heartbeat's error, in GroupMetadataManager's order (member,
+        generation, state); a known member is heartbeating again, its stale expiry ignored.
+        COMPLETING_REBALANCE answers no error: members heartbeat after their JoinGroup response."""
+        member = self.members.get(member_id)
+        if member is None:
+            return "UNKNOWN_MEMBER_ID"
+        member.stopped_heartbeat_us = None
+        member.deadline_reset_us = now
+        if generation != self.generation:
+            return "ILLEGAL_GENERATION"
+        if self.state == PREPARING_REBALANCE:
+            return "REBALANCE_IN_PROGRESS"
+        return None
+
     def timer(self, now: int, token: tuple) -> list:
         out: list = []
         kind = token[0]
