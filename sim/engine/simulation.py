@@ -228,7 +228,8 @@ class Simulation:
         delay = max(command.until_us - self.env.now, 0)
         if not command.wakeable:
             yield self.env.timeout(delay)
-            yield from self._frozen(inst)
+            if inst.paused_until > self.env.now:
+                yield from self._frozen(inst)
             return
         if self.draining and self._quiescent(inst):
             self.done.succeed()
@@ -243,7 +244,8 @@ class Simulation:
         timer.callbacks.append(relay)
         yield gate
         inst.wake = None
-        yield from self._frozen(inst)
+        if inst.paused_until > env.now:
+            yield from self._frozen(inst)
 
     def _wake(self, inst: Instance) -> None:
         if inst.wake is not None and not inst.wake.triggered:
