@@ -542,8 +542,12 @@ class Simulation:
         coordinator = self.coordinator
         kind = type(request)
         lost = False
-        if inst.cut_until > now and kind is not ListOffsets:
-            self._lost_in_cut(inst, request, request_id, sent_us)
+        if inst.cut_until > now and kind is not ListOffsets:  # ListOffsets goes to a leader
+            if inst.cut_until < sent_us + self.request_timeout_us:
+                # TCP retransmits: the request arrives once the link is back.
+                self._at(inst.cut_until, self._at_coordinator, inst, request, request_id, sent_us)
+            else:
+                self._lost_in_cut(inst, request, request_id, sent_us)
             return
         if kind is OffsetCommit:
             hit = self.faults.window_hit("commit-error", inst.slot, now, request_id, self.seed)
@@ -576,10 +580,10 @@ class Simulation:
         self._apply(outputs, lost_request=request_id if lost else None)
 
     def _lost_in_cut(self, inst: Instance, request, request_id: int, sent_us: int) -> None:
-        """A request to the coordinator during a network cut never arrives. The connection fails
-        at request.timeout.ms: a commit's outcome is then unknown (it was not applied), a
-        JoinGroup, SyncGroup or OffsetFetch is sent again once the link is back, a LeaveGroup is
-        not (best effort, AbstractCoordinator.maybeLeaveGroup)."""
+        """A request caught in a network cut that outlasts its request.timeout.ms never arrives:
+        the client drops the connection then. A commit's outcome is unknown (it was not
+        applied); a JoinGroup, SyncGroup or OffsetFetch is sent again once the link is back; a
+        LeaveGroup is not (best effort, AbstractCoordinator.maybeLeaveGroup)."""
         conn = inst.conn
         conn.hang(sent_us + self.request_timeout_us)
         if type(request) is OffsetCommit:
