@@ -290,6 +290,9 @@ class Simulation:
             done_us += inst.stall_next_us  # a stall waiting for the next record: it starts late
             inst.stall_next_us = 0
         inst.processing = (done_us, command)
+        # The generation the batch was delivered under: a zombie's records keep it, since the
+        # application does not know its member left the group meanwhile.
+        generation = inst.consumer.generation
         while True:
             try:
                 if limit:
@@ -301,13 +304,13 @@ class Simulation:
                     # A stall or a pause: the record in progress takes that much longer.
                     done_us[finished:] += interrupt.cause
                     continue
-                self._effects(inst, command, done_us, min(finished, limit))
+                self._effects(inst, command, done_us, min(finished, limit), generation)
                 inst.processing = None
                 if interrupt.cause == "processing-error":
                     return Processed(min(finished, limit), True)
                 raise
         inst.processing = None
-        self._effects(inst, command, done_us, limit)
+        self._effects(inst, command, done_us, limit, generation)
         if outcome is None:
             return Processed(limit, False)
         if outcome.index >= 0:
@@ -334,8 +337,7 @@ class Simulation:
             out[mask] = self.processing_draws.range((partition, attempt), start, end)[mask]
         return out
 
-    def _effects(self, inst: Instance, command: Process, done_us, records: int) -> None:
-        generation = inst.consumer.generation
+    def _effects(self, inst: Instance, command: Process, done_us, records: int, generation) -> None:
         index = 0
         for p, start, end in command.slices:
             if records <= 0:
