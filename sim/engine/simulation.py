@@ -449,8 +449,9 @@ class Simulation:
         self._at(inst.paused_until, self._unblock, inst)
 
     def _cut(self, inst: Instance, duration_us: int) -> None:
-        """The link to the coordinator goes down: requests are lost (`_lost_in_cut`), heartbeats
-        stop; fetching from the partition leaders goes on."""
+        """The link to the coordinator goes down: requests wait for the heal or are lost
+        (`_at_coordinator`, `_lost_in_cut`), heartbeats stop; fetching from the partition leaders
+        goes on."""
         self._block_heartbeats(inst)
         inst.cut_until = max(inst.cut_until, self.env.now + duration_us)
         self._at(inst.cut_until, self._unblock, inst)

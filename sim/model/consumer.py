@@ -12,6 +12,10 @@ The strategy answers the loop's questions; the client rules (auto commit inside 
 retries, commitAsync's callbacks, the commit gate, onJoinPrepare, close) follow the Java client's
 ConsumerCoordinator (SEMANTICS.md §2-§4). The driver sets `now` before every resumption. A crash is
 the driver dropping the generator: no `finally` runs, as when a process dies.
+
+The heartbeat thread is not a generator: the driver calls its decisions (`on_poll_timeout`,
+`on_heartbeat_error`, `on_rebalance_notice`) between the loop's steps, as the thread would run
+beside the application (AbstractCoordinator.HeartbeatThread).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ the driver for a timer whose expiry comes back through `timer()`.
 Liveness is not simulated as heartbeat events. A live member is assumed to heartbeat; the driver
 says when a member's heartbeats stopped (`heartbeats_stopped`), and the coordinator expires it one
 session timeout after its last heartbeat, or after the last time it reset everybody's deadline
-(join completion), whichever is later. A member waiting in JoinGroup or SyncGroup counts as
-heartbeating.
+(join completion), whichever is later; the first heartbeat after a pause or a network cut
+(`heartbeat`) makes a member that is still there heartbeat again. A member waiting in JoinGroup
+or SyncGroup counts as heartbeating.
 """
 
 from __future__ import annotations
