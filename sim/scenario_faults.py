@@ -216,7 +216,7 @@ def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) ->
         at = f"faults[{i}]."
         consumer = getattr(fault, "consumer", None)
         if type(consumer) is int and consumer >= members:
-            either = ', or "random"' if isinstance(fault, _PointFault) else ""
+            either = ', or "random"' if isinstance(fault, (_PointFault, _SpanFault)) else ""
             raise problem(
                 f"there is no consumer {consumer} (group.consumers = {consumers}, "
                 f"plus {members - consumers} joined)",
