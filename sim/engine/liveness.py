@@ -97,7 +97,7 @@ class Liveness:
         consumer.now = now
         commands = consumer.on_poll_timeout()
         if commands is not None:
-            self.ledger.fault(now, "poll-timeout", inst.number, "max.poll.interval.ms expired")
+            self.ledger.fault(now, "poll-timeout", inst.number)
             for command in commands:
                 self._transmit(inst, command.request, command.request_id)
         interval = self.config.rebalance_timeout_us

@@ -406,7 +406,8 @@ class Simulation(Liveness):
         inst = self.slots[action.slot] if action.slot < len(self.slots) else None
         if inst is None:
             return  # already down: nothing to crash
-        self.ledger.fault(self.env.now, action.kind, inst.number)
+        detail = f"for {action.duration_us // 1000} ms" if action.duration_us else ""
+        self.ledger.fault(self.env.now, action.kind, inst.number, detail)
         inst.restart_after_us = action.restart_after_us
         if action.kind == "crash":
             inst.process.interrupt("crash")

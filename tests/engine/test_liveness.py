@@ -80,6 +80,19 @@ def test_a_stall_longer_than_the_poll_interval_makes_a_zombie():
     assert not [c for c in ledger.commits.values() if c.instance == 0 and c.generation == -1]
 
 
+def test_the_zombie_witness_tells_the_stall_and_the_poll_timeout():
+    """A concurrent duplicate's witness names why the old owner was a zombie: its loop
+    stalled, then its poll interval ran out and its heartbeat thread left the group."""
+    report = run(scenario("stall", 15_000)).report
+    group = report.anomalies["concurrent-duplicate"].groups[0]
+    story = [w for w in group.witness if w.event == "liveness"]
+    assert [w.words for w in story] == [
+        "consumer-0-0's poll loop stalled for 15000 ms",
+        "consumer-0-0's max.poll.interval.ms ran out: its heartbeat thread left the group",
+    ]
+    assert group.witness[-1].event == "zombie"
+
+
 def test_a_short_pause_is_invisible():
     """A 2 s stop-the-world pause under a 10 s session: no rebalance, no duplicate."""
     result = run(scenario("pause", 2_000))
