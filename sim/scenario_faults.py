@@ -152,13 +152,47 @@ class LostResponseFault(Table):
     probability: float = Field(1.0, gt=0, le=1)
 
 
+class _SpanFault(Table):
+    """Something that lasts `duration_ms` from `at_ms` on one consumer."""
+
+    kind: str  # each subclass narrows it to its Literal; declared here so it comes first
+    consumer: ConsumerRef
+    at_ms: int = Field(ge=0)
+    duration_ms: int = Field(gt=0)
+
+
+class StallFault(_SpanFault):
+    """The poll loop stops (a slow downstream call): the record in progress, or the next one,
+    takes duration_ms longer; the heartbeat thread runs on, so only max.poll.interval.ms
+    catches it."""
+
+    kind: Literal["stall"] = "stall"
+
+
+class PauseFault(_SpanFault):
+    """The whole process stops (a stop-the-world GC): the loop and the heartbeat thread freeze;
+    responses are read after the pause."""
+
+    kind: Literal["pause"] = "pause"
+
+
+class NetworkCutFault(_SpanFault):
+    """The link between the consumer and the coordinator is down: requests to the coordinator
+    are lost and heartbeats stop; fetching from the partition leaders goes on."""
+
+    kind: Literal["network-cut"] = "network-cut"
+
+
 Fault = Annotated[
     CrashFault
     | ProcessingErrorFault
     | JoinFault
     | LeaveFault
     | CommitErrorFault
-    | LostResponseFault,
+    | LostResponseFault
+    | StallFault
+    | PauseFault
+    | NetworkCutFault,
     Field(discriminator="kind"),
 ]
 FAULT_TYPES: dict[str, type[Table]] = {
@@ -182,7 +216,7 @@ def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) ->
         at = f"faults[{i}]."
         consumer = getattr(fault, "consumer", None)
         if type(consumer) is int and consumer >= members:
-            either = ', or "random"' if isinstance(fault, _PointFault) else ""
+            either = ', or "random"' if isinstance(fault, (_PointFault, _SpanFault)) else ""
             raise problem(
                 f"there is no consumer {consumer} (group.consumers = {consumers}, "
                 f"plus {members - consumers} joined)",

@@ -22,13 +22,22 @@ class Witness:
     """One event of an explanation: when, what kind, whose, and what it means."""
 
     at_us: int
-    event: str  # delivered | processed | position | commit-applied | tenure-ended | zombie | end
+    event: str  # delivered | processed | position | commit-applied | tenure-ended | zombie |
+    # liveness | end
     instance: int | None
     words: str
 
     def __str__(self) -> str:
         return f"{self.at_us / 1000:>12.3f} ms  {self.words}"
 
+
+# How a stall, pause, network cut or poll timeout reads in a story (DESIGN.md, fault catalogue).
+_LIVENESS = {
+    "stall": "{who}'s poll loop stalled {detail}",
+    "pause": "{who}'s whole process paused {detail}, its heartbeats too",
+    "network-cut": "{who} lost its link to the coordinator {detail}, heartbeats included",
+    "poll-timeout": "{who}'s max.poll.interval.ms ran out: its heartbeat thread left the group",
+}
 
 _ENDINGS = {
     "revoked": "revoked (onPartitionsRevoked)",
@@ -118,6 +127,22 @@ class History:
             return None
         i = bisect.bisect_left(starts, seq)
         return self.tenures[(instance, partition)][i - 1] if i else None
+
+    def liveness(self, seg: Segment, until_us: int) -> list[Witness]:
+        """The stalls, pauses, cuts and poll timeouts that hit the segment's processor during
+        its hold on the partition, up to `until_us`: why it became a zombie."""
+        tenure = self.tenure(seg.instance, seg.partition, seg.seq)
+        since = tenure.start_us if tenure is not None else 0
+        return [
+            Witness(
+                f.at_us,
+                "liveness",
+                f.instance,
+                _LIVENESS[f.kind].format(who=self.name(f.instance), detail=f.detail),
+            )
+            for f in self.ledger.faults
+            if f.instance == seg.instance and f.kind in _LIVENESS and since <= f.at_us <= until_us
+        ]
 
     def owner_until(self, seg: Segment) -> int:
         """Until when the segment's processor acted as the partition's owner: the end of its
@@ -251,6 +276,7 @@ class History:
                 continue
             tenure = self.tenure(before.instance, partition, before.seq)
             if self.owner_until(before) > at_us:
+                events += self.liveness(before, at_us)
                 events.append(
                     Witness(
                         at_us,

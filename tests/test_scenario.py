@@ -165,6 +165,9 @@ def test_the_fault_kinds_are_the_catalogue_so_far():
         "leave",
         "commit-error",
         "lost-response",
+        "stall",
+        "pause",
+        "network-cut",
     )
 
 
@@ -509,3 +512,19 @@ def test_crash_fault_can_be_built_in_python():
     assert CrashFault(consumer=1, at="mid-batch").after_records == 1
     with pytest.raises(ValueError):
         CrashFault(consumer=1)
+
+
+@pytest.mark.parametrize("kind", ["stall", "pause", "network-cut"])
+def test_a_stall_pause_or_cut_needs_a_consumer_a_time_and_a_positive_duration(tmp_path, kind):
+    """duration_ms is required and positive; the consumer may be "random"."""
+    fault = f'[[faults]]\nkind = "{kind}"\nat_ms = 5\n'
+    assert error(tmp_path, fault + "consumer = 0") == (
+        "s.toml: faults[0].duration_ms: missing; allowed: an integer > 0"
+    )
+    assert error(tmp_path, fault + "consumer = 0\nduration_ms = 0") == (
+        "s.toml: faults[0].duration_ms: 0 is out of range; allowed: an integer > 0"
+    )
+    assert error(tmp_path, fault + "consumer = 3\nduration_ms = 1") == (
+        "s.toml: faults[0].consumer: there is no consumer 3 (group.consumers = 3, plus 0 "
+        'joined); allowed: an integer in [0, 2], or "random"'
+    )

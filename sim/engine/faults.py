@@ -20,10 +20,11 @@ class Action:
     """One thing a fault does to one consumer slot."""
 
     index: int  # the fault's position in the scenario
-    kind: str  # crash | processing-error | join | leave
+    kind: str  # crash | processing-error | join | leave | stall | pause | network-cut
     slot: int
     restart_after_us: int | None = None
     after_records: int = 0
+    duration_us: int = 0  # stall, pause, network-cut
 
 
 @dataclass
@@ -67,6 +68,12 @@ def plan_faults(scenario, seed: int) -> FaultPlan:
             plan.windows.append((index, fault))
         elif kind == "leave":
             action = Action(index, "leave", fault.consumer, _restart(fault))
+            plan.timed.append((int(fault.at_ms * US), action))
+        elif kind in ("stall", "pause", "network-cut"):
+            slot = fault.consumer
+            if slot == "random":
+                slot = int(generator(seed, FAULT, index).integers(slots))
+            action = Action(index, kind, slot, duration_us=int(fault.duration_ms * US))
             plan.timed.append((int(fault.at_ms * US), action))
         else:  # crash, processing-error
             _plan_failure(plan, index, fault, slots, seed)

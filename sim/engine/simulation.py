@@ -34,6 +34,7 @@ from sim.strategies import make_strategy
 
 from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
 from .faults import Action, plan_faults
+from .liveness import Liveness
 from .network import Connection
 
 US = 1000
@@ -64,10 +65,15 @@ class Instance:
         self.error_next = False  # a timed processing error waiting for the next record
         self.leaving = False  # a leave fault asked it to close
         self.restart_after_us: int | None = None  # set by the fault that stops it
+        self.paused_until = -1  # a pause fault froze the whole process until then
+        self.cut_until = -1  # a network cut keeps it from the coordinator until then
+        self.stall_next_us = 0  # a stall that hit outside processing: the next record's delay
+        self.poll_timer_at: int | None = None  # the one armed max.poll.interval.ms check
+        self.blocked_heartbeat_us = 0  # its last heartbeat before a pause or cut stopped them
         self.member_ids: list[str] = [consumer.member_id]
 
 
-class Simulation:
+class Simulation(Liveness):
     def __init__(self, scenario, seed: int, strategy, listener=None):
         self.scenario = scenario
         self.seed = seed
@@ -177,6 +183,7 @@ class Simulation:
         self.by_member[member_id] = inst
         self.ledger.instance_started(self.env.now, number, slot, incarnation, member_id)
         inst.process = self.env.process(self._drive(inst))
+        self._arm_poll_timer(inst, self.env.now + self.config.rebalance_timeout_us)
 
     def _drive(self, inst: Instance):
         """Run the consumer's generator, carrying out each command it yields."""
@@ -222,6 +229,8 @@ class Simulation:
         delay = max(command.until_us - self.env.now, 0)
         if not command.wakeable:
             yield self.env.timeout(delay)
+            if inst.paused_until > self.env.now:
+                yield from self._frozen(inst)
             return
         if self.draining and self._quiescent(inst):
             self.done.succeed()
@@ -236,6 +245,8 @@ class Simulation:
         timer.callbacks.append(relay)
         yield gate
         inst.wake = None
+        if inst.paused_until > env.now:
+            yield from self._frozen(inst)
 
     def _wake(self, inst: Instance) -> None:
         if inst.wake is not None and not inst.wake.triggered:
@@ -271,19 +282,31 @@ class Simulation:
                 limit, outcome = k - first, pinned
         if inst.error_next:
             limit, outcome = 0, Action(-1, "processing-error", inst.slot)
+        if inst.stall_next_us and limit:
+            done_us += inst.stall_next_us  # a stall waiting for the next record: it starts late
+            inst.stall_next_us = 0
         inst.processing = (done_us, command)
-        try:
-            if limit:
-                yield env.timeout(int(done_us[limit - 1]) - env.now)
-        except simpy.Interrupt as interrupt:
-            finished = int(done_us.searchsorted(env.now, side="right"))
-            self._effects(inst, command, done_us, min(finished, limit))
-            inst.processing = None
-            if interrupt.cause == "processing-error":
-                return Processed(min(finished, limit), True)
-            raise
+        # The generation the batch was delivered under: a zombie's records keep it, since the
+        # application does not know its member left the group meanwhile.
+        generation = inst.consumer.generation
+        while True:
+            try:
+                if limit:
+                    yield env.timeout(int(done_us[limit - 1]) - env.now)
+                break
+            except simpy.Interrupt as interrupt:
+                finished = int(done_us.searchsorted(env.now, side="right"))
+                if type(interrupt.cause) is int:
+                    # A stall or a pause: the record in progress takes that much longer.
+                    done_us[finished:] += interrupt.cause
+                    continue
+                self._effects(inst, command, done_us, min(finished, limit), generation)
+                inst.processing = None
+                if interrupt.cause == "processing-error":
+                    return Processed(min(finished, limit), True)
+                raise
         inst.processing = None
-        self._effects(inst, command, done_us, limit)
+        self._effects(inst, command, done_us, limit, generation)
         if outcome is None:
             return Processed(limit, False)
         if outcome.index >= 0:
@@ -310,8 +333,7 @@ class Simulation:
             out[mask] = self.processing_draws.range((partition, attempt), start, end)[mask]
         return out
 
-    def _effects(self, inst: Instance, command: Process, done_us, records: int) -> None:
-        generation = inst.consumer.generation
+    def _effects(self, inst: Instance, command: Process, done_us, records: int, generation) -> None:
         index = 0
         for p, start, end in command.slices:
             if records <= 0:
@@ -353,6 +375,8 @@ class Simulation:
             self._restart_down()
 
     def _last_heartbeat(self, inst: Instance) -> int:
+        if self._heartbeats_blocked(inst):
+            return inst.blocked_heartbeat_us
         phase = inst.heartbeat_phase_us
         now = self.env.now
         if phase is None:
@@ -382,7 +406,8 @@ class Simulation:
         inst = self.slots[action.slot] if action.slot < len(self.slots) else None
         if inst is None:
             return  # already down: nothing to crash
-        self.ledger.fault(self.env.now, action.kind, inst.number)
+        detail = f"for {action.duration_us // 1000} ms" if action.duration_us else ""
+        self.ledger.fault(self.env.now, action.kind, inst.number, detail)
         inst.restart_after_us = action.restart_after_us
         if action.kind == "crash":
             inst.process.interrupt("crash")
@@ -395,6 +420,12 @@ class Simulation:
                 inst.process.interrupt("processing-error")
             else:
                 inst.error_next = True
+        elif action.kind == "stall":
+            self._delay_processing(inst, action.duration_us)
+        elif action.kind == "pause":
+            self._pause(inst, action.duration_us)
+        elif action.kind == "network-cut":
+            self._cut(inst, action.duration_us)
 
     def _start_drain(self) -> None:
         """Heal every fault, restart crashed consumers, and consume to the end."""
@@ -433,6 +464,13 @@ class Simulation:
         coordinator = self.coordinator
         kind = type(request)
         lost = False
+        if inst.cut_until > now and kind is not ListOffsets:  # ListOffsets goes to a leader
+            if inst.cut_until < sent_us + self.request_timeout_us:
+                # TCP retransmits: the request arrives once the link is back.
+                self._at(inst.cut_until, self._at_coordinator, inst, request, request_id, sent_us)
+            else:
+                self._lost_in_cut(inst, request, request_id, sent_us)
+            return
         if kind is OffsetCommit:
             hit = self.faults.window_hit("commit-error", inst.slot, now, request_id, self.seed)
             if hit is not None:
@@ -484,6 +522,9 @@ class Simulation:
                 self.ledger.commit_applied(now, out.request_id)
             elif kind is co.NotifyRebalance:
                 self._notify_rebalance(self.by_member.get(out.member_id))
+            elif kind is co.MemberRemoved:
+                if out.reason != "leave":
+                    self._member_removed(out.member_id)
             elif kind is co.RebalanceStarted:
                 self.ledger.rebalance_started(now, out.generation)
             elif kind is co.GroupStable:
@@ -507,10 +548,17 @@ class Simulation:
                     conn.response_arrival(conn.hung_until), self._arrive, inst, request_id, response
                 )
             return
+        if inst.cut_until > self.env.now:  # answered during a cut: it arrives once the link is back
+            arrival = conn.response_arrival(inst.cut_until)
+            self._at(arrival, self._arrive, inst, request_id, response)
+            return
         self._at(conn.response_arrival(self.env.now), self._arrive, inst, request_id, response)
 
     def _arrive(self, inst: Instance, request_id: int, response) -> None:
         if not inst.alive:
+            return
+        if inst.paused_until > self.env.now:  # a frozen process reads it when the pause ends
+            self._at(inst.paused_until, self._arrive, inst, request_id, response)
             return
         event = inst.pending.pop(request_id, None)
         if event is not None:
@@ -526,16 +574,21 @@ class Simulation:
         """The member hears of the rebalance in the response to its next heartbeat."""
         if inst is None or not inst.alive or inst.heartbeat_phase_us is None:
             return
+        self._at(self._next_heartbeat_reply_us(inst), self._rebalance_notice, inst)
+
+    def _next_heartbeat_reply_us(self, inst: Instance) -> int:
+        """When the response to the member's next heartbeat arrives: next tick + round trip."""
         now, phase, interval = self.env.now, inst.heartbeat_phase_us, self.heartbeat_interval_us
         tick = -(-(now - phase) // interval)
+        return phase + tick * interval + self._heartbeat_round_trip(inst, tick)
+
+    def _heartbeat_round_trip(self, inst: Instance, tick: int) -> int:
         subject = (inst.number,)
-        round_trip = self.heartbeat_draws.one(subject, 2 * tick) + self.heartbeat_draws.one(
-            subject, 2 * tick + 1
-        )
-        self._at(phase + tick * interval + round_trip, self._rebalance_notice, inst)
+        draws = self.heartbeat_draws
+        return draws.one(subject, 2 * tick) + draws.one(subject, 2 * tick + 1)
 
     def _rebalance_notice(self, inst: Instance) -> None:
-        if inst.alive:
+        if inst.alive and not self._heartbeats_blocked(inst):
             inst.consumer.on_rebalance_notice()
             self._wake(inst)
 

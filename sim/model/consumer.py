@@ -12,6 +12,10 @@ The strategy answers the loop's questions; the client rules (auto commit inside 
 retries, commitAsync's callbacks, the commit gate, onJoinPrepare, close) follow the Java client's
 ConsumerCoordinator (SEMANTICS.md §2-§4). The driver sets `now` before every resumption. A crash is
 the driver dropping the generator: no `finally` runs, as when a process dies.
+
+The heartbeat thread is not a generator: the driver calls its decisions (`on_poll_timeout`,
+`on_heartbeat_error`, `on_rebalance_notice`) between the loop's steps, as the thread would run
+beside the application (AbstractCoordinator.HeartbeatThread).
 """
 
 from __future__ import annotations
@@ -109,6 +113,8 @@ class Consumer:
         self.commit_sequence = 0
         self.next_auto_commit_us = 0
         self.batch_number = 0
+        self.in_poll = False  # the application is inside poll(): the poll timer keeps resetting
+        self.last_poll_us = 0  # when the application last left poll()
         self._cursor = 0
         self._requests = 0
         self._member_resets = 0
@@ -117,9 +123,13 @@ class Consumer:
     def run(self):
         """The application's poll loop, its `finally`, and close()."""
         self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
+        self.last_poll_us = self.now
         strategy = self.strategy
         while not self.close_requested and not self.failed:
+            self.in_poll = True
             batch = yield from self.poll()
+            self.in_poll = False
+            self.last_poll_us = self.now
             if self.failed or (self.close_requested and not batch.records):
                 break
             if batch.records:
@@ -346,6 +356,51 @@ class Consumer:
     def on_rebalance_notice(self) -> None:
         """The heartbeat thread got REBALANCE_IN_PROGRESS: rejoin at the next poll()."""
         self.rejoin_needed = True
+
+    # ---- the heartbeat thread -------------------------------------------------------------------
+    def heartbeating(self) -> bool:
+        """The heartbeat thread runs only once the member has joined (AbstractCoordinator
+        HeartbeatThread: disabled while UNJOINED or PREPARING_REBALANCE)."""
+        return self.state in (STABLE, COMPLETING_REBALANCE)
+
+    def poll_timer_expired(self, now: int) -> bool:
+        """max.poll.interval.ms passed since the application last left poll(). Inside poll() the
+        timer keeps resetting (ConsumerCoordinator.poll -> pollHeartbeat at every iteration)."""
+        return not self.in_poll and now - self.last_poll_us >= self.config.rebalance_timeout_us
+
+    def on_poll_timeout(self) -> list[Send] | None:
+        """The heartbeat thread found the poll timer expired (HeartbeatThread ->
+        handlePollTimeoutExpiry -> maybeLeaveGroup): a dynamic member sends LeaveGroup, then the
+        generation and member id are reset (resetGenerationOnLeaveGroup). The assignment stays
+        until the next poll(), whose onJoinPrepare calls onPartitionsLost; meanwhile the
+        application goes on with its batch, and its commits fail (SEMANTICS.md §4). Returns
+        the requests to send, or None when the timer has not expired or the thread is idle."""
+        if not self.heartbeating() or not self.poll_timer_expired(self.now):
+            return None
+        sends = []
+        if self._is_dynamic_member():
+            sends.append(Send(LeaveGroup(self.member_id), self._request_id()))
+        self._reset_generation(reset_member=True)
+        return sends
+
+    def _is_dynamic_member(self) -> bool:
+        """The one place where static membership (group.instance.id) differs on a poll timeout:
+        a static member sends no LeaveGroup (AbstractCoordinator.maybeLeaveGroup); its generation
+        and member id are reset all the same."""
+        return True
+
+    def on_heartbeat_error(self, error: str) -> None:
+        """A heartbeat response with an error (AbstractCoordinator.HeartbeatResponseHandler):
+        REBALANCE_IN_PROGRESS asks for a rejoin; UNKNOWN_MEMBER_ID (the coordinator removed the
+        member) and ILLEGAL_GENERATION reset the generation, UNKNOWN_MEMBER_ID the member id too.
+        The member rejoins at its next poll(), where onJoinPrepare calls onPartitionsLost."""
+        if not self.heartbeating():
+            return  # the heartbeat thread is not running: the response is not for this state
+        if error == "REBALANCE_IN_PROGRESS":
+            if self.state == STABLE:
+                self.on_rebalance_notice()
+        elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
+            self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
 
     # ---- commits --------------------------------------------------------------------------------
     def call(self, calls):

@@ -8,8 +8,9 @@ the driver for a timer whose expiry comes back through `timer()`.
 Liveness is not simulated as heartbeat events. A live member is assumed to heartbeat; the driver
 says when a member's heartbeats stopped (`heartbeats_stopped`), and the coordinator expires it one
 session timeout after its last heartbeat, or after the last time it reset everybody's deadline
-(join completion), whichever is later. A member waiting in JoinGroup or SyncGroup counts as
-heartbeating.
+(join completion), whichever is later; the first heartbeat after a pause or a network cut
+(`heartbeat`) makes a member that is still there heartbeat again. A member waiting in JoinGroup
+or SyncGroup counts as heartbeating.
 """
 
 from __future__ import annotations
@@ -207,6 +208,22 @@ class GroupCoordinator:
             return []
         member.stopped_heartbeat_us = last_heartbeat_us
         return [SetTimer(member.expiry_us(), ("expire", member_id, member.expiry_us()))]
+
+    def heartbeat(self, now: int, member_id: str, generation: int) -> str | None:
+        """The first heartbeat after the member's heartbeats stopped (a pause or a network cut
+        ended). Answers with the heartbeat's error, in GroupMetadataManager's order (member,
+        generation, state); a known member is heartbeating again, its stale expiry ignored.
+        COMPLETING_REBALANCE answers no error: members heartbeat after their JoinGroup response."""
+        member = self.members.get(member_id)
+        if member is None:
+            return "UNKNOWN_MEMBER_ID"
+        member.stopped_heartbeat_us = None
+        member.deadline_reset_us = now
+        if generation != self.generation:
+            return "ILLEGAL_GENERATION"
+        if self.state == PREPARING_REBALANCE:
+            return "REBALANCE_IN_PROGRESS"
+        return None
 
     def timer(self, now: int, token: tuple) -> list:
         out: list = []

@@ -143,6 +143,7 @@ class Storyteller:
             if failed:
                 parts.append(self.commits_phrase(failed, p))
             if self.h.owner_until(sp) > tk:
+                parts += [f"at {_s(w.at_us)} {w.words}" for w in self.h.liveness(sp, tk)]
                 parts.append(
                     f"{self.h.name(sp.instance)} still believed it owned p{p} (a zombie) when "
                     f"{self.h.name(sk.instance)} processed {offset} again at {_s(tk)}"

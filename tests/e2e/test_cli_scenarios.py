@@ -45,6 +45,9 @@ LESSONS = {
     "off-by-one-restart": (None, False, True),
     "finally-commit-poison": (None, True, False),
     "auto-commit-crash": (None, False, True),
+    "zombie-poll-timeout": (None, False, True),
+    "gc-pause": (None, False, True),
+    "network-cut": (None, False, True),
 }
 
 

@@ -1,0 +1,137 @@
+"""The heartbeat thread, and the faults that stop a consumer or cut it off: the part of the
+driver that makes zombies (SEMANTICS.md §4; AbstractCoordinator.HeartbeatThread).
+
+Nothing here is an event per heartbeat or per poll. The poll timer is one timer per instance,
+re-armed lazily; heartbeat responses are computed from the member's heartbeat phase; a pause or
+a network cut blocks heartbeats, and the first heartbeat after it asks the coordinator afresh.
+`Liveness` is mixed into `Simulation` and uses its environment, coordinator, ledger and
+connections.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.model.messages import CommitResponse, LeaveGroup, OffsetCommit
+
+if TYPE_CHECKING:
+    from .simulation import Instance
+
+
+class Liveness:
+    """Stalls, pauses, network cuts, the poll timer and heartbeat errors, for `Simulation`."""
+
+    def _delay_processing(self, inst: Instance, delay_us: int) -> None:
+        """A stall: the record in progress (or, between batches, the next one) takes longer."""
+        if inst.processing is not None:
+            inst.process.interrupt(delay_us)
+        else:
+            inst.stall_next_us += delay_us
+
+    def _pause(self, inst: Instance, duration_us: int) -> None:
+        """A stop-the-world pause: the loop freezes where it is (processing shifts, waits and
+        responses end after the pause) and the heartbeat thread stops with it."""
+        now = self.env.now
+        start = max(inst.paused_until, now)
+        self._block_heartbeats(inst)
+        inst.paused_until = max(start, now + duration_us)
+        if inst.processing is not None and inst.paused_until > start:
+            inst.process.interrupt(inst.paused_until - start)
+        self._at(inst.paused_until, self._unblock, inst)
+
+    def _cut(self, inst: Instance, duration_us: int) -> None:
+        """The link to the coordinator goes down: requests wait for the heal or are lost
+        (`_at_coordinator`, `_lost_in_cut`), heartbeats stop; fetching from the partition leaders
+        goes on."""
+        self._block_heartbeats(inst)
+        inst.cut_until = max(inst.cut_until, self.env.now + duration_us)
+        self._at(inst.cut_until, self._unblock, inst)
+
+    def _heartbeats_blocked(self, inst: Instance) -> bool:
+        now = self.env.now
+        return inst.paused_until > now or inst.cut_until > now
+
+    def _block_heartbeats(self, inst: Instance) -> None:
+        """The coordinator hears no heartbeat after the last tick: it arms the session expiry."""
+        if self._heartbeats_blocked(inst):
+            return
+        last = self._last_heartbeat(inst)
+        inst.blocked_heartbeat_us = last
+        member_id = inst.consumer.member_id
+        self._apply(self.coordinator.heartbeats_stopped(self.env.now, member_id, last))
+
+    def _unblock(self, inst: Instance) -> None:
+        """A pause or cut ended. The heartbeat thread looks at the poll timer first (a paused
+        member whose poll interval ran out leaves), then heartbeats at once, its timer having
+        expired: the response tells a removed member UNKNOWN_MEMBER_ID, a rebalance
+        REBALANCE_IN_PROGRESS (HeartbeatThread.run, HeartbeatResponseHandler)."""
+        if not inst.alive or self._heartbeats_blocked(inst):
+            return
+        now = self.env.now
+        consumer = inst.consumer
+        consumer.now = now
+        self._poll_timer(inst, inst.poll_timer_at)
+        error = self.coordinator.heartbeat(now, consumer.member_id, consumer.generation)
+        if consumer.heartbeating():
+            inst.heartbeat_phase_us = now
+            if error is not None:
+                reply_us = now + self._heartbeat_round_trip(inst, 0)
+                self._at(reply_us, self._heartbeat_reply, inst, consumer.member_id, error)
+
+    def _frozen(self, inst: Instance):
+        """A paused process resumes nothing before its pause ends."""
+        while inst.paused_until > self.env.now:
+            yield self.env.timeout(inst.paused_until - self.env.now)
+
+    def _arm_poll_timer(self, inst: Instance, at_us: int) -> None:
+        inst.poll_timer_at = at_us
+        self._at(at_us, self._poll_timer, inst, at_us)
+
+    def _poll_timer(self, inst: Instance, at_us: int | None) -> None:
+        """The heartbeat thread's max.poll.interval.ms check: one timer per instance, re-armed
+        lazily at the consumer's last poll + the interval (never an event per poll)."""
+        if not inst.alive or at_us != inst.poll_timer_at or inst.paused_until > self.env.now:
+            return  # stale, or frozen: `_unblock` checks when the pause ends
+        now = self.env.now
+        consumer = inst.consumer
+        consumer.now = now
+        commands = consumer.on_poll_timeout()
+        if commands is not None:
+            self.ledger.fault(now, "poll-timeout", inst.number)
+            for command in commands:
+                self._transmit(inst, command.request, command.request_id)
+        interval = self.config.rebalance_timeout_us
+        due = consumer.last_poll_us + interval
+        self._arm_poll_timer(inst, due if due > now else now + interval)
+
+    def _member_removed(self, member_id: str) -> None:
+        """The coordinator removed a member that may still be alive (its session expired, it did
+        not rejoin or sync in time): it learns UNKNOWN_MEMBER_ID from its next heartbeat."""
+        inst = self.by_member.get(member_id)
+        if inst is None or not inst.alive or inst.heartbeat_phase_us is None:
+            return
+        reply_us = self._next_heartbeat_reply_us(inst)
+        self._at(reply_us, self._heartbeat_reply, inst, member_id, "UNKNOWN_MEMBER_ID")
+
+    def _heartbeat_reply(self, inst: Instance, member_id: str, error: str) -> None:
+        """A heartbeat response with an error reaches the member, unless a pause or cut blocks
+        it (`_unblock` heartbeats afresh) or the member already rejoined under a new id."""
+        consumer = inst.consumer
+        if not inst.alive or self._heartbeats_blocked(inst) or consumer.member_id != member_id:
+            return
+        consumer.now = self.env.now
+        consumer.on_heartbeat_error(error)
+        self._wake(inst)
+
+    def _lost_in_cut(self, inst: Instance, request, request_id: int, sent_us: int) -> None:
+        """A request caught in a network cut that outlasts its request.timeout.ms never arrives:
+        the client drops the connection then. A commit's outcome is unknown (it was not
+        applied); a JoinGroup, SyncGroup or OffsetFetch is sent again once the link is back; a
+        LeaveGroup is not (best effort, AbstractCoordinator.maybeLeaveGroup)."""
+        conn = inst.conn
+        conn.hang(sent_us + self.request_timeout_us)
+        if type(request) is OffsetCommit:
+            self._respond(request_id, CommitResponse("UNKNOWN"), lost=True)
+        elif type(request) is not LeaveGroup:
+            resend_us = max(conn.hung_until, inst.cut_until)
+            self._at(resend_us, self._transmit, inst, request, request_id)
