@@ -291,10 +291,12 @@ def test_bad_enum_lists_the_literal_values(tmp_path):
 
 
 def test_not_yet_modelled_choices_are_refused(tmp_path):
-    """cooperative, librdkafka, async processing and static membership come later."""
+    """cooperative, librdkafka and static membership come later."""
     assert error(tmp_path, '[group]\nprotocol = "cooperative"').endswith('allowed: "eager"')
     assert error(tmp_path, '[consumer]\nclient = "librdkafka"').endswith('allowed: "java"')
-    assert error(tmp_path, '[consumer]\nprocessing = "async"').endswith('allowed: "sync"')
+    assert error(tmp_path, '[consumer]\nprocessing = "threads"').endswith(
+        'allowed: "sync", "async"'
+    )
     assert error(tmp_path, "[group]\nstatic_membership = true") == (
         "s.toml: group.static_membership: true is not supported; allowed: false"
     )
@@ -509,3 +511,19 @@ def test_crash_fault_can_be_built_in_python():
     assert CrashFault(consumer=1, at="mid-batch").after_records == 1
     with pytest.raises(ValueError):
         CrashFault(consumer=1)
+
+
+def test_async_processing_refuses_the_faults_inside_synchronous_processing(tmp_path):
+    """A poison record and a mid-batch crash are points of synchronous processing: with a worker
+    thread they are refused, in one line naming the fault."""
+    head = '[consumer]\nprocessing = "async"\n[[faults]]\nconsumer = 0\n'
+    assert error(tmp_path, head + 'kind = "processing-error"\nat_ms = 5') == (
+        's.toml: faults[0].kind: a processing-error fault needs consumer.processing = "sync"; '
+        "allowed: crash, join, leave, commit-error, lost-response faults with async processing"
+    )
+    assert error(tmp_path, head + 'kind = "crash"\nat = "mid-batch"').startswith(
+        's.toml: faults[0].at: at = "mid-batch" needs consumer.processing = "sync"; allowed: '
+    )
+    assert error(tmp_path, '[consumer]\nworker_queue_records = 0') == (
+        "s.toml: consumer.worker_queue_records: 0 is out of range; allowed: an integer >= 1"
+    )
