@@ -524,6 +524,6 @@ def test_async_processing_refuses_the_faults_inside_synchronous_processing(tmp_p
     assert error(tmp_path, head + 'kind = "crash"\nat = "mid-batch"').startswith(
         's.toml: faults[0].at: at = "mid-batch" needs consumer.processing = "sync"; allowed: '
     )
-    assert error(tmp_path, '[consumer]\nworker_queue_records = 0') == (
+    assert error(tmp_path, "[consumer]\nworker_queue_records = 0") == (
         "s.toml: consumer.worker_queue_records: 0 is out of range; allowed: an integer >= 1"
     )

@@ -41,9 +41,7 @@ class AsyncWorkerCommitCompleted(Strategy):
                 calls.append(Pause(pause))
         elif consumer.paused:
             calls.append(Resume(tuple(sorted(consumer.paused))))
-        moved = tuple(
-            (p, o) for p, o in consumer.processed_offsets() if self.committed.get(p) != o
-        )
+        moved = tuple((p, o) for p, o in consumer.processed_offsets() if self.committed.get(p) != o)
         if moved:
             self.committed.update(moved)
             calls.append(CommitAsync(moved))

@@ -45,6 +45,8 @@ LESSONS = {
     "off-by-one-restart": (None, False, True),
     "finally-commit-poison": (None, True, False),
     "auto-commit-crash": (None, False, True),
+    "async-processing-auto-loss": (None, True, False),
+    "async-processing-completed-commit": (None, False, True),
 }
 
 
