@@ -82,14 +82,15 @@ class Instance:
 
 
 class Slice:
-    """The slice the worker is processing: its per-record finish times, and how many of them
-    were reported (to the ledger and the consumer) so far."""
+    """The slice the worker is processing: the generation it was handed off in, its per-record
+    finish times, and how many of them were reported (to the ledger and the consumer) so far."""
 
-    __slots__ = ("partition", "start", "done_us", "reported")
+    __slots__ = ("partition", "start", "generation", "done_us", "reported")
 
-    def __init__(self, partition: int, start: int, done_us):
+    def __init__(self, partition: int, start: int, generation: int, done_us):
         self.partition = partition
         self.start = start
+        self.generation = generation
         self.done_us = done_us
         self.reported = 0
 
@@ -101,7 +102,7 @@ class Worker:
     __slots__ = ("queue", "current", "unfinished", "stopped", "idle", "changed")
 
     def __init__(self):
-        self.queue: deque[tuple[int, int, int]] = deque()
+        self.queue: deque[tuple[int, int, int, int]] = deque()  # (p, start, end, generation)
         self.current: Slice | None = None
         self.unfinished = 0
         self.stopped = False  # the process died or exited: the thread ends at its next step
@@ -378,7 +379,8 @@ class Simulation:
         if worker is None:
             worker = inst.worker = Worker()
             self.env.process(self._work(inst, worker))
-        worker.queue.extend(slices)
+        generation = inst.consumer.generation
+        worker.queue.extend((p, start, end, generation) for p, start, end in slices)
         worker.unfinished += sum(end - start for _, start, end in slices)
         _signal(worker.idle)
 
@@ -392,10 +394,10 @@ class Simulation:
                 yield worker.idle
                 worker.idle = None
                 continue
-            p, start, end = worker.queue.popleft()
+            p, start, end, generation = worker.queue.popleft()
             done_us = self._processing_us(p, start, end).cumsum()
             done_us += env.now
-            current = worker.current = Slice(p, start, done_us)
+            current = worker.current = Slice(p, start, generation, done_us)
             worker.changed = _signal(worker.changed)
             yield env.timeout(int(done_us[-1]) - env.now)
             if worker.stopped:
@@ -405,13 +407,12 @@ class Simulation:
 
     def _report(self, inst: Instance, current: Slice, upto: int) -> None:
         """The worker finished the current slice's records up to `upto`: effects into the
-        ledger and the sink, exactly as sync processing records them, and progress to the
-        consumer."""
+        ledger and the sink, as sync processing records them (under the generation the records
+        were delivered in), and progress to the consumer."""
         done = current.reported
         if upto <= done:
             return
-        p, start = current.partition, current.start
-        generation = inst.consumer.generation
+        p, start, generation = current.partition, current.start, current.generation
         times = current.done_us[done:upto]
         self.ledger.processed(inst.number, generation, p, start + done, start + upto, times)
         self.sink.apply(p, start + done, start + upto)
