@@ -11,12 +11,13 @@ SEEDS = range(1, 31)
 POISSON_CRASHES = (
     {"kind": "crash", "consumer": "random", "rate_per_min": 4.0, "restart_after_ms": 2_000},
 )
+A_JOIN = ({"kind": "join", "at_ms": 15_000},)
 
 
-def summaries(name, strategy=None, poisson=False):
+def summaries(name, strategy=None, faults=None):
     s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
-    if poisson:
-        s = s.with_faults(POISSON_CRASHES)
+    if faults is not None:
+        s = s.with_faults(faults)
     results = [run(s, seed=seed, strategy=strategy) for seed in SEEDS]
     assert all(r.ok for r in results)
     return [r.summary() for r in results]
@@ -40,6 +41,18 @@ def test_a_sync_strategy_commits_what_it_handed_off_and_loses_on_every_seed():
 def test_committing_the_completed_frontier_loses_nothing(poisson):
     """async-worker-commit-completed: no seed loses a record, pinned or random crashes; the
     crashes did bite (records completed after the last commit are processed again)."""
-    runs = summaries("async-processing-completed-commit", poisson=poisson)
+    faults = POISSON_CRASHES if poisson else None
+    runs = summaries("async-processing-completed-commit", faults=faults)
     assert sum(r["lost"] for r in runs) == 0
     assert sum(r["duplicated_records"] for r in runs) > 0
+
+
+def test_a_rebalance_makes_the_naive_worker_and_the_new_owner_both_process():
+    """A consumer joins, partitions move. async-then-sync-processed commits what was processed on
+    revoke but leaves its worker going on with the queue: the new owner processes those records
+    too, some while the old worker still does (concurrent duplicates), on every seed. Waiting for
+    the worker before the revoke commit leaves no duplicate at all."""
+    naive = summaries("async-processing-completed-commit", "async-then-sync-processed", A_JOIN)
+    assert all(r["concurrent_duplicates"] > 0 and r["lost"] == 0 for r in naive)
+    right = summaries("async-processing-completed-commit", faults=A_JOIN)
+    assert all(r["duplicated_records"] == 0 and r["lost"] == 0 for r in right)
