@@ -382,7 +382,7 @@ class Simulation:
         generation = inst.consumer.generation
         worker.queue.extend((p, start, end, generation) for p, start, end in slices)
         worker.unfinished += sum(end - start for _, start, end in slices)
-        _signal(worker.idle)
+        worker.idle = _signal(worker.idle)
 
     def _work(self, inst: Instance, worker: Worker):
         """One timeout per queued slice, in FIFO order; processing times are drawn when the
@@ -392,7 +392,6 @@ class Simulation:
             if not worker.queue:
                 worker.idle = env.event()
                 yield worker.idle
-                worker.idle = None
                 continue
             p, start, end, generation = worker.queue.popleft()
             done_us = self._processing_us(p, start, end).cumsum()

@@ -8,6 +8,10 @@ strategy, as the seed page writes it:
     try { while (running) { records = poll(); process(records); commit... } }
     finally { commit...; close(); }
 
+With `processing = "async"` the loop hands each batch to a worker thread behind a bounded queue
+instead of processing it (`hand_off`), and the driver reports the worker's progress
+(`on_worker_progress`).
+
 The strategy answers the loop's questions; the client rules (auto commit inside poll, commitSync's
 retries, commitAsync's callbacks, the commit gate, onJoinPrepare, close) follow the Java client's
 ConsumerCoordinator (SEMANTICS.md §2-§4). The driver sets `now` before every resumption. A crash is
