@@ -7,7 +7,7 @@ from sim import load_scenario, run
 
 from .conftest import ROOT
 
-SEEDS = range(1, 31)
+SEEDS = range(1, 21)
 POISSON_CRASHES = (
     {"kind": "crash", "consumer": "random", "rate_per_min": 4.0, "restart_after_ms": 2_000},
 )
