@@ -312,15 +312,15 @@ def _check_async_faults(faults: tuple[Fault, ...]) -> None:
     for i, fault in enumerate(faults):
         if fault.kind == "processing-error":
             raise problem(
-                'a processing-error fault needs consumer.processing = "sync"',
-                "crash, join, leave, commit-error, lost-response faults with async processing",
+                'a poison record is met inside the poll loop, and consumer.processing = "async"',
+                'processing-error faults only with consumer.processing = "sync"',
                 f"faults[{i}].kind",
             )
         if getattr(fault, "at", None) == "mid-batch":
             raise problem(
-                'at = "mid-batch" needs consumer.processing = "sync"',
-                '"before-process", "after-process", "before-commit", "after-commit", at_ms or '
-                "rate_per_min with async processing",
+                'mid-batch is a point of processing inside the poll loop, and '
+                'consumer.processing = "async"',
+                'at = "mid-batch" only with consumer.processing = "sync"',
                 f"faults[{i}].at",
             )
 
