@@ -318,7 +318,7 @@ def _check_async_faults(faults: tuple[Fault, ...]) -> None:
             )
         if getattr(fault, "at", None) == "mid-batch":
             raise problem(
-                'mid-batch is a point of processing inside the poll loop, and '
+                "mid-batch is a point of processing inside the poll loop, and "
                 'consumer.processing = "async"',
                 'at = "mid-batch" only with consumer.processing = "sync"',
                 f"faults[{i}].at",
