@@ -77,3 +77,15 @@ def test_async_runs_are_deterministic():
     """Same scenario and seed, same trace digest, with the worker's extra process."""
     s = async_scenario("async-worker-commit-completed", crash(restart_after_ms=500))
     assert run(s).summary()["trace_digest"] == run(s).summary()["trace_digest"]
+
+
+def test_a_clean_close_drops_the_naive_queue_and_the_right_strategy_drains_it():
+    """A leave: close()'s auto commit names positions and the process exits with the queue, so
+    the naive application loses it; waiting for the worker before the final commit loses
+    nothing and processes nothing twice."""
+    leave = [{"kind": "leave", "consumer": 0, "at_ms": 9_000, "restart_after_ms": 500}]
+    topic = {"initial_records": 20_000}
+    naive = run(async_scenario("auto", leave, topic=topic)).summary()
+    fixed = run(async_scenario("async-worker-commit-completed", leave, topic=topic)).summary()
+    assert naive["lost"] > 0
+    assert (fixed["lost"], fixed["duplicated_records"]) == (0, 0)
