@@ -89,3 +89,14 @@ def test_a_clean_close_drops_the_naive_queue_and_the_right_strategy_drains_it():
     fixed = run(async_scenario("async-worker-commit-completed", leave, topic=topic)).summary()
     assert naive["lost"] > 0
     assert (fixed["lost"], fixed["duplicated_records"]) == (0, 0)
+
+
+def test_the_worker_records_one_segment_per_slice_it_was_handed():
+    """Batch-level events: with nothing cutting a slice short (no crash, no blocked put, no
+    rebalance mid-queue), each delivered slice is processed as one timeout and recorded as one
+    segment, whatever its size."""
+    s = async_scenario("async-worker-commit-completed", topic={"initial_records": 5_000})
+    ledger = run(s).ledger
+    slices = [(d.partition, d.start, d.end) for d in ledger.deliveries]
+    segments = [(s.partition, s.start, s.end) for s in ledger.segments]
+    assert sorted(segments) == sorted(slices) and len(slices) > 20
