@@ -181,31 +181,42 @@ def find_regressions(history: History, limit: int = MAX_GROUPS) -> Anomaly:
 def find_gaps(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly, Anomaly]:
     """(skip, reorder): within one tenure, a segment that does not start where reading was
     expected to go on: the previous segment's end, or the last position set (committed, reset,
-    seek). A fresh tenure starts a fresh expectation, so a hand-off is never a reorder."""
+    seek). A fresh tenure starts a fresh expectation, so a hand-off is never a reorder. A worker
+    thread's leftovers (async processing: records delivered in a generation before the tenure's,
+    finished after the instance got the partition back) belong to the earlier tenure's reading
+    and are left out."""
     ledger = history.ledger
     # Per (instance, partition), in seq order: what resets the expectation (a tenure start
-    # forgets it; a position sets it), as (seq, expected offset or None, the event).
+    # forgets it; a position sets it), as (seq, expected offset or None, the event, the
+    # tenure's generation or None).
     resets: dict[tuple[int, int], list] = {}
     for t in ledger.tenures:
-        resets.setdefault((t.instance, t.partition), []).append((t.start_seq, None, None))
+        entry = (t.start_seq, None, None, t.generation)
+        resets.setdefault((t.instance, t.partition), []).append(entry)
     for pos in ledger.positions:
-        resets.setdefault((pos.instance, pos.partition), []).append((pos.seq, pos.offset, pos))
+        entry = (pos.seq, pos.offset, pos, None)
+        resets.setdefault((pos.instance, pos.partition), []).append(entry)
     for events in resets.values():
         events.sort(key=lambda e: e[0])
-    state: dict[tuple[int, int], list] = {}  # -> [expected, last event, next reset index]
+    # -> [expected, last event, next reset index, tenure generation]
+    state: dict[tuple[int, int], list] = {}
     found = {"skip": [], "reorder": []}
     for seg in ledger.segments:
         key = (seg.instance, seg.partition)
         st = state.get(key)
         if st is None:
-            st = state[key] = [None, None, 0]
+            st = state[key] = [None, None, 0, None]
         pending = resets.get(key)
         if pending:
             i = st[2]
             while i < len(pending) and pending[i][0] < seg.seq:
-                _, st[0], st[1] = pending[i]
+                _, st[0], st[1], generation = pending[i]
+                if generation is not None:
+                    st[3] = generation
                 i += 1
             st[2] = i
+        if st[3] is not None and seg.generation < st[3]:
+            continue  # a worker's leftover from an earlier tenure
         expected = st[0]
         if expected is not None and seg.start != expected:
             kind = "skip" if seg.start > expected else "reorder"

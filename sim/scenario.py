@@ -83,7 +83,7 @@ PROTOCOLS = ("eager",)
 ASSIGNORS = ("range", "roundrobin")
 OFFSET_RESETS = ("earliest", "latest", "none")
 CLIENTS = ("java",)
-PROCESSING_MODES = ("sync",)
+PROCESSING_MODES = ("sync", "async")
 SINK_KINDS = ("plain", "idempotent")
 COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
 
@@ -204,6 +204,8 @@ class ConsumerSettings(Table):
     max_poll_records: int = Field(500, ge=1)
     processing: Literal[PROCESSING_MODES] = "sync"
     processing_ms: Distribution = ExponentialDist(mean=2.0)
+    # async: the worker queue's capacity in records (docs/model.md, Asynchronous processing)
+    worker_queue_records: int = Field(1_000, ge=1)
     poll_timeout_ms: int = Field(100, gt=0)
     retry_backoff_ms: int = Field(100, ge=0)
     default_api_timeout_ms: int = Field(60_000, gt=0)
@@ -273,6 +275,8 @@ class Scenario(Table):
                 "group.session_timeout_ms",
             )
         check_faults(self.faults, self.group.consumers, self.run.duration_ms)
+        if self.consumer.processing == "async":
+            _check_async_faults(self.faults)
         return self
 
     def replace(self, **changes: Any) -> Scenario:
@@ -300,6 +304,25 @@ class Scenario(Table):
     def digest(self) -> str:
         """sha256 of the canonical dump: equal scenarios, however written, share it."""
         return hashlib.sha256(dump_scenario(self).encode()).hexdigest()
+
+
+def _check_async_faults(faults: tuple[Fault, ...]) -> None:
+    """A poison record and a mid-batch crash are points inside synchronous processing; with a
+    worker thread they are not modelled (docs/model.md, Asynchronous processing)."""
+    for i, fault in enumerate(faults):
+        if fault.kind == "processing-error":
+            raise problem(
+                'a poison record is met inside the poll loop, and consumer.processing = "async"',
+                'processing-error faults only with consumer.processing = "sync"',
+                f"faults[{i}].kind",
+            )
+        if getattr(fault, "at", None) == "mid-batch":
+            raise problem(
+                "mid-batch is a point of processing inside the poll loop, and "
+                'consumer.processing = "async"',
+                'at = "mid-batch" only with consumer.processing = "sync"',
+                f"faults[{i}].at",
+            )
 
 
 # --- loading and dumping --------------------------------------------------------------------

@@ -294,10 +294,12 @@ def test_bad_enum_lists_the_literal_values(tmp_path):
 
 
 def test_not_yet_modelled_choices_are_refused(tmp_path):
-    """cooperative, librdkafka, async processing and static membership come later."""
+    """cooperative, librdkafka and static membership come later."""
     assert error(tmp_path, '[group]\nprotocol = "cooperative"').endswith('allowed: "eager"')
     assert error(tmp_path, '[consumer]\nclient = "librdkafka"').endswith('allowed: "java"')
-    assert error(tmp_path, '[consumer]\nprocessing = "async"').endswith('allowed: "sync"')
+    assert error(tmp_path, '[consumer]\nprocessing = "threads"').endswith(
+        'allowed: "sync", "async"'
+    )
     assert error(tmp_path, "[group]\nstatic_membership = true") == (
         "s.toml: group.static_membership: true is not supported; allowed: false"
     )
@@ -527,4 +529,21 @@ def test_a_stall_pause_or_cut_needs_a_consumer_a_time_and_a_positive_duration(tm
     assert error(tmp_path, fault + "consumer = 3\nduration_ms = 1") == (
         "s.toml: faults[0].consumer: there is no consumer 3 (group.consumers = 3, plus 0 "
         'joined); allowed: an integer in [0, 2], or "random"'
+    )
+
+
+def test_async_processing_refuses_the_faults_inside_synchronous_processing(tmp_path):
+    """A poison record and a mid-batch crash are points of synchronous processing: with a worker
+    thread they are refused, in one line naming the fault."""
+    head = '[consumer]\nprocessing = "async"\n[[faults]]\nconsumer = 0\n'
+    assert error(tmp_path, head + 'kind = "processing-error"\nat_ms = 5') == (
+        "s.toml: faults[0].kind: a poison record is met inside the poll loop, and "
+        'consumer.processing = "async"; allowed: processing-error faults only with '
+        'consumer.processing = "sync"'
+    )
+    assert error(tmp_path, head + 'kind = "crash"\nat = "mid-batch"').endswith(
+        'allowed: at = "mid-batch" only with consumer.processing = "sync"'
+    )
+    assert error(tmp_path, "[consumer]\nworker_queue_records = 0") == (
+        "s.toml: consumer.worker_queue_records: 0 is out of range; allowed: an integer >= 1"
     )

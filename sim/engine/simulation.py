@@ -9,13 +9,26 @@ it drains: faults stop, crashed consumers restart, and the group consumes to the
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import simpy
 from simpy.events import PENDING
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
-from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Send, Stopped, Wait
+from sim.model.commands import (
+    AwaitWorker,
+    Call,
+    HandOff,
+    LoopPoint,
+    Process,
+    Processed,
+    ReadLog,
+    Send,
+    Stopped,
+    Wait,
+)
 from sim.model.consumer import STABLE, ClientConfig, Consumer
 from sim.model.log import TopicLog
 from sim.model.messages import (
@@ -71,6 +84,36 @@ class Instance:
         self.poll_timer_at: int | None = None  # the one armed max.poll.interval.ms check
         self.blocked_heartbeat_us = 0  # its last heartbeat before a pause or cut stopped them
         self.member_ids: list[str] = [consumer.member_id]
+        self.worker: Worker | None = None  # async processing: started at the first hand-off
+
+
+class Slice:
+    """The slice the worker is processing: the generation it was handed off in, its per-record
+    finish times, and how many of them were reported (to the ledger and the consumer) so far."""
+
+    __slots__ = ("partition", "start", "generation", "done_us", "reported")
+
+    def __init__(self, partition: int, start: int, generation: int, done_us):
+        self.partition = partition
+        self.start = start
+        self.generation = generation
+        self.done_us = done_us
+        self.reported = 0
+
+
+class Worker:
+    """The application's worker thread and its queue (async processing): slices waiting, the one
+    in progress, and the records handed over and not finished."""
+
+    __slots__ = ("queue", "current", "unfinished", "stopped", "idle", "changed")
+
+    def __init__(self):
+        self.queue: deque[tuple[int, int, int, int]] = deque()  # (p, start, end, generation)
+        self.current: Slice | None = None
+        self.unfinished = 0
+        self.stopped = False  # the process died or exited: the thread ends at its next step
+        self.idle: simpy.Event | None = None  # set while the queue is empty
+        self.changed: simpy.Event | None = None  # set while someone waits for progress
 
 
 class Simulation(Liveness):
@@ -105,6 +148,8 @@ class Simulation(Liveness):
             auto_offset_reset=s.group.auto_offset_reset,
             assignor=s.group.assignor,
             error_policy=s.strategy.on_commit_error,
+            processing=s.consumer.processing,
+            worker_queue_records=s.consumer.worker_queue_records,
         )
         self.heartbeat_interval_us = int(s.group.heartbeat_interval_ms * US)
         self.request_timeout_us = int(s.broker.request_timeout_ms * US)
@@ -201,6 +246,10 @@ class Simulation(Liveness):
                     reply = yield from self._call(inst, command)
                 elif kind is Process:
                     reply = yield from self._process(inst, command)
+                elif kind is HandOff:
+                    self._hand_off(inst, command.slices)
+                elif kind is AwaitWorker:
+                    yield from self._await_worker(inst, command.max_unfinished)
                 elif kind is ReadLog:
                     reply = self._read_log(command.partitions)
                 elif kind is Wait:
@@ -346,6 +395,92 @@ class Simulation(Liveness):
             index += n
             records -= n
 
+    # ---- async processing: the worker thread ---------------------------------------------------
+    def _hand_off(self, inst: Instance, slices) -> None:
+        worker = inst.worker
+        if worker is None:
+            worker = inst.worker = Worker()
+            self.env.process(self._work(inst, worker))
+        generation = inst.consumer.generation
+        worker.queue.extend((p, start, end, generation) for p, start, end in slices)
+        worker.unfinished += sum(end - start for _, start, end in slices)
+        worker.idle = _signal(worker.idle)
+
+    def _work(self, inst: Instance, worker: Worker):
+        """One timeout per queued slice, in FIFO order; processing times are drawn when the
+        slice starts, keyed as in sync processing (common random numbers hold)."""
+        env = self.env
+        while not worker.stopped:
+            if not worker.queue:
+                worker.idle = env.event()
+                yield worker.idle
+                continue
+            p, start, end, generation = worker.queue.popleft()
+            done_us = self._processing_us(p, start, end).cumsum()
+            done_us += env.now
+            current = worker.current = Slice(p, start, generation, done_us)
+            worker.changed = _signal(worker.changed)
+            yield env.timeout(int(done_us[-1]) - env.now)
+            if worker.stopped:
+                return  # the process died or exited: the thread and its queue are gone
+            self._report(inst, current, len(done_us))
+            worker.current = None
+
+    def _report(self, inst: Instance, current: Slice, upto: int) -> None:
+        """The worker finished the current slice's records up to `upto`: effects into the
+        ledger and the sink, as sync processing records them (under the generation the records
+        were delivered in), and progress to the consumer."""
+        done = current.reported
+        if upto <= done:
+            return
+        p, start, generation = current.partition, current.start, current.generation
+        times = current.done_us[done:upto]
+        self.ledger.processed(inst.number, generation, p, start + done, start + upto, times)
+        self.sink.apply(p, start + done, start + upto)
+        current.reported = upto
+        worker = inst.worker
+        worker.unfinished -= upto - done
+        inst.consumer.on_worker_progress(upto - done)
+        worker.changed = _signal(worker.changed)
+
+    def _await_worker(self, inst: Instance, max_unfinished: int):
+        """Block the poll loop until at most `max_unfinished` handed-over records are unfinished.
+        What the slice in progress finished by now is found with searchsorted; when the needed
+        record lies in that slice, one timeout to its finish time; otherwise wait for the worker's
+        next step."""
+        env = self.env
+        worker = inst.worker
+        while worker.unfinished > max_unfinished:
+            current = worker.current
+            if current is not None:  # records of the slice already finished count at once
+                self._report(inst, current, int(current.done_us.searchsorted(env.now, "right")))
+            excess = worker.unfinished - max_unfinished
+            if excess <= 0:
+                break
+            if current is not None and current.reported + excess <= len(current.done_us):
+                upto = current.reported + excess
+                yield env.timeout(int(current.done_us[upto - 1]) - env.now)
+                self._report(inst, current, upto)
+            else:
+                worker.changed = env.event()
+                yield worker.changed
+
+    def _stop_worker(self, inst: Instance) -> None:
+        """The process is gone: the records the worker finished by now are effects (found with
+        one searchsorted on the slice's cumulative times); the queue, in memory, is lost."""
+        worker = inst.worker
+        if worker is None:
+            return
+        current = worker.current
+        if current is not None:
+            finished = int(current.done_us.searchsorted(self.env.now, side="right"))
+            self._report(inst, current, finished)
+        worker.queue.clear()
+        worker.current = None
+        worker.unfinished = 0
+        worker.stopped = True
+        worker.idle = _signal(worker.idle)
+
     def _loop_point(self, inst: Instance, command: LoopPoint) -> None:
         action = self.faults.points.pop((inst.slot, command.name, command.batch), None)
         if action is None:
@@ -356,6 +491,7 @@ class Simulation(Liveness):
         raise Crash
 
     def _stopped(self, inst: Instance, how: str) -> None:
+        self._stop_worker(inst)
         inst.alive = False
         inst.wake = None
         if self.slots[inst.slot] is inst:
@@ -446,6 +582,8 @@ class Simulation(Liveness):
             if inst is not waiting and inst.wake is None:
                 return False
             if consumer.state != STABLE or consumer.rejoin_needed or consumer.inflight_async:
+                return False
+            if inst.worker is not None and inst.worker.unfinished:
                 return False
             for p in consumer.assignment:
                 if consumer.positions.get(p) != self.log.end_offsets[p]:
@@ -591,6 +729,12 @@ class Simulation(Liveness):
         if inst.alive and not self._heartbeats_blocked(inst):
             inst.consumer.on_rebalance_notice()
             self._wake(inst)
+
+
+def _signal(event: simpy.Event | None) -> None:
+    """Succeed a waiter's event if there is one; returns None, the slot's new value."""
+    if event is not None and not event.triggered:
+        event.succeed()
 
 
 class _Relay:

@@ -2,8 +2,9 @@
 
 The consumer is a generator that yields driver commands and receives their results: it never
 waits, reads a clock or draws a number itself. A strategy returns client calls (`CommitSync`,
-`CommitAsync`, `Seek`) that the consumer carries out, as an application would call
-`consumer.commitSync(...)`.
+`CommitAsync`, `Seek`, `Pause`, `Resume`) that the consumer carries out, as an application would
+call `consumer.commitSync(...)`, and `DrainWorker`, the application's wait for its own worker
+thread (async processing).
 """
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ class Processed:
 
 
 @dataclass(frozen=True, slots=True)
+class HandOff:
+    """Async processing: put these slices on the worker's queue (FIFO) and go on. The driver's
+    worker thread processes them and reports its progress through
+    `Consumer.on_worker_progress`."""
+
+    slices: tuple[tuple[int, int, int], ...]  # (partition, start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitWorker:
+    """Block until at most `max_unfinished` of the records handed to the worker are unfinished
+    (a BlockingQueue.put waiting for room, or the application waiting for the worker)."""
+
+    max_unfinished: int
+
+
+@dataclass(frozen=True, slots=True)
 class LoopPoint:
     """A named point of the poll loop, where a fault may be pinned (DESIGN.md, Faults)."""
 
@@ -97,6 +115,28 @@ class CommitAsync:
 class Seek:
     partition: int
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """consumer.pause(partitions): poll() returns no records of them until resumed."""
+
+    partitions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """consumer.resume(partitions)."""
+
+    partitions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DrainWorker:
+    """Wait until the worker has finished every queued record of these partitions (None: all):
+    the application's own wait, not a client call."""
+
+    partitions: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,10 @@ strategy, as the seed page writes it:
     try { while (running) { records = poll(); process(records); commit... } }
     finally { commit...; close(); }
 
+With `processing = "async"` the loop hands each batch to a worker thread behind a bounded queue
+instead of processing it (`hand_off`), and the driver reports the worker's progress
+(`on_worker_progress`).
+
 The strategy answers the loop's questions; the client rules (auto commit inside poll, commitSync's
 retries, commitAsync's callbacks, the commit gate, onJoinPrepare, close) follow the Java client's
 ConsumerCoordinator (SEMANTICS.md §2-§4). The driver sets `now` before every resumption. A crash is
@@ -25,14 +29,19 @@ from dataclasses import dataclass
 
 from .assignors import ASSIGNORS
 from .commands import (
+    AwaitWorker,
     Batch,
     Call,
     CommitAsync,
     CommitResult,
     CommitSync,
+    DrainWorker,
+    HandOff,
     LoopPoint,
+    Pause,
     Process,
     ReadLog,
+    Resume,
     Seek,
     Send,
     Stopped,
@@ -74,6 +83,8 @@ class ClientConfig:
     auto_offset_reset: str
     assignor: str
     error_policy: str | None  # overrides the strategy's policy for a failed commitSync
+    processing: str = "sync"  # "async": records go to a worker thread through a bounded queue
+    worker_queue_records: int = 1_000  # the worker queue's capacity (async processing)
 
 
 class NullObserver:
@@ -115,6 +126,12 @@ class Consumer:
         self.batch_number = 0
         self.in_poll = False  # the application is inside poll(): the poll timer keeps resetting
         self.last_poll_us = 0  # when the application last left poll()
+        self.paused: set[int] = set()  # KafkaConsumer.pause(): poll() skips these partitions
+        # Async processing: what was handed to the worker and is not finished, FIFO, as
+        # [partition, start, end, tenure]; progress on an older tenure is no longer `processed`.
+        self.worker_queue: deque[list[int]] = deque()
+        self.worker_unfinished = 0
+        self._tenure = 0
         self._cursor = 0
         self._requests = 0
         self._member_resets = 0
@@ -153,9 +170,18 @@ class Consumer:
 
     def process(self, batch: Batch):
         """Process the batch at the strategy's granularity, with its per-record or per-partition
-        hook after each piece."""
+        hook after each piece. With async processing each piece is handed to the worker instead,
+        and the hook runs after the hand-off."""
         done = 0
+        asynchronous = self.config.processing == "async"
         for piece, hook in self._pieces(batch):
+            if asynchronous:
+                yield from self.hand_off(piece)
+                if hook is not None:
+                    yield from self.call(hook())
+                    if self.failed:
+                        return
+                continue
             result = yield Process(piece, batch.number, done, batch.records)
             self._mark_processed(piece, result.records)
             done += result.records
@@ -181,6 +207,54 @@ class Consumer:
             for p, start, end in batch.slices:
                 for o in range(start, end):
                     yield ((p, o, o + 1),), (lambda p=p, o=o: strategy.after_record(self, p, o))
+
+    # ---- async processing: a worker thread behind a bounded queue -----------------------------
+    def hand_off(self, piece):
+        """queue.put(record) for each record: the put blocks while the queue is full, so the
+        loop goes on once the last record is in, i.e. once at most `worker_queue_records` are
+        unfinished. The worker's timing does not depend on whether the tail still waits in the
+        application's hand, so the whole piece is queued at once."""
+        for p, start, end in piece:
+            self.worker_queue.append([p, start, end, self._tenure])
+            self.worker_unfinished += end - start
+        yield HandOff(piece)
+        capacity = self.config.worker_queue_records
+        if self.worker_unfinished > capacity:
+            yield AwaitWorker(capacity)
+
+    def on_worker_progress(self, records: int) -> None:
+        """The driver: the worker finished the next `records` queued records (FIFO)."""
+        self.worker_unfinished -= records
+        queue = self.worker_queue
+        while records:
+            entry = queue[0]
+            p, start, end, tenure = entry
+            taken = min(records, end - start)
+            if tenure == self._tenure:
+                self.processed[p] = start + taken
+            records -= taken
+            if start + taken == end:
+                queue.popleft()
+            else:
+                entry[1] = start + taken
+
+    def queued_records(self, partition: int | None = None) -> int:
+        """Records handed to the worker and not finished (of one partition, or all)."""
+        if partition is None:
+            return self.worker_unfinished
+        return sum(end - start for p, start, end, _ in self.worker_queue if p == partition)
+
+    def drain_worker(self, partitions=None):
+        """Wait until the worker has finished every queued record of `partitions` (None: all):
+        with one FIFO worker, until the last such record is done."""
+        behind = 0  # unfinished records queued after the last one of `partitions`
+        for p, start, end, _ in reversed(self.worker_queue):
+            if partitions is None or p in partitions:
+                break
+            behind += end - start
+        else:
+            return
+        yield AwaitWorker(behind)
 
     def _mark_processed(self, piece, records: int) -> None:
         for p, start, end in piece:
@@ -238,6 +312,8 @@ class Consumer:
         for i in range(n):
             k = (self._cursor + i) % n
             p = self.assignment[k]
+            if p in self.paused:
+                continue
             start = self.positions[p]
             end = min(ends[k], start + budget)
             if end > start:
@@ -311,6 +387,8 @@ class Consumer:
         self.assignment = ()
         self.positions = {}
         self.processed = {}
+        self.paused = set()  # a rebalance does not keep the pause state
+        self._tenure += 1
 
     def refresh_positions(self):
         """updateFetchPositions: committed offsets for partitions with no position, else
@@ -424,6 +502,12 @@ class Consumer:
                     yield LoopPoint("after-commit", self.batch_number)
             elif isinstance(c, Seek):
                 self._set_position(c.partition, c.offset, "seek")
+            elif isinstance(c, Pause):
+                self.paused.update(p for p in c.partitions if p in self.assignment)
+            elif isinstance(c, Resume):
+                self.paused.difference_update(c.partitions)
+            elif isinstance(c, DrainWorker):
+                yield from self.drain_worker(c.partitions)
             else:
                 raise TypeError(f"a strategy returned {c!r}")
         return go_on

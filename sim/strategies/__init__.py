@@ -3,6 +3,7 @@
 from .async_per_batch import AsyncPerBatch
 from .async_then_sync import AsyncThenSync
 from .async_then_sync_processed import AsyncThenSyncProcessed
+from .async_worker_commit_completed import AsyncWorkerCommitCompleted
 from .auto import Auto
 from .base import Strategy
 from .commit_before_process import CommitBeforeProcess
@@ -25,6 +26,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         CommitBeforeProcess,
         CommitBeforeProcessAsync,
         OffByOne,
+        AsyncWorkerCommitCompleted,
     )
 }
 STRATEGY_NAMES = tuple(STRATEGIES)

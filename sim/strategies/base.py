@@ -1,15 +1,30 @@
 """The strategy interface: the questions the poll loop asks, answered with client calls.
 
-A strategy never loops, waits or talks to the broker: it returns `CommitSync`, `CommitAsync` or
-`Seek` calls and the consumer carries them out as the Java client would. Every hook defaults to
+A strategy never loops, waits or talks to the broker: it returns `CommitSync`, `CommitAsync`,
+`Seek`, `Pause` or `Resume` calls (or `DrainWorker`, the application's wait for its worker
+thread) and the consumer carries them out as the Java client would. A hook may also be a
+generator: each call is then made when the one before it is done, so a commit can name what a
+`DrainWorker` left processed. Every hook defaults to
 doing nothing, so a strategy states only what makes it different.
 """
 
 from __future__ import annotations
 
-from sim.model.commands import Batch, CommitAsync, CommitResult, CommitSync, Seek
+from sim.model.commands import (
+    Batch,
+    CommitAsync,
+    CommitResult,
+    CommitSync,
+    DrainWorker,
+    Pause,
+    Resume,
+    Seek,
+)
 
-__all__ = ["Batch", "CommitAsync", "CommitResult", "CommitSync", "Seek", "Strategy"]
+__all__ = [
+    "Batch", "CommitAsync", "CommitResult", "CommitSync", "DrainWorker", "Pause", "Resume", "Seek",
+    "Strategy",
+]  # fmt: skip
 
 
 class Strategy:

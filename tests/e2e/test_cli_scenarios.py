@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from sim.strategies import STRATEGY_NAMES
+
 from .conftest import SCENARIOS
 
 RUN_FIELDS = (
@@ -48,6 +50,8 @@ LESSONS = {
     "zombie-poll-timeout": (None, False, True),
     "gc-pause": (None, False, True),
     "network-cut": (None, False, True),
+    "async-processing-auto-loss": (None, True, False),
+    "async-processing-completed-commit": (None, False, True),
 }
 
 
@@ -88,6 +92,6 @@ def test_compare_lists_every_strategy_with_intervals(cli):
 
 def test_strategies_and_scenarios_list_one_line_each(cli):
     strategies = cli("strategies", check=True).stdout.strip().splitlines()
-    assert len(strategies) == 10 and strategies[0].startswith("auto")
+    assert len(strategies) == len(STRATEGY_NAMES) and strategies[0].startswith("auto")
     scenarios = cli("scenarios", check=True).stdout.strip().splitlines()
     assert len(scenarios) == len(SCENARIOS)
