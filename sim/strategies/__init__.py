@@ -4,6 +4,7 @@ from .async_per_batch import AsyncPerBatch
 from .async_then_sync import AsyncThenSync
 from .async_then_sync_processed import AsyncThenSyncProcessed
 from .auto import Auto
+from .auto_store_after_process import AutoStoreAfterProcess
 from .base import Strategy
 from .commit_before_process import CommitBeforeProcess
 from .commit_before_process_async import CommitBeforeProcessAsync
@@ -16,6 +17,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     s.name: s
     for s in (
         Auto,
+        AutoStoreAfterProcess,
         SyncPerBatch,
         SyncPerRecord,
         AsyncPerBatch,
