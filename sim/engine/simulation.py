@@ -15,8 +15,8 @@ from simpy.events import PENDING
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
-from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Send, Stopped, Wait
 from sim.model.clients import CLIENT_MODELS
+from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Send, Stopped, Wait
 from sim.model.consumer import STABLE, ClientConfig, Consumer
 from sim.model.log import TopicLog
 from sim.model.messages import (

@@ -129,9 +129,7 @@ class LibrdkafkaConsumer(Consumer):
             op.request = OffsetCommit(self.member_id, self.generation, op.offsets)
         request_id = self._request_id()
         self.inflight_async[request_id] = op
-        self.observer.commit_sent(
-            self.now, request_id, op.request.generation, op.offsets, op.kind
-        )
+        self.observer.commit_sent(self.now, request_id, op.request.generation, op.offsets, op.kind)
         return Send(op.request, request_id)
 
     def on_response(self, request_id: int, response) -> Later | None:
