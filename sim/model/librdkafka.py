@@ -23,7 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .commands import CommitResult, Later, Send, Wait
-from .consumer import NO_GENERATION, STABLE, UNJOINED, Consumer
+from .consumer import (
+    COMPLETING_REBALANCE,
+    NO_GENERATION,
+    PREPARING_REBALANCE,
+    STABLE,
+    UNJOINED,
+    Consumer,
+)
 from .messages import RETRIABLE_COMMIT_ERRORS, LeaveGroup, OffsetCommit, Offsets
 
 REQUEST_RETRIES = 2  # RD_KAFKA_REQUEST_DEFAULT_RETRIES (rdkafka_proto.h)
@@ -106,7 +113,7 @@ class LibrdkafkaConsumer(Consumer):
     def auto_commit_tick(self, progress=None) -> Send | None:
         """rd_kafka_cgrp_offset_commit_tmr_cb: nothing unless auto commit is on and the member is
         steady with its assignment intact; else the stored offsets above the committed ones."""
-        if not self.strategy.auto_commit or self.state != STABLE or self.rejoin_needed:
+        if not self.strategy.auto_commit or self.state != STABLE or self._rebalancing():
             return None
         if self.generation == NO_GENERATION:
             return None  # the assignment is lost: nothing is committed
@@ -151,10 +158,24 @@ class LibrdkafkaConsumer(Consumer):
             for p, offset in op.offsets:
                 if p in self.assignment:
                     self.committed[p] = offset
-        elif error in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
+        else:
             self._on_commit_error(error, op.request.generation)
         self._finish(op, error)
         return None
+
+    def _on_commit_error(self, error: str, sent_generation: int) -> None:
+        """rd_kafka_cgrp_op_handle_OffsetCommit: UNKNOWN_MEMBER_ID forgets the member id and
+        rejoins with the assignment lost; ILLEGAL_GENERATION does the same keeping the member id,
+        unless a rebalance is in progress (a new generation may be on its way). Other errors,
+        REBALANCE_IN_PROGRESS included, only fail the commit."""
+        if error == "UNKNOWN_MEMBER_ID":
+            self._reset_generation(reset_member=True)
+        elif error == "ILLEGAL_GENERATION" and not self._rebalancing():
+            self._reset_generation(reset_member=False)
+
+    def _rebalancing(self) -> bool:
+        """RD_KAFKA_CGRP_REBALANCING: from the rebalance notice until the join completes."""
+        return self.rejoin_needed or self.state in (PREPARING_REBALANCE, COMPLETING_REBALANCE)
 
     def _later(self, op: CommitOp, at_us: int, fresh: bool) -> Later:
         # Parked under a key no request id takes, so the driver still sees a commit pending.
