@@ -17,7 +17,6 @@ STRATEGIES: dict[str, type[Strategy]] = {
     s.name: s
     for s in (
         Auto,
-        AutoStoreAfterProcess,
         SyncPerBatch,
         SyncPerRecord,
         AsyncPerBatch,
@@ -27,6 +26,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         CommitBeforeProcess,
         CommitBeforeProcessAsync,
         OffByOne,
+        AutoStoreAfterProcess,
     )
 }
 STRATEGY_NAMES = tuple(STRATEGIES)
