@@ -59,3 +59,34 @@ def test_storing_after_processing_commits_only_finished_records_mid_batch():
 def test_java_classic_auto_commit_never_covers_unprocessed_records():
     early, auto = early_auto_commits("java")
     assert auto and early == []
+
+
+def commit_chains(client):
+    """Each instance's async commits of the same offsets, in send order, by outcome, under a
+    burst of NOT_COORDINATOR answers from 8 s to 8.35 s."""
+    s = scenario(client, "async-per-batch").replace(
+        run={"duration_ms": 12_000},
+        consumer={"max_poll_records": 20},
+        faults=[
+            {"kind": "commit-error", "error": "NOT_COORDINATOR", "from_ms": 8_000, "to_ms": 8_350}
+        ],
+    )
+    chains: dict[tuple, list[str]] = {}
+    for c in sorted(run(s).ledger.commits.values(), key=lambda c: c.sent_seq):
+        chains.setdefault((c.instance, c.offsets), []).append(c.outcome)
+    return chains
+
+
+def test_librdkafka_retries_async_commits_and_defers_them_while_the_coordinator_is_away():
+    """Two request retries (after 100 and 200 ms), then a deferral until the coordinator is
+    found again: the commit sent as the burst began is applied on its fourth send."""
+    chains = commit_chains("librdkafka")
+    full = ["NOT_COORDINATOR"] * 3 + ["ok"]
+    assert full in chains.values()
+    assert all(outcomes[-1] == "ok" for outcomes in chains.values())
+
+
+def test_java_async_commits_are_never_retried():
+    chains = commit_chains("java")
+    assert any(outcomes == ["NOT_COORDINATOR"] for outcomes in chains.values())
+    assert all(len(outcomes) == 1 for outcomes in chains.values())
