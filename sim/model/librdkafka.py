@@ -204,8 +204,9 @@ class LibrdkafkaConsumer(Consumer):
 
     # ---- the application's commit calls ---------------------------------------------------------
     def commit_sync(self, offsets: Offsets | None, kind: str = "sync", deadline_us=None):
-        """rd_kafka_commit(async=0): the same operation, awaited until its final result. No
-        offsets: the stored ones above the committed ones."""
+        """rd_kafka_commit(async=0): the same operation, awaited until its final result (no
+        deadline: `deadline_us` only keeps the base signature). No offsets: the stored ones above
+        the committed ones."""
         offsets = self._commit_offsets(self.stored) if offsets is None else offsets
         if not offsets:
             self.commit_sequence += 1
@@ -222,6 +223,8 @@ class LibrdkafkaConsumer(Consumer):
         offsets = self._commit_offsets(self.stored) if offsets is None else offsets
         if offsets:
             yield self._start_op(offsets, kind)
+        else:
+            self.commit_sequence += 1  # every call counts, as in the base
 
     # ---- rebalances and close -------------------------------------------------------------------
     def on_join_prepare(self):
@@ -243,7 +246,7 @@ class LibrdkafkaConsumer(Consumer):
 
     def close(self):
         """rd_kafka_consumer_close: unassign (with its commit), wait for outstanding commits,
-        then LeaveGroup. No commit of positions first, as the Java client does."""
+        then LeaveGroup. Unlike the Java client, no commit of positions comes first."""
         if self.assignment:
             yield from self.revoke(lost=self.generation == NO_GENERATION)
         yield from self._await_commits()
