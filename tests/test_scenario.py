@@ -294,14 +294,23 @@ def test_bad_enum_lists_the_literal_values(tmp_path):
 
 
 def test_not_yet_modelled_choices_are_refused(tmp_path):
-    """cooperative, librdkafka and static membership come later."""
+    """cooperative and static membership come later."""
     assert error(tmp_path, '[group]\nprotocol = "cooperative"').endswith('allowed: "eager"')
-    assert error(tmp_path, '[consumer]\nclient = "librdkafka"').endswith('allowed: "java"')
+    assert error(tmp_path, '[consumer]\nclient = "kafka-python"').endswith(
+        'allowed: "java", "librdkafka", "java-new-prefix"'
+    )
     assert error(tmp_path, '[consumer]\nprocessing = "threads"').endswith(
         'allowed: "sync", "async"'
     )
     assert error(tmp_path, "[group]\nstatic_membership = true") == (
         "s.toml: group.static_membership: true is not supported; allowed: false"
+    )
+
+
+def test_the_three_client_models_are_allowed(tmp_path):
+    """consumer.client picks the Java classic, librdkafka or pre-KAFKA-18641 Java new client."""
+    assert error(tmp_path, '[consumer]\nclient = "kafka-python"').endswith(
+        'allowed: "java", "librdkafka", "java-new-prefix"'
     )
 
 

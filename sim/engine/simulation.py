@@ -17,6 +17,7 @@ from simpy.events import PENDING
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
+from sim.model.clients import CLIENT_MODELS
 from sim.model.commands import (
     AwaitWorker,
     Call,
@@ -151,6 +152,7 @@ class Simulation(Liveness):
             processing=s.consumer.processing,
             worker_queue_records=s.consumer.worker_queue_records,
         )
+        self.client_model = CLIENT_MODELS[s.consumer.client]
         self.heartbeat_interval_us = int(s.group.heartbeat_interval_ms * US)
         self.request_timeout_us = int(s.broker.request_timeout_ms * US)
         self.instances: list[Instance] = []
@@ -218,7 +220,7 @@ class Simulation(Liveness):
         member_id = f"consumer-{slot}-{incarnation}"
         strategy = make_strategy(self.strategy)
         observer = _Observer(self.ledger, number)
-        consumer = Consumer(number, member_id, self.config, strategy, observer)
+        consumer = self.client_model(number, member_id, self.config, strategy, observer)
         consumer.loop_points = any(key[0] == slot for key in self.faults.points)
         consumer.read_log = self._read_log
         inst = Instance(number, slot, incarnation, consumer, Connection(self.latency_draws, number))
@@ -229,6 +231,8 @@ class Simulation(Liveness):
         self.ledger.instance_started(self.env.now, number, slot, incarnation, member_id)
         inst.process = self.env.process(self._drive(inst))
         self._arm_poll_timer(inst, self.env.now + self.config.rebalance_timeout_us)
+        if consumer.auto_commit_on_timer and strategy.auto_commit:
+            self.env.process(self._auto_commit_timer(inst))
 
     def _drive(self, inst: Instance):
         """Run the consumer's generator, carrying out each command it yields."""
@@ -263,6 +267,34 @@ class Simulation(Liveness):
                     return
         except (simpy.Interrupt, Crash):
             self._stopped(inst, "crash")
+
+    def _auto_commit_timer(self, inst: Instance):
+        """A background auto-commit timer (librdkafka; the Java new consumer before KAFKA-18641):
+        every interval from the start, the consumer says what to commit, with the progress of a
+        batch being processed, and the commit goes out while the application works on."""
+        interval = self.config.auto_commit_interval_us
+        while True:
+            yield self.env.timeout(interval)
+            if not inst.alive:
+                return
+            inst.consumer.now = self.env.now
+            self._send_from(inst, inst.consumer.auto_commit_tick(self._progress(inst)))
+
+    def _progress(self, inst: Instance):
+        """(slices, records finished) of the batch being processed now, or None."""
+        if inst.processing is None:
+            return None
+        done_us, command = inst.processing
+        return command.slices, int(done_us.searchsorted(self.env.now, side="right"))
+
+    def _send_from(self, inst: Instance, send) -> None:
+        if send is not None:
+            self._transmit(inst, send.request, send.request_id)
+
+    def _consumer_timer(self, inst: Instance, key) -> None:
+        if inst.alive:
+            inst.consumer.now = self.env.now
+            self._send_from(inst, inst.consumer.on_timer(key))
 
     def _read_log(self, partitions) -> tuple[int, ...]:
         ends = self.log.end_offsets
@@ -705,7 +737,9 @@ class Simulation(Liveness):
             event.succeed(response)
         elif request_id in inst.consumer.inflight_async:
             inst.consumer.now = self.env.now
-            inst.consumer.on_response(request_id, response)
+            later = inst.consumer.on_response(request_id, response)
+            if later is not None:
+                self._at(later.at_us, self._consumer_timer, inst, later.key)
             self._wake(inst)
 
     def _notify_rebalance(self, inst: Instance | None) -> None:

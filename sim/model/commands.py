@@ -90,6 +90,15 @@ class LoopPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Later:
+    """Returned by a response handler: call the consumer's `on_timer(key)` at `at_us` and send
+    what it returns (a background client's request retry or deferred commit)."""
+
+    at_us: int
+    key: object
+
+
+@dataclass(frozen=True, slots=True)
 class Stopped:
     """The consumer is done: closed cleanly, or after an exception unwound its loop."""
 

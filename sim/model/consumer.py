@@ -101,6 +101,9 @@ class Consumer:
     # A driver may answer ReadLog by a direct call instead (it takes no time): read_log(partitions)
     # -> their log end offsets.
     read_log = None
+    # Java classic: auto commit runs inside poll(). A client whose auto commit runs on a background
+    # timer sets it True; the driver then calls `auto_commit_tick` every interval instead.
+    auto_commit_on_timer = False
 
     def __init__(self, instance: int, member_id: str, config: ClientConfig, strategy, observer):
         self.instance = instance
@@ -283,7 +286,8 @@ class Consumer:
                 joined = yield from self.join_group()
                 if not joined:
                     return Batch(0, ())
-            if self.strategy.auto_commit and self.now >= self.next_auto_commit_us:
+            auto_commit = self.strategy.auto_commit and not self.auto_commit_on_timer
+            if auto_commit and self.now >= self.next_auto_commit_us:
                 # Java classic: auto commit at the start of poll(), async, not awaited
                 self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
                 yield from self.commit_async(None, kind="auto")
@@ -299,7 +303,7 @@ class Consumer:
             if slices or self.now >= deadline:
                 return Batch(0, slices)
             wake = deadline
-            if self.strategy.auto_commit:
+            if auto_commit:
                 wake = min(wake, max(self.next_auto_commit_us, self.now + 1))
             yield Wait(wake)
 

@@ -5,6 +5,7 @@ from .async_then_sync import AsyncThenSync
 from .async_then_sync_processed import AsyncThenSyncProcessed
 from .async_worker_commit_completed import AsyncWorkerCommitCompleted
 from .auto import Auto
+from .auto_store_after_process import AutoStoreAfterProcess
 from .base import Strategy
 from .commit_before_process import CommitBeforeProcess
 from .commit_before_process_async import CommitBeforeProcessAsync
@@ -27,6 +28,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         CommitBeforeProcessAsync,
         OffByOne,
         AsyncWorkerCommitCompleted,
+        AutoStoreAfterProcess,
     )
 }
 STRATEGY_NAMES = tuple(STRATEGIES)

@@ -31,6 +31,10 @@ class Strategy:
     name = ""
     summary = ""  # one line for `offsim strategies`
     auto_commit = False  # enable.auto.commit
+    # librdkafka's enable.auto.offset.store: True stores offset+1 when a record is handed to the
+    # application; False: the application stores it after processing. The Java clients have no
+    # offset store and ignore it.
+    auto_offset_store = True
     granularity = "batch"  # "batch" | "partition" | "record": where the loop hooks run
     # What the loop does when a commitSync raises: "skip" the batch, "crash" (unwind through
     # the finally), "seek-back" to the committed offsets, or "proceed" as if it had worked.

@@ -52,6 +52,8 @@ LESSONS = {
     "network-cut": (None, False, True),
     "async-processing-auto-loss": (None, True, False),
     "async-processing-completed-commit": (None, False, True),
+    "librdkafka-auto-crash": (None, True, False),
+    "java-new-consumer-autocommit": (None, True, False),
 }
 
 
@@ -68,6 +70,13 @@ def test_the_processed_variant_of_the_finally_pattern_loses_nothing(cli):
     """Committing processed offsets in `finally` fixes the seed's combined pattern."""
     out = run_json(cli, "finally-commit-poison", "--strategy", "async-then-sync-processed")
     assert out["lost"] == 0
+
+
+def test_librdkafka_storing_after_processing_loses_nothing(cli):
+    """The twin of librdkafka-auto-crash: offsets stored after processing, the timer commits
+    only processed records, and the crash re-processes instead of losing."""
+    out = run_json(cli, "librdkafka-auto-crash", "--strategy", "auto-store-after-process")
+    assert out["lost"] == 0 and out["duplicated_records"] > 0
 
 
 def test_a_ghost_member_stalls_its_partitions_until_its_session_expires(cli):

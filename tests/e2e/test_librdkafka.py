@@ -1,0 +1,58 @@
+"""librdkafka's and the Java clients' auto commit over many seeds (SEMANTICS.md §2): a background
+timer commits offsets stored at hand-over, so a crash mid-batch loses records; storing after
+processing, or the Java classic consumer, loses none on the same seeds and faults."""
+
+import pytest
+
+from sim import load_scenario, run
+
+from .conftest import ROOT
+
+SEEDS = range(1, 26)
+POISSON_CRASHES = (
+    {"kind": "crash", "consumer": "random", "rate_per_min": 4.0, "restart_after_ms": 2_000},
+)
+
+
+def scenario(name, client=None, poisson=False):
+    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    if client is not None:
+        s = s.replace(consumer={"client": client})
+    return s.with_faults(POISSON_CRASHES) if poisson else s
+
+
+def summaries(s, strategy):
+    results = [run(s, seed=seed, strategy=strategy) for seed in SEEDS]
+    assert all(r.ok for r in results)
+    return [r.summary() for r in results]
+
+
+def test_librdkafka_auto_loses_the_unprocessed_rest_of_the_batch_on_every_seed():
+    """The crash after 450 of 500 records: a timer commit had covered all 500, so 50 are lost."""
+    runs = summaries(scenario("librdkafka-auto-crash"), "auto")
+    assert all(r["lost"] == 50 for r in runs)
+
+
+@pytest.mark.parametrize("poisson", [False, True], ids=["pinned-crash", "poisson-crashes"])
+def test_storing_after_processing_loses_nothing_on_the_same_seeds(poisson):
+    runs = summaries(scenario("librdkafka-auto-crash", poisson=poisson), "auto-store-after-process")
+    assert sum(r["lost"] for r in runs) == 0
+    assert sum(r["duplicated_records"] for r in runs) > 0  # the crashes did bite
+
+
+@pytest.mark.parametrize("poisson", [False, True], ids=["pinned-crash", "poisson-crashes"])
+def test_java_classic_auto_loses_nothing_on_the_same_scenario(poisson):
+    runs = summaries(scenario("librdkafka-auto-crash", "java", poisson), "auto")
+    assert sum(r["lost"] for r in runs) == 0
+    assert sum(r["duplicated_records"] for r in runs) > 0
+
+
+def test_librdkafka_auto_loses_under_random_crashes_too():
+    runs = summaries(scenario("librdkafka-auto-crash", poisson=True), "auto")
+    assert sum(r["lost"] > 0 for r in runs) >= len(runs) // 2
+
+
+def test_the_java_new_consumer_before_its_fix_loses_like_librdkafka():
+    """KAFKA-18641: the background thread committed positions mid-batch."""
+    runs = summaries(scenario("java-new-consumer-autocommit"), "auto")
+    assert all(r["lost"] == 50 for r in runs)
