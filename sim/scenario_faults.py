@@ -137,7 +137,11 @@ class RollingRestartFault(Table):
     at_ms: int = Field(ge=0)  # the first consumer closes
     interval_ms: int = Field(30_000, ge=0)  # between one consumer's close and the next one's
     down_ms: int = Field(5_000, ge=0)  # from a consumer's close to its restart
-    consumers: tuple[Annotated[int, Field(ge=0)], ...] | None = None  # None: 0..consumers-1
+    # None: 0..group.consumers-1. A TOML array arrives as a list; kept as a tuple (immutable).
+    consumers: Annotated[
+        tuple[Annotated[int, Field(ge=0)], ...] | None,
+        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+    ] = None
 
     def last_close_ms(self, consumers: int) -> int:
         count = len(self.consumers) if self.consumers is not None else consumers
