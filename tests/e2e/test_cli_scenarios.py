@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from sim.strategies import STRATEGY_NAMES
+
 from .conftest import SCENARIOS
 
 RUN_FIELDS = (
@@ -104,6 +106,6 @@ def test_compare_lists_every_strategy_with_intervals(cli):
 
 def test_strategies_and_scenarios_list_one_line_each(cli):
     strategies = cli("strategies", check=True).stdout.strip().splitlines()
-    assert len(strategies) == 10 and strategies[0].startswith("auto")
+    assert len(strategies) == len(STRATEGY_NAMES) and strategies[0].startswith("auto")
     scenarios = cli("scenarios", check=True).stdout.strip().splitlines()
     assert len(scenarios) == len(SCENARIOS)
