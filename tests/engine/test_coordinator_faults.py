@@ -73,3 +73,22 @@ def test_an_empty_groups_offsets_expire_and_the_reset_policy_applies_again():
     kept = run(scenario("sync-per-batch", faults))
     assert not [f for f in kept.ledger.faults if f.kind == "offsets-expired"]
     assert kept.summary()["duplicated_records"] == 0
+
+
+def test_latest_resets_a_never_committed_partition_again_after_a_restart():
+    """auto.offset.reset=latest and a crash before the first commit: the restarted consumer
+    resets to the log end again, so what was produced while it was down is never read."""
+    fault = {"kind": "crash", "consumer": 0, "at": "before-commit", "restart_after_ms": 2_000}
+    s = scenario(
+        "sync-per-batch",
+        [fault],
+        group={"consumers": 1, "auto_offset_reset": "latest", "session_timeout_ms": 6_000},
+        topic={"partitions": 1, "initial_records": 0, "produce_rate_per_s": 100},
+    )
+    ledger = run(s).ledger
+    resets = [x for x in ledger.positions if x.source == "reset"]
+    assert len(resets) == 2 and resets[1].offset > resets[0].offset
+    (stop,) = ledger.stops.values()
+    down_s = (resets[1].at_us - stop.at_us) / 1_000_000
+    unread = int((ledger.effects_per_offset(0)[: resets[1].offset] == 0).sum())
+    assert down_s > 2 and unread >= 100 * down_s - 10  # 100 records/s, in 50 ms ticks
