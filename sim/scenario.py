@@ -28,12 +28,14 @@ from sim.scenario_faults import (
     LOOP_POINTS,
     CommitErrorFault,
     ConsumerRef,
+    CoordinatorFailoverFault,
     CrashFault,
     Fault,
     JoinFault,
     LeaveFault,
     LostResponseFault,
     ProcessingErrorFault,
+    RollingRestartFault,
     check_faults,
     ends_with_run,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "ConstantDist",
     "ConsumerRef",
     "ConsumerSettings",
+    "CoordinatorFailoverFault",
     "CrashFault",
     "Distribution",
     "ExponentialDist",
@@ -67,6 +70,7 @@ __all__ = [
     "LostResponseFault",
     "NetworkSettings",
     "ProcessingErrorFault",
+    "RollingRestartFault",
     "RunSettings",
     "Scenario",
     "ScenarioError",
@@ -161,6 +165,8 @@ class BrokerSettings(Table):
     min_session_timeout_ms: int = Field(6_000, gt=0)
     max_session_timeout_ms: int = Field(1_800_000, gt=0)
     request_timeout_ms: int = Field(30_000, gt=0)
+    offsets_retention_ms: int = Field(7 * 24 * 3_600_000, gt=0)  # offsets.retention.minutes
+    offsets_retention_check_interval_ms: int = Field(600_000, gt=0)
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> BrokerSettings:

@@ -130,6 +130,34 @@ class LeaveFault(Table):
     restart_after_ms: int | None = Field(None, ge=0)
 
 
+class RollingRestartFault(Table):
+    """A deployment: each consumer in turn is closed cleanly and restarted down_ms later."""
+
+    kind: Literal["rolling-restart"] = "rolling-restart"
+    at_ms: int = Field(ge=0)  # the first consumer closes
+    interval_ms: int = Field(30_000, ge=0)  # between one consumer's close and the next one's
+    down_ms: int = Field(5_000, ge=0)  # from a consumer's close to its restart
+    # None: 0..group.consumers-1. A TOML array arrives as a list; kept as a tuple (immutable).
+    consumers: Annotated[
+        tuple[Annotated[int, Field(ge=0)], ...] | None,
+        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+    ] = None
+
+    def last_close_ms(self, consumers: int) -> int:
+        count = len(self.consumers) if self.consumers is not None else consumers
+        return self.at_ms + max(count - 1, 0) * self.interval_ms
+
+
+class CoordinatorFailoverFault(Table):
+    """The group coordinator moves to another broker: NOT_COORDINATOR for unavailable_ms, then
+    COORDINATOR_LOAD_IN_PROGRESS for loading_ms, then the group as __consumer_offsets held it."""
+
+    kind: Literal["coordinator-failover"] = "coordinator-failover"
+    at_ms: int = Field(ge=0)
+    unavailable_ms: int = Field(2_000, ge=0)
+    loading_ms: int = Field(3_000, ge=0)
+
+
 class CommitErrorFault(Table):
     """OffsetCommit answered with this error code in [from_ms, to_ms], as librdkafka's mock does."""
 
@@ -188,6 +216,8 @@ Fault = Annotated[
     | ProcessingErrorFault
     | JoinFault
     | LeaveFault
+    | RollingRestartFault
+    | CoordinatorFailoverFault
     | CommitErrorFault
     | LostResponseFault
     | StallFault
@@ -223,6 +253,8 @@ def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) ->
                 f"an integer in [0, {members - 1}]{either}",
                 at + "consumer",
             )
+        if isinstance(fault, RollingRestartFault):
+            _check_rolling_restart(fault, at, consumers, members, duration_ms)
         for name in ("at_ms", "from_ms", "to_ms"):
             value = getattr(fault, name, None)
             if value is not None and value > duration_ms:
@@ -236,3 +268,21 @@ def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) ->
             raise problem(
                 f"{start} is after to_ms ({stop})", f"an integer in [0, {stop}]", at + "from_ms"
             )
+
+
+def _check_rolling_restart(fault, at: str, consumers: int, members: int, duration_ms: int) -> None:
+    for k, consumer in enumerate(fault.consumers or ()):
+        if consumer >= members:
+            raise problem(
+                f"there is no consumer {consumer}",
+                f"integers in [0, {members - 1}]",
+                f"{at}consumers[{k}]",
+            )
+    last = fault.last_close_ms(consumers)
+    if last > duration_ms:
+        raise problem(
+            f"the last consumer would close at {last} ms, after the end of the run "
+            f"(run.duration_ms = {duration_ms})",
+            f"at_ms + (consumers - 1) * interval_ms <= {duration_ms}",
+            at + "interval_ms",
+        )

@@ -57,6 +57,14 @@ probability = 0.5
 [[faults]]
 kind = "lost-response"
 consumer = 1
+[[faults]]
+kind = "rolling-restart"
+at_ms = 25_000
+interval_ms = 1_000
+consumers = [1, 0]
+[[faults]]
+kind = "coordinator-failover"
+at_ms = 28_000
 """
 
 
@@ -163,6 +171,8 @@ def test_the_fault_kinds_are_the_catalogue_so_far():
         "processing-error",
         "join",
         "leave",
+        "rolling-restart",
+        "coordinator-failover",
         "commit-error",
         "lost-response",
         "stall",
@@ -459,6 +469,19 @@ def test_faults_happen_inside_the_run_window(tmp_path):
     )
     assert error(tmp_path, window + "from_ms = 9\nto_ms = 8") == (
         "s.toml: faults[0].from_ms: 9 is after to_ms (8); allowed: an integer in [0, 8]"
+    )
+
+
+def test_a_rolling_restart_closes_its_last_consumer_inside_the_run(tmp_path):
+    """The last close (at_ms + (n-1) * interval_ms) must fall in the run; consumers exist."""
+    rolling = '[[faults]]\nkind = "rolling-restart"\nat_ms = 40_000\n'
+    assert error(tmp_path, rolling + "interval_ms = 15_000") == (
+        "s.toml: faults[0].interval_ms: the last consumer would close at 70000 ms, after the end "
+        "of the run (run.duration_ms = 60000); allowed: at_ms + (consumers - 1) * interval_ms "
+        "<= 60000"
+    )
+    assert error(tmp_path, rolling + "consumers = [0, 3]") == (
+        "s.toml: faults[0].consumers[1]: there is no consumer 3; allowed: integers in [0, 2]"
     )
 
 

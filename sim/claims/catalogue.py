@@ -209,6 +209,26 @@ CATALOGUE: tuple[Claim, ...] = (
         NO_POISON,
     ),
     Claim(
+        "async-retry-naive-regresses",
+        "A commitAsync callback that blindly retries a failed commit moves a committed offset "
+        "backwards: the retry lands after a newer commit that succeeded",
+        ("async-retry-naive",),
+        "no-offset-regression",
+        "refuted",
+        "SEMANTICS.md §3, misconceptions",
+        ("commit-error",),
+    ),
+    Claim(
+        "async-retry-seq-never-regresses",
+        "Retrying a failed commitAsync only while it is the latest commit (a sequence number) "
+        "and its partitions are still owned never moves a committed offset backwards",
+        ("async-retry-seq",),
+        "no-offset-regression",
+        "holds",
+        "SEMANTICS.md §3",
+        NO_POISON,
+    ),
+    Claim(
         "async-then-sync-loses-after-poison",
         "The seed's pattern as written (commitAsync in the loop, a no-argument commitSync in "
         "finally) loses the rest of the batch after a poison record: it commits positions",

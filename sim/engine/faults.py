@@ -33,6 +33,8 @@ class FaultPlan:
     points: dict[tuple[int, str, int], Action] = field(default_factory=dict)  # (slot, point, batch)
     mid_batch: dict[tuple[int, int], Action] = field(default_factory=dict)  # (slot, batch)
     windows: list[tuple[int, object]] = field(default_factory=list)  # commit-error, lost-response
+    # coordinator-failover: (at, unavailable, loading)
+    failovers: list[tuple[int, int, int]] = field(default_factory=list)
     joins: int = 0
 
     def window_hit(self, kind: str, slot: int, now: int, request_id: int, seed: int):
@@ -75,10 +77,24 @@ def plan_faults(scenario, seed: int) -> FaultPlan:
                 slot = int(generator(seed, FAULT, index).integers(slots))
             action = Action(index, kind, slot, duration_us=int(fault.duration_ms * US))
             plan.timed.append((int(fault.at_ms * US), action))
+        elif kind == "rolling-restart":
+            _plan_rolling_restart(plan, index, fault, scenario.group.consumers)
+        elif kind == "coordinator-failover":
+            timing = (fault.at_ms, fault.unavailable_ms, fault.loading_ms)
+            plan.failovers.append(tuple(int(ms * US) for ms in timing))
         else:  # crash, processing-error
             _plan_failure(plan, index, fault, slots, seed)
     plan.timed.sort(key=lambda item: (item[0], item[1].index))
     return plan
+
+
+def _plan_rolling_restart(plan: FaultPlan, index: int, fault, consumers: int) -> None:
+    """A deployment: each consumer in turn is closed cleanly (LeaveGroup) and started again
+    down_ms later; the next one goes interval_ms after the previous one."""
+    order = fault.consumers if fault.consumers is not None else range(consumers)
+    for k, slot in enumerate(order):
+        at_us = int((fault.at_ms + k * fault.interval_ms) * US)
+        plan.timed.append((at_us, Action(index, "leave", slot, int(fault.down_ms * US))))
 
 
 def _plan_failure(plan: FaultPlan, index: int, fault, slots: int, seed: int) -> None:

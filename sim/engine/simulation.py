@@ -129,8 +129,12 @@ class Simulation(Liveness):
         self.ledger = Ledger(s.topic.partitions, listener)  # listener: e.g. a trace writer
         self.sink = make_sink(s.sink.kind, s.topic.partitions)
         self.coordinator = co.GroupCoordinator(
-            s.topic.partitions, int(s.broker.initial_rebalance_delay_ms * US)
+            s.topic.partitions,
+            int(s.broker.initial_rebalance_delay_ms * US),
+            offsets_retention_us=int(s.broker.offsets_retention_ms * US),
+            retention_check_interval_us=int(s.broker.offsets_retention_check_interval_ms * US),
         )
+        self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)
@@ -175,6 +179,8 @@ class Simulation(Liveness):
             env.process(self._produce())
         for at_us, action in self.faults.timed:
             self._at(at_us, self._fire, action)
+        for at_us, unavailable_us, loading_us in self.faults.failovers:
+            self._at(at_us, self._failover, unavailable_us, loading_us)
         if self.scenario.run.drain:
             self._at(self.duration_us, self._start_drain)
             limit = self.duration_us + int(self.scenario.run.max_drain_ms * US)
@@ -595,6 +601,22 @@ class Simulation(Liveness):
         elif action.kind == "network-cut":
             self._cut(inst, action.duration_us)
 
+    def _failover(self, unavailable_us: int, loading_us: int) -> None:
+        """The coordinator moves: unavailable, then loading, then serving the persisted group.
+        Once begun, a failover runs its course even into the drain."""
+        if self.draining:
+            return
+        now = self.env.now
+        detail = f"unavailable {unavailable_us // US} ms, loading {loading_us // US} ms"
+        self.ledger.fault(now, "coordinator-failover", -1, detail)
+        self._apply(self.coordinator.failover(now))
+        self._at(now + unavailable_us, self._coordinator_phase, self.coordinator.start_loading)
+        loaded_us = now + unavailable_us + loading_us
+        self._at(loaded_us, self._coordinator_phase, self.coordinator.loaded)
+
+    def _coordinator_phase(self, phase) -> None:
+        self._apply(phase(self.env.now))
+
     def _start_drain(self) -> None:
         """Heal every fault, restart crashed consumers, and consume to the end."""
         self.draining = True
@@ -603,7 +625,7 @@ class Simulation(Liveness):
     def _quiescent(self, waiting: Instance) -> bool:
         """Drained: a stable group whose every partition's owner is idle at the log end."""
         coordinator = self.coordinator
-        if coordinator.state != co.STABLE:
+        if coordinator.state != co.STABLE or coordinator.status != co.ACTIVE:
             return False
         owned = 0
         for member_id in coordinator.members:
@@ -641,7 +663,10 @@ class Simulation(Liveness):
             else:
                 self._lost_in_cut(inst, request, request_id, sent_us)
             return
-        if kind is OffsetCommit:
+        refused = coordinator.refuse(request_id, request) if kind is not ListOffsets else None
+        if refused is not None:
+            outputs = refused  # no broker serves the group (a failover)
+        elif kind is OffsetCommit:
             hit = self.faults.window_hit("commit-error", inst.slot, now, request_id, self.seed)
             if hit is not None:
                 self.ledger.fault(now, "commit-error", inst.number, hit[1].error)
@@ -687,7 +712,12 @@ class Simulation(Liveness):
             if kind is co.Reply:
                 self._respond(out.request_id, out.response, lost=out.request_id == lost_request)
             elif kind is co.SetTimer:
-                self._at(out.at_us, self._coordinator_timer, out.token)
+                self._at(out.at_us, self._coordinator_timer, out.token, self.timer_term)
+            elif kind is co.CancelTimers:
+                self.timer_term += 1
+            elif kind is co.OffsetsExpired:
+                detail = "partitions " + ",".join(map(str, out.partitions))
+                self.ledger.fault(now, "offsets-expired", -1, detail)
             elif kind is co.CommitApplied:
                 self.ledger.commit_applied(now, out.request_id)
             elif kind is co.NotifyRebalance:
@@ -701,8 +731,9 @@ class Simulation(Liveness):
                 assignment = {self.by_member[m].number: parts for m, parts in out.assignment}
                 self.ledger.generation(now, out.generation, assignment)
 
-    def _coordinator_timer(self, token: tuple) -> None:
-        self._apply(self.coordinator.timer(self.env.now, token))
+    def _coordinator_timer(self, token: tuple, term: int) -> None:
+        if term == self.timer_term:
+            self._apply(self.coordinator.timer(self.env.now, token))
 
     def _respond(self, request_id: int, response, lost: bool) -> None:
         inst = self.instances[request_id >> 32]

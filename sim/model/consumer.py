@@ -48,6 +48,7 @@ from .commands import (
     Wait,
 )
 from .messages import (
+    COORDINATOR_ERRORS,
     RETRIABLE_COMMIT_ERRORS,
     JoinGroup,
     LeaveGroup,
@@ -343,6 +344,9 @@ class Consumer:
             self.state = PREPARING_REBALANCE
             join = JoinGroup(self.member_id, config.session_timeout_us, config.rebalance_timeout_us)
             response = yield Call(join, self._request_id())
+            if response.error in COORDINATOR_ERRORS:
+                yield from self._rediscover_coordinator()
+                continue
             if response.error is not None:
                 self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
                 continue
@@ -356,7 +360,9 @@ class Consumer:
             response = yield Call(sync, self._request_id())
             if response.error is None:
                 break
-            if response.error != "REBALANCE_IN_PROGRESS":
+            if response.error in COORDINATOR_ERRORS:
+                yield from self._rediscover_coordinator()
+            elif response.error != "REBALANCE_IN_PROGRESS":
                 self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
         self.state = STABLE
         self.rejoin_needed = False
@@ -400,7 +406,7 @@ class Consumer:
         need = tuple(p for p in self.assignment if p not in self.positions)
         if not need:
             return True
-        response = yield Call(OffsetFetch(need), self._request_id())
+        response = yield from self._offset_fetch(need)
         missing = []
         for p, offset in zip(need, response.offsets, strict=True):
             if offset is None:
@@ -420,6 +426,19 @@ class Consumer:
         for p, offset in zip(missing, offsets, strict=True):
             self._set_position(p, offset, "reset")
         return True
+
+    def _offset_fetch(self, partitions: tuple[int, ...]):
+        """OffsetFetch, retried after a coordinator error (fetchCommittedOffsets)."""
+        while True:
+            response = yield Call(OffsetFetch(partitions), self._request_id())
+            if response.error not in COORDINATOR_ERRORS:
+                return response
+            yield from self._rediscover_coordinator()
+
+    def _rediscover_coordinator(self):
+        """A coordinator error: mark the coordinator unknown, find it again and retry after
+        retry.backoff.ms, keeping the generation (AbstractCoordinator.joinGroupIfNeeded)."""
+        yield Wait(self.now + self.config.retry_backoff_us, wakeable=False)
 
     def _set_position(self, partition: int, offset: int, source: str) -> None:
         self.positions[partition] = offset
@@ -523,7 +542,7 @@ class Consumer:
         if policy == "crash":
             self.failed = True
         elif policy == "seek-back" and self.assignment:
-            response = yield Call(OffsetFetch(self.assignment), self._request_id())
+            response = yield from self._offset_fetch(self.assignment)
             for p, offset in zip(self.assignment, response.offsets, strict=True):
                 if offset is not None:
                     self._set_position(p, offset, "seek")

@@ -11,11 +11,18 @@ session timeout after its last heartbeat, or after the last time it reset everyb
 (join completion), whichever is later; the first heartbeat after a pause or a network cut
 (`heartbeat`) makes a member that is still there heartbeat again. A member waiting in JoinGroup
 or SyncGroup counts as heartbeating.
+
+Failover (SEMANTICS.md §6): the coordinator can move to another broker. While no broker serves the
+group every request gets NOT_COORDINATOR, while the new one loads COORDINATOR_LOAD_IN_PROGRESS;
+then the group is what `__consumer_offsets` held (its last stable or empty generation, and every
+acked commit), and whatever lived only in memory (parked JoinGroup/SyncGroup, timers, a rebalance
+under way) is gone. The driver says when each phase starts (`failover`, `start_loading`,
+`loaded`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .messages import (
     CommitResponse,
@@ -41,6 +48,15 @@ TRANSITIONS = {
     COMPLETING_REBALANCE: frozenset({STABLE, PREPARING_REBALANCE, EMPTY}),
     STABLE: frozenset({PREPARING_REBALANCE, EMPTY}),
 }
+
+# Whether a broker serves the group (CoordinatorRuntime's coordinator states, simplified), and the
+# error every request gets while none does.
+ACTIVE = "ACTIVE"
+UNAVAILABLE = "UNAVAILABLE"  # the old broker let go, the new one has not started loading
+LOADING = "LOADING"  # the new broker replays __consumer_offsets
+NOT_SERVING_ERRORS = {UNAVAILABLE: "NOT_COORDINATOR", LOADING: "COORDINATOR_LOAD_IN_PROGRESS"}
+
+DAY_US = 24 * 3600 * 1_000_000
 
 
 # Outputs: what the driver must do after an input.
@@ -81,6 +97,18 @@ class CommitApplied:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelTimers:
+    """Every timer asked for so far is void (the old coordinator unloaded: timer.cancelAll())."""
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetsExpired:
+    """The retention cleanup deleted these partitions' committed offsets."""
+
+    partitions: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MemberRemoved:
     member_id: str
     reason: str  # "leave" | "session-expired" | "not-rejoined" | "not-synced"
@@ -103,6 +131,18 @@ class Member:
         return max(self.stopped_heartbeat_us, self.deadline_reset_us) + self.session_timeout_us
 
 
+@dataclass(frozen=True)
+class PersistedGroup:
+    """The group as its last GroupMetadata record in __consumer_offsets holds it: written when a
+    generation becomes stable (the leader's assignment) and when the group becomes empty."""
+
+    state: str
+    generation: int
+    leader: str | None
+    members: tuple[Member, ...]  # copies, nothing parked
+    empty_since_us: int
+
+
 @dataclass
 class GroupCoordinator:
     partitions: int
@@ -116,6 +156,13 @@ class GroupCoordinator:
     delaying: bool = False  # the initial rebalance delay is running
     new_member_joined: bool = False  # during the current initial delay
     delay_budget_us: int = 0
+    offsets_retention_us: int = 7 * DAY_US  # offsets.retention.minutes
+    retention_check_interval_us: int = 600_000_000  # offsets.retention.check.interval.ms
+    status: str = ACTIVE
+    loaded_at_us: int = 0  # the retention cleanup runs every check interval from here
+    failed_over_at_us: int = 0
+    empty_since_us: int = 0
+    persisted: PersistedGroup | None = None
 
     def __post_init__(self):
         if not self.committed:
@@ -169,6 +216,7 @@ class GroupCoordinator:
             for m in self.members.values():
                 m.assignment = plan.get(m.member_id, ())
             self._transition(STABLE)
+            self._persist()
             out.append(
                 GroupStable(self.generation, tuple((m, plan.get(m, ())) for m in self.members))
             )
@@ -227,8 +275,15 @@ class GroupCoordinator:
 
     def timer(self, now: int, token: tuple) -> list:
         out: list = []
+        if self.status != ACTIVE:
+            return out  # a timer armed while no broker served the group belongs to nobody
         kind = token[0]
-        if kind == "expire":
+        if kind == "expire-offsets":
+            if self.state == EMPTY and self.empty_since_us == token[1]:
+                expired = tuple(p for p, o in enumerate(self.committed) if o is not None)
+                self.committed = [None] * self.partitions
+                out.append(OffsetsExpired(expired))
+        elif kind == "expire":
             member = self.members.get(token[1])
             if member is None or member.expiry_us() != token[2]:
                 return out
@@ -248,7 +303,103 @@ class GroupCoordinator:
                 self._prepare_rebalance(now, out)
         return out
 
+    # ---- failover -----------------------------------------------------------------------------
+    def failover(self, now: int) -> list:
+        """The group's __consumer_offsets partition moves to another broker. The old coordinator
+        unloads: its timers are cancelled and parked JoinGroup/SyncGroup requests are answered
+        NOT_COORDINATOR (GroupMetadataManager.onUnloaded, CoordinatorRuntime)."""
+        self.status = UNAVAILABLE
+        self.failed_over_at_us = now
+        out: list = [CancelTimers()]
+        for m in self.members.values():
+            if m.join_request is not None:
+                out.append(Reply(m.join_request, JoinResponse("NOT_COORDINATOR")))
+                m.join_request = None
+            if m.sync_request is not None:
+                out.append(Reply(m.sync_request, SyncResponse("NOT_COORDINATOR")))
+                m.sync_request = None
+        return out
+
+    def start_loading(self, now: int) -> list:
+        """The new coordinator replays __consumer_offsets; requests wait for it."""
+        self.status = LOADING
+        return []
+
+    def loaded(self, now: int) -> list:
+        """The new coordinator serves the group as persisted: STABLE with the last stable
+        generation, or EMPTY; committed offsets as acked. Every member's session deadline starts
+        again from now (onLoaded reschedules each member's heartbeat expiry)."""
+        self.status = ACTIVE
+        self.loaded_at_us = now
+        self.epoch += 1
+        self.delaying = False
+        self.new_member_joined = False
+        saved = self.persisted
+        if saved is None:  # nothing written yet: the group was never stable
+            saved = PersistedGroup(EMPTY, 0, None, (), 0)
+        self.state, self.generation, self.leader = saved.state, saved.generation, saved.leader
+        self.empty_since_us = saved.empty_since_us
+        out: list = []
+        old, self.members = self.members, {}
+        for kept in saved.members:
+            # Whether the process still heartbeats is a fact about the client, not coordinator
+            # state; one no longer in memory had left or expired before the failover.
+            before = old.get(kept.member_id)
+            stopped = self.failed_over_at_us if before is None else before.stopped_heartbeat_us
+            member = replace(kept, stopped_heartbeat_us=stopped)
+            self.members[member.member_id] = member
+            self._reset_deadline(now, member, out)
+        if self.state == EMPTY:
+            self._schedule_offsets_expiry(out)
+        return out
+
+    def refuse(self, request_id: int, request) -> list | None:
+        """The answer to any request while no broker serves the group, else None."""
+        error = NOT_SERVING_ERRORS.get(self.status)
+        if error is None:
+            return None
+        kind = type(request)
+        if kind is LeaveGroup:
+            return []  # the client sends LeaveGroup once and ignores the answer
+        if kind is JoinGroup:
+            response = JoinResponse(error)
+        elif kind is SyncGroup:
+            response = SyncResponse(error)
+        elif kind is OffsetFetch:
+            response = OffsetFetchResponse((), error)
+        else:
+            response = CommitResponse(error)
+        return [Reply(request_id, response)]
+
     # ---- internals ----------------------------------------------------------------------------
+    def _persist(self) -> None:
+        members = tuple(
+            replace(m, join_request=None, sync_request=None) for m in self.members.values()
+        )
+        self.persisted = PersistedGroup(
+            self.state, self.generation, self.leader, members, self.empty_since_us
+        )
+
+    def _became_empty(self, now: int, out: list) -> None:
+        """The group is EMPTY from now: its committed offsets expire offsets.retention.minutes
+        later (ClassicGroup.offsetExpirationCondition counts from the EMPTY state timestamp)."""
+        self.empty_since_us = now
+        self._persist()
+        self._schedule_offsets_expiry(out)
+
+    def _schedule_offsets_expiry(self, out: list) -> None:
+        """The cleanup task runs every check interval since the coordinator loaded
+        (GroupCoordinatorShard.cleanupGroupMetadata); the first run at or after the retention
+        deadline deletes the offsets."""
+        if all(o is None for o in self.committed):
+            return
+        interval = self.retention_check_interval_us
+        due = self.empty_since_us + self.offsets_retention_us
+        runs = max(1, -(-(due - self.loaded_at_us) // interval))
+        out.append(
+            SetTimer(self.loaded_at_us + runs * interval, ("expire-offsets", self.empty_since_us))
+        )
+
     def _commit_error(self, req: OffsetCommit) -> str | None:
         """ClassicGroup.validateOffsetCommit, in its order: member, generation, then state. So
         REBALANCE_IN_PROGRESS only reaches a member of the new generation; an old generation gets
@@ -319,6 +470,7 @@ class GroupCoordinator:
             self._remove(now, member_id, "not-rejoined", out, rebalance=False)
         if not self.members:
             self._transition(EMPTY)
+            self._became_empty(now, out)
             return
         self.generation += 1
         if self.leader not in self.members:
@@ -355,6 +507,7 @@ class GroupCoordinator:
             self.delaying = False
             if self.state != EMPTY:
                 self._transition(EMPTY)
+                self._became_empty(now, out)
             return
         if self.state in (STABLE, COMPLETING_REBALANCE):
             self._prepare_rebalance(now, out)

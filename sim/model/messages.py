@@ -23,6 +23,14 @@ RETRIABLE_COMMIT_ERRORS = frozenset(
 )
 
 
+# Errors that mean "this broker does not (yet) serve the group": the client rediscovers the
+# coordinator and retries the request after retry.backoff.ms, keeping its generation
+# (AbstractCoordinator's JoinGroup and SyncGroup response handlers, SEMANTICS.md §6).
+COORDINATOR_ERRORS = frozenset(
+    {"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS"}
+)
+
+
 def as_offsets(mapping: dict[int, int]) -> Offsets:
     return tuple(sorted(mapping.items()))
 
@@ -80,6 +88,7 @@ class OffsetFetch:
 @dataclass(frozen=True, slots=True)
 class OffsetFetchResponse:
     offsets: tuple[int | None, ...]  # None: no committed offset
+    error: str | None = None  # a coordinator error (failover): no offsets, retry
 
 
 @dataclass(frozen=True, slots=True)

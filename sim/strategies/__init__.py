@@ -1,6 +1,8 @@
 """Commit strategies: one small policy module each (DESIGN.md, Strategies)."""
 
 from .async_per_batch import AsyncPerBatch
+from .async_retry_naive import AsyncRetryNaive
+from .async_retry_seq import AsyncRetrySeq
 from .async_then_sync import AsyncThenSync
 from .async_then_sync_processed import AsyncThenSyncProcessed
 from .async_worker_commit_completed import AsyncWorkerCommitCompleted
@@ -21,6 +23,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
         SyncPerBatch,
         SyncPerRecord,
         AsyncPerBatch,
+        AsyncRetryNaive,
+        AsyncRetrySeq,
         AsyncThenSync,
         AsyncThenSyncProcessed,
         PerPartitionSync,

@@ -54,6 +54,11 @@ LESSONS = {
     "async-processing-completed-commit": (None, False, True),
     "librdkafka-auto-crash": (None, True, False),
     "java-new-consumer-autocommit": (None, True, False),
+    "async-retry-regression": (None, False, False),
+    "coordinator-failover": (None, False, False),
+    "rolling-restart": (None, False, False),
+    "latest-skips-preloaded": (None, True, False),
+    "offsets-expire": (None, False, True),
 }
 
 
@@ -85,6 +90,20 @@ def test_a_ghost_member_stalls_its_partitions_until_its_session_expires(cli):
     out = run_json(cli, "ghost-member-stall")
     assert out["rebalance_downtime_ms"] >= 6 * 35_000
     assert out["lost"] == 0
+
+
+def test_a_blind_async_retry_moves_a_committed_offset_back(cli):
+    """The naive callback retry lands after a newer commit; the sequence-number retry does not."""
+    assert run_json(cli, "async-retry-regression")["offset_regressions"] > 0
+    out = run_json(cli, "async-retry-regression", "--strategy", "async-retry-seq")
+    assert out["offset_regressions"] == 0
+
+
+def test_async_commits_failing_in_a_failover_rebalance_duplicate(cli):
+    """The last async commit before the revocation failed, so the new owners start earlier;
+    commitSync retried until the coordinator was back and lost nothing to the rebalance."""
+    out = run_json(cli, "coordinator-failover", "--strategy", "async-per-batch")
+    assert out["duplicated_records"] > 0 and out["lost"] == 0
 
 
 def test_compare_lists_every_strategy_with_intervals(cli):

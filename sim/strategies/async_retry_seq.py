@@ -1,0 +1,31 @@
+"""commitAsync after each batch; the callback retries a failed commit only if no commit was made
+since and the partitions are still owned (the known fix, SEMANTICS.md §3).
+
+    int seq = ++commitSeq;
+    consumer.commitAsync(nextOffsets(records), (offsets, e) -> {
+        if (e instanceof RetriableCommitFailedException && seq == commitSeq
+                && consumer.assignment().containsAll(offsets.keySet()))
+            consumer.commitAsync(offsets, ...);   // itself a new commit: ++commitSeq
+    });
+
+A newer commit covers the failed one, so retrying only the latest never moves an offset back.
+"""
+
+from sim.model.messages import RETRIABLE_COMMIT_ERRORS
+
+from .base import CommitAsync, Strategy
+
+
+class AsyncRetrySeq(Strategy):
+    name = "async-retry-seq"
+    summary = "commitAsync after each batch, a failed one retried only if still the latest"
+
+    def after_batch(self, consumer, batch):
+        return [CommitAsync(batch.next_offsets)] if batch.records else []
+
+    def on_commit_result(self, consumer, result):
+        latest = result.sequence == consumer.commit_sequence
+        owned = all(p in consumer.assignment for p, _ in result.offsets)
+        if result.error in RETRIABLE_COMMIT_ERRORS and latest and owned:
+            return [CommitAsync(result.offsets)]
+        return []
