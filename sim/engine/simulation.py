@@ -167,7 +167,8 @@ class Simulation:
         member_id = f"consumer-{slot}-{incarnation}"
         strategy = make_strategy(self.strategy)
         observer = _Observer(self.ledger, number)
-        consumer = Consumer(number, member_id, self.config, strategy, observer)
+        instance_id = f"instance-{slot}" if self.scenario.group.static_membership else None
+        consumer = Consumer(number, member_id, self.config, strategy, observer, instance_id)
         consumer.loop_points = any(key[0] == slot for key in self.faults.points)
         consumer.read_log = self._read_log
         inst = Instance(number, slot, incarnation, consumer, Connection(self.latency_draws, number))
@@ -512,14 +513,17 @@ class Simulation:
     def _arrive(self, inst: Instance, request_id: int, response) -> None:
         if not inst.alive:
             return
+        if type(response) is SyncResponse and response.error is None:
+            inst.heartbeat_phase_us = self.env.now
         event = inst.pending.pop(request_id, None)
         if event is not None:
-            if type(response) is SyncResponse and response.error is None:
-                inst.heartbeat_phase_us = self.env.now
             event.succeed(response)
         elif request_id in inst.consumer.inflight_async:
             inst.consumer.now = self.env.now
             inst.consumer.on_response(request_id, response)
+            self._wake(inst)
+        elif request_id == inst.consumer.group_request:
+            inst.consumer.on_group_response(request_id, response)
             self._wake(inst)
 
     def _notify_rebalance(self, inst: Instance | None) -> None:
