@@ -117,9 +117,7 @@ def cooperative_sticky_assign(
     subscriptions = subscriptions or {}
     plan = sticky_assign(members, partitions, subscriptions)
     owner = previous_owners(members, partitions, subscriptions)
-    return {
-        m: tuple(p for p in parts if owner.get(p, m) == m) for m, parts in plan.items()
-    }
+    return {m: tuple(p for p in parts if owner.get(p, m) == m) for m, parts in plan.items()}
 
 
 ASSIGNORS = {
