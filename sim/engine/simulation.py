@@ -515,6 +515,7 @@ class Simulation:
             return
         if type(response) is SyncResponse and response.error is None:
             inst.heartbeat_phase_us = self.env.now
+            self._missed_rebalance(inst)
         event = inst.pending.pop(request_id, None)
         if event is not None:
             event.succeed(response)
@@ -537,6 +538,15 @@ class Simulation:
             subject, 2 * tick + 1
         )
         self._at(phase + tick * interval + round_trip, self._rebalance_notice, inst)
+
+    def _missed_rebalance(self, inst: Instance) -> None:
+        """A member whose SyncGroup response was on its way when the next rebalance started (a
+        cooperative follow-up starts within milliseconds) ignored or never got that notice: its
+        first heartbeat as a stable member gets REBALANCE_IN_PROGRESS."""
+        coordinator = self.coordinator
+        member = coordinator.members.get(inst.consumer.member_id)
+        if coordinator.state == co.PREPARING_REBALANCE and member and member.join_request is None:
+            self._notify_rebalance(inst)
 
     def _rebalance_notice(self, inst: Instance) -> None:
         if inst.alive:
