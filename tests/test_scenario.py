@@ -291,13 +291,27 @@ def test_bad_enum_lists_the_literal_values(tmp_path):
 
 
 def test_not_yet_modelled_choices_are_refused(tmp_path):
-    """cooperative, librdkafka, async processing and static membership come later."""
-    assert error(tmp_path, '[group]\nprotocol = "cooperative"').endswith('allowed: "eager"')
+    """librdkafka and async processing come later."""
     assert error(tmp_path, '[consumer]\nclient = "librdkafka"').endswith('allowed: "java"')
     assert error(tmp_path, '[consumer]\nprocessing = "async"').endswith('allowed: "sync"')
-    assert error(tmp_path, "[group]\nstatic_membership = true") == (
-        "s.toml: group.static_membership: true is not supported; allowed: false"
+
+
+def test_the_assignor_must_give_the_protocol(tmp_path):
+    """The Java client takes the highest protocol its assignors support: only
+    cooperative-sticky supports COOPERATIVE, so each protocol has its own assignors."""
+    cooperative = '[group]\nprotocol = "cooperative"\nassignor = "range"'
+    assert error(tmp_path, cooperative) == (
+        's.toml: group.assignor: "range" does not give the cooperative protocol; '
+        'allowed: "cooperative-sticky"'
     )
+    eager = '[group]\nassignor = "cooperative-sticky"'
+    assert error(tmp_path, eager) == (
+        's.toml: group.assignor: "cooperative-sticky" does not give the eager protocol; '
+        'allowed: "range", "roundrobin", "sticky"'
+    )
+    fine = {"name": "s", "group": {"protocol": "cooperative", "assignor": "cooperative-sticky"}}
+    assert parse_scenario(fine).group.assignor == "cooperative-sticky"
+    assert parse_scenario({"name": "s", "group": {"static_membership": True}}).group.static_membership
 
 
 def test_strategy_names_come_from_the_strategies_package(tmp_path):
