@@ -311,7 +311,8 @@ def test_the_assignor_must_give_the_protocol(tmp_path):
     )
     fine = {"name": "s", "group": {"protocol": "cooperative", "assignor": "cooperative-sticky"}}
     assert parse_scenario(fine).group.assignor == "cooperative-sticky"
-    assert parse_scenario({"name": "s", "group": {"static_membership": True}}).group.static_membership
+    static = {"name": "s", "group": {"static_membership": True}}
+    assert parse_scenario(static).group.static_membership
 
 
 def test_strategy_names_come_from_the_strategies_package(tmp_path):

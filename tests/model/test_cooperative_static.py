@@ -159,9 +159,7 @@ def test_a_commit_during_a_cooperative_rejoin_fails_the_client_gate():
 
 # ---- the coordinator ------------------------------------------------------------------------
 def join(member, owned=(), generation=-1, instance=None, known=False):
-    return JoinGroup(
-        member, SESSION, REBALANCE, Subscription(owned, generation), instance, known
-    )
+    return JoinGroup(member, SESSION, REBALANCE, Subscription(owned, generation), instance, known)
 
 
 def test_a_follower_whose_owned_partitions_changed_starts_a_rebalance():
