@@ -45,6 +45,9 @@ LESSONS = {
     "off-by-one-restart": (None, False, True),
     "finally-commit-poison": (None, True, False),
     "auto-commit-crash": (None, False, True),
+    "cooperative-window-redelivery": (None, False, True),
+    "static-restart": (None, False, False),
+    "static-restart-after-session": (None, False, False),
 }
 
 
