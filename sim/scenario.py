@@ -83,8 +83,14 @@ __all__ = [
     "parse_scenario",
 ]
 
-PROTOCOLS = ("eager",)
-ASSIGNORS = ("range", "roundrobin")
+PROTOCOLS = ("eager", "cooperative")
+ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")
+# The Java client rebalances with the highest protocol all its assignors support
+# (ConsumerPartitionAssignor.supportedProtocols): only cooperative-sticky supports COOPERATIVE.
+PROTOCOL_ASSIGNORS = {
+    "eager": ("range", "roundrobin", "sticky"),
+    "cooperative": ("cooperative-sticky",),
+}
 OFFSET_RESETS = ("earliest", "latest", "none")
 CLIENTS = ("java", "librdkafka", "java-new-prefix")
 PROCESSING_MODES = ("sync", "async")
@@ -189,7 +195,7 @@ class GroupSettings(Table):
     max_poll_interval_ms: int = Field(300_000, gt=0)
     # Deliberately not Kafka's "latest": that would skip the records pre-loaded at t=0.
     auto_offset_reset: Literal[OFFSET_RESETS] = "earliest"
-    static_membership: Annotated[bool, only(False)] = False
+    static_membership: bool = False  # each consumer slot has group.instance.id "instance-<slot>"
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> GroupSettings:
@@ -201,6 +207,17 @@ class GroupSettings(Table):
                 f"{beat} is not below group.session_timeout_ms ({session})",
                 f"an integer in [1, {session - 1}]",
                 "heartbeat_interval_ms",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _assignor_fits_protocol(self) -> GroupSettings:
+        allowed = PROTOCOL_ASSIGNORS[self.protocol]
+        if self.assignor not in allowed:
+            raise problem(
+                f'"{self.assignor}" does not give the {self.protocol} protocol',
+                ", ".join(f'"{a}"' for a in allowed),
+                "assignor",
             )
         return self
 

@@ -304,17 +304,35 @@ def test_bad_enum_lists_the_literal_values(tmp_path):
 
 
 def test_not_yet_modelled_choices_are_refused(tmp_path):
-    """cooperative and static membership come later."""
-    assert error(tmp_path, '[group]\nprotocol = "cooperative"').endswith('allowed: "eager"')
+    """What the model does not cover is refused, naming what it does."""
     assert error(tmp_path, '[consumer]\nclient = "kafka-python"').endswith(
         'allowed: "java", "librdkafka", "java-new-prefix"'
     )
     assert error(tmp_path, '[consumer]\nprocessing = "threads"').endswith(
         'allowed: "sync", "async"'
     )
-    assert error(tmp_path, "[group]\nstatic_membership = true") == (
-        "s.toml: group.static_membership: true is not supported; allowed: false"
+    assert error(tmp_path, '[group]\nprotocol = "consumer"').endswith(
+        'allowed: "eager", "cooperative"'
     )
+
+
+def test_the_assignor_must_give_the_protocol(tmp_path):
+    """The Java client takes the highest protocol its assignors support: only
+    cooperative-sticky supports COOPERATIVE, so each protocol has its own assignors."""
+    cooperative = '[group]\nprotocol = "cooperative"\nassignor = "range"'
+    assert error(tmp_path, cooperative) == (
+        's.toml: group.assignor: "range" does not give the cooperative protocol; '
+        'allowed: "cooperative-sticky"'
+    )
+    eager = '[group]\nassignor = "cooperative-sticky"'
+    assert error(tmp_path, eager) == (
+        's.toml: group.assignor: "cooperative-sticky" does not give the eager protocol; '
+        'allowed: "range", "roundrobin", "sticky"'
+    )
+    fine = {"name": "s", "group": {"protocol": "cooperative", "assignor": "cooperative-sticky"}}
+    assert parse_scenario(fine).group.assignor == "cooperative-sticky"
+    static = {"name": "s", "group": {"static_membership": True}}
+    assert parse_scenario(static).group.static_membership
 
 
 def test_the_three_client_models_are_allowed(tmp_path):

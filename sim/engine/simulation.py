@@ -226,7 +226,10 @@ class Simulation(Liveness):
         member_id = f"consumer-{slot}-{incarnation}"
         strategy = make_strategy(self.strategy)
         observer = _Observer(self.ledger, number)
-        consumer = self.client_model(number, member_id, self.config, strategy, observer)
+        instance_id = f"instance-{slot}" if self.scenario.group.static_membership else None
+        consumer = self.client_model(
+            number, member_id, self.config, strategy, observer, instance_id
+        )
         consumer.loop_points = any(key[0] == slot for key in self.faults.points)
         consumer.read_log = self._read_log
         inst = Instance(number, slot, incarnation, consumer, Connection(self.latency_draws, number))
@@ -761,16 +764,20 @@ class Simulation(Liveness):
         if inst.paused_until > self.env.now:  # a frozen process reads it when the pause ends
             self._at(inst.paused_until, self._arrive, inst, request_id, response)
             return
+        if type(response) is SyncResponse and response.error is None:
+            inst.heartbeat_phase_us = self.env.now
+            self._missed_rebalance(inst)
         event = inst.pending.pop(request_id, None)
         if event is not None:
-            if type(response) is SyncResponse and response.error is None:
-                inst.heartbeat_phase_us = self.env.now
             event.succeed(response)
         elif request_id in inst.consumer.inflight_async:
             inst.consumer.now = self.env.now
             later = inst.consumer.on_response(request_id, response)
             if later is not None:
                 self._at(later.at_us, self._consumer_timer, inst, later.key)
+            self._wake(inst)
+        elif request_id == inst.consumer.group_request:
+            inst.consumer.on_group_response(request_id, response)
             self._wake(inst)
 
     def _notify_rebalance(self, inst: Instance | None) -> None:
@@ -789,6 +796,15 @@ class Simulation(Liveness):
         subject = (inst.number,)
         draws = self.heartbeat_draws
         return draws.one(subject, 2 * tick) + draws.one(subject, 2 * tick + 1)
+
+    def _missed_rebalance(self, inst: Instance) -> None:
+        """A member whose SyncGroup response was on its way when the next rebalance started (a
+        cooperative follow-up starts within milliseconds) ignored or never got that notice: its
+        first heartbeat as a stable member gets REBALANCE_IN_PROGRESS."""
+        coordinator = self.coordinator
+        member = coordinator.members.get(inst.consumer.member_id)
+        if coordinator.state == co.PREPARING_REBALANCE and member and member.join_request is None:
+            self._notify_rebalance(inst)
 
     def _rebalance_notice(self, inst: Instance) -> None:
         if inst.alive and not self._heartbeats_blocked(inst):

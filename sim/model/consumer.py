@@ -1,5 +1,6 @@
-"""One Java consumer instance (classic protocol, eager rebalancing): the poll loop, its position,
-the commit calls and the group membership as the client sees it.
+"""One Java consumer instance (classic protocol, eager or cooperative rebalancing, dynamic or static
+membership): the poll loop, its position, the commit calls and the group membership as the client
+sees it.
 
 Everything the consumer decides lives here; everything that takes time is a command yielded to
 the driver (`sim.model.commands`). `run()` is the application's main loop, written once for every
@@ -20,6 +21,12 @@ the driver dropping the generator: no `finally` runs, as when a process dies.
 The heartbeat thread is not a generator: the driver calls its decisions (`on_poll_timeout`,
 `on_heartbeat_error`, `on_rebalance_notice`) between the loop's steps, as the thread would run
 beside the application (AbstractCoordinator.HeartbeatThread).
+
+The protocol follows the assignor, as in the Java client (the highest protocol every configured
+assignor supports): `cooperative-sticky` rebalances cooperatively. An eager rejoin blocks poll()
+until the group is stable; a cooperative rejoin advances one step per poll() iteration (JoinGroup
+and SyncGroup are sent, their responses handled at the next iteration) while poll() goes on
+returning records of the partitions still owned.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from .assignors import ASSIGNORS
+from .assignors import ASSIGNORS, COOPERATIVE_ASSIGNORS
 from .commands import (
     AwaitWorker,
     Batch,
@@ -51,11 +58,13 @@ from .messages import (
     COORDINATOR_ERRORS,
     RETRIABLE_COMMIT_ERRORS,
     JoinGroup,
+    JoinResponse,
     LeaveGroup,
     ListOffsets,
     OffsetCommit,
     OffsetFetch,
     Offsets,
+    Subscription,
     SyncGroup,
 )
 
@@ -106,9 +115,24 @@ class Consumer:
     # timer sets it True; the driver then calls `auto_commit_tick` every interval instead.
     auto_commit_on_timer = False
 
-    def __init__(self, instance: int, member_id: str, config: ClientConfig, strategy, observer):
+    def __init__(
+        self,
+        instance: int,
+        member_id: str,
+        config: ClientConfig,
+        strategy,
+        observer,
+        instance_id: str | None = None,
+    ):
         self.instance = instance
         self.member_id = member_id
+        self.instance_id = instance_id  # group.instance.id: a static member
+        self.known_member = False  # the coordinator has accepted this member id
+        self.cooperative = config.assignor in COOPERATIVE_ASSIGNORS
+        self.group_request: int | None = None  # a cooperative rejoin's JoinGroup or SyncGroup
+        self.group_reply = None  # its response, handled at the next poll() iteration
+        self.retry_join_after_us = 0  # after a coordinator error: when to send the next JoinGroup
+        self.last_assignment: tuple[int, ...] = ()  # what `sticky` remembers across eager joins
         self.config = config
         self.strategy = strategy
         self.observer = observer
@@ -283,11 +307,20 @@ class Consumer:
         deadline = self.now + self.config.poll_timeout_us
         while True:
             yield from self.invoke_callbacks()
-            if self.rejoin_needed or self.state != STABLE:
+            rejoining = False
+            if self.cooperative:
+                joined = yield from self.cooperative_rejoin()
+                if not joined or self.failed:
+                    return Batch(0, ())
+                # ensureActiveGroup did not complete: no auto commit in this iteration
+                rejoining = self.rejoin_needed or self.state != STABLE
+            elif self.rejoin_needed or self.state != STABLE:
                 joined = yield from self.join_group()
                 if not joined:
                     return Batch(0, ())
-            auto_commit = self.strategy.auto_commit and not self.auto_commit_on_timer
+            auto_commit = (
+                self.strategy.auto_commit and not self.auto_commit_on_timer and not rejoining
+            )
             if auto_commit and self.now >= self.next_auto_commit_us:
                 # Java classic: auto commit at the start of poll(), async, not awaited
                 self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
@@ -335,70 +368,192 @@ class Consumer:
 
     # ---- group membership -----------------------------------------------------------------------
     def join_group(self):
-        """ensureActiveGroup: onJoinPrepare once, then JoinGroup and SyncGroup until stable."""
-        config = self.config
+        """ensureActiveGroup, eager: onJoinPrepare once, then JoinGroup and SyncGroup until
+        stable."""
         while True:
             if self.needs_join_prepare:
                 self.needs_join_prepare = False
                 yield from self.on_join_prepare()
+            if self.now < self.retry_join_after_us:
+                yield Wait(self.retry_join_after_us, wakeable=False)
             self.state = PREPARING_REBALANCE
-            join = JoinGroup(self.member_id, config.session_timeout_us, config.rebalance_timeout_us)
-            response = yield Call(join, self._request_id())
-            if response.error in COORDINATOR_ERRORS:
-                yield from self._rediscover_coordinator()
+            response = yield Call(self._join_request(), self._request_id())
+            if self._join_failed(response):
+                if self.failed:
+                    return False
                 continue
-            if response.error is not None:
-                self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
-                continue
-            self.generation = response.generation
-            self.state = COMPLETING_REBALANCE
-            plan = None
-            if response.leader == self.member_id:
-                assigned = ASSIGNORS[config.assignor](list(response.members), config.partitions)
-                plan = tuple(sorted(assigned.items()))
-            sync = SyncGroup(self.member_id, self.generation, plan)
+            sync = self._sync_request(response)
             response = yield Call(sync, self._request_id())
             if response.error is None:
                 break
-            if response.error in COORDINATOR_ERRORS:
-                yield from self._rediscover_coordinator()
-            elif response.error != "REBALANCE_IN_PROGRESS":
-                self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
+            self._sync_failed(response)
+            if self.failed:
+                return False
         self.state = STABLE
         self.rejoin_needed = False
         self.needs_join_prepare = True
-        self.assignment = response.assignment
+        return (yield from self._assignment_received(response.assignment, response.assignment))
+
+    def cooperative_rejoin(self):
+        """ensureActiveGroup with a zero timer, as ConsumerCoordinator.poll() calls it: at most
+        one step of the rejoin per poll() iteration, so records keep coming from the partitions
+        still owned (none is pending revocation). Returns False when the completed join failed
+        to find positions (auto.offset.reset=none)."""
+        response, self.group_reply = self.group_reply, None
+        if type(response) is JoinResponse:
+            if not self._join_failed(response):
+                self.group_request = self._request_id()
+                yield Send(self._sync_request(response), self.group_request)
+        elif response is not None:
+            if response.error is not None:
+                self._sync_failed(response)
+            else:
+                self.state = STABLE
+                self.rejoin_needed = False
+                self.needs_join_prepare = True
+                if not (yield from self.on_join_complete(response.assignment)):
+                    return False
+        if self.failed or self.group_request is not None:
+            return True
+        if (self.rejoin_needed or self.state != STABLE) and self.now >= self.retry_join_after_us:
+            if self.needs_join_prepare:
+                self.needs_join_prepare = False
+                yield from self.on_join_prepare()
+            self.state = PREPARING_REBALANCE
+            self.group_request = self._request_id()
+            yield Send(self._join_request(), self.group_request)
+        return True
+
+    def on_group_response(self, request_id: int, response) -> None:
+        """A cooperative rejoin's JoinGroup or SyncGroup response arrived; poll() acts on it."""
+        if request_id == self.group_request:
+            self.group_request = None
+            self.group_reply = response
+
+    def _subscription(self) -> Subscription:
+        """What the leader's assignor learns of this member (ConsumerCoordinator.metadata): the
+        partitions it owns (cooperative); `sticky`'s user data carries its last assignment, since
+        an eager member has revoked everything before it joins."""
+        if self.cooperative:
+            return Subscription(self.assignment, self.generation)
+        if self.config.assignor == "sticky":
+            return Subscription(self.last_assignment, self.generation)
+        return Subscription()
+
+    def _join_request(self) -> JoinGroup:
+        config = self.config
+        return JoinGroup(
+            self.member_id,
+            config.session_timeout_us,
+            config.rebalance_timeout_us,
+            self._subscription(),
+            self.instance_id,
+            self.known_member,
+        )
+
+    def _join_failed(self, response) -> bool:
+        """JoinGroupResponseHandler: a coordinator error keeps the generation and retries once the
+        coordinator is found again; FENCED_INSTANCE_ID is fatal (another instance took this
+        group.instance.id); other errors reset the generation (and, for UNKNOWN_MEMBER_ID, the
+        member id) before the next JoinGroup. On success, the new generation."""
+        if response.error is None:
+            self.known_member = True
+            self.generation = response.generation
+            self.state = COMPLETING_REBALANCE
+            return False
+        if response.error in COORDINATOR_ERRORS:
+            self._coordinator_lost()
+        elif response.error == "FENCED_INSTANCE_ID":
+            self.failed = True
+        else:
+            self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
+        return True
+
+    def _sync_request(self, response) -> SyncGroup:
+        """The leader runs the assignor over every member's metadata, unless told to skip it
+        (a static leader replaced in a stable group); followers send no plan."""
+        plan = None
+        if response.leader == self.member_id and not response.skip_assignment:
+            subscriptions = dict(zip(response.members, response.subscriptions, strict=False))
+            assign = ASSIGNORS[self.config.assignor]
+            assigned = assign(list(response.members), self.config.partitions, subscriptions)
+            plan = tuple(sorted(assigned.items()))
+        return SyncGroup(self.member_id, self.generation, plan, self.instance_id)
+
+    def _sync_failed(self, response) -> None:
+        """SyncGroupResponseHandler: REBALANCE_IN_PROGRESS just rejoins, and so does a coordinator
+        error once the coordinator is found again; FENCED_INSTANCE_ID is fatal; other errors
+        reset the generation first."""
+        if response.error in COORDINATOR_ERRORS:
+            self._coordinator_lost()
+        elif response.error == "FENCED_INSTANCE_ID":
+            self.failed = True
+        elif response.error != "REBALANCE_IN_PROGRESS":
+            self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
+
+    def _assignment_received(self, assigned: tuple[int, ...], added: tuple[int, ...]):
+        """The end of onJoinComplete: the new assignment, the auto-commit timer restarted,
+        onPartitionsAssigned for the partitions added, then their positions."""
+        self.assignment = assigned
+        self.last_assignment = assigned
         self._cursor = 0
         # The auto-commit timer restarts at every completed join (onJoinComplete).
-        self.next_auto_commit_us = self.now + config.auto_commit_interval_us
+        self.next_auto_commit_us = self.now + self.config.auto_commit_interval_us
         self.observer.assigned(self.now, self.generation, self.assignment)
-        yield from self.call(self.strategy.on_assigned(self, self.assignment))
+        yield from self.call(self.strategy.on_assigned(self, added))
         return (yield from self.refresh_positions())
 
     def on_join_prepare(self):
-        """ConsumerCoordinator.onJoinPrepare, eager: auto commit (sync, awaited, errors logged),
-        then onPartitionsRevoked, or onPartitionsLost when the generation was reset; then the
-        whole assignment goes (SEMANTICS.md §2, §4)."""
+        """ConsumerCoordinator.onJoinPrepare: auto commit (sync, awaited, errors logged); then,
+        when the generation was reset, onPartitionsLost for everything. Eager: otherwise
+        onPartitionsRevoked and the whole assignment goes. Cooperative: nothing is revoked here
+        (SEMANTICS.md §2, §4)."""
         if self.strategy.auto_commit and self.generation != NO_GENERATION:
             deadline = self.now + self.config.rebalance_timeout_us
             yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
-        if self.assignment:
-            yield from self.revoke(lost=self.generation == NO_GENERATION)
+        lost = self.generation == NO_GENERATION
+        if self.assignment and (lost or not self.cooperative):
+            yield from self.revoke(lost=lost)
 
-    def revoke(self, lost: bool):
+    def on_join_complete(self, assigned: tuple[int, ...]):
+        """ConsumerCoordinator.onJoinComplete, COOPERATIVE: onPartitionsRevoked for just the
+        partitions no longer assigned (no auto commit first), and if there were any, a rejoin at
+        once (the follow-up rebalance); onPartitionsAssigned for just the added ones; kept ones
+        keep their positions."""
+        revoked = tuple(p for p in self.assignment if p not in assigned)
+        added = tuple(p for p in assigned if p not in self.assignment)
+        if revoked:
+            yield from self.revoke(lost=False, partitions=revoked)
+            self.rejoin_needed = True
+        return (yield from self._assignment_received(assigned, added))
+
+    def revoke(self, lost: bool, partitions: tuple[int, ...] | None = None):
+        """onPartitionsRevoked (or onPartitionsLost) for `partitions`, by default all owned;
+        then they go, with their positions."""
+        parts = self.assignment if partitions is None else partitions
         if self.loop_points:
             yield LoopPoint("in-revoke", self.batch_number)
         if lost:
-            calls = self.strategy.on_lost(self, self.assignment)
+            calls = self.strategy.on_lost(self, parts)
         else:
-            calls = self.strategy.on_revoked(self, self.assignment)
+            calls = self.strategy.on_revoked(self, parts)
         yield from self.call(calls)
-        self.observer.revoked(self.now, self.assignment, lost)
-        self.assignment = ()
-        self.positions = {}
-        self.processed = {}
-        self.paused = set()  # a rebalance does not keep the pause state
-        self._tenure += 1
+        self.observer.revoked(self.now, parts, lost)
+        if partitions is None:
+            self.assignment = ()
+            self.positions = {}
+            self.processed = {}
+            self.paused = set()  # a rebalance does not keep the pause state
+            self._tenure += 1  # the worker's progress on them no longer counts as processed
+            return
+        self.assignment = tuple(p for p in self.assignment if p not in parts)
+        for p in parts:
+            self.positions.pop(p, None)
+            self.processed.pop(p, None)
+            self.paused.discard(p)
+        for entry in self.worker_queue:
+            if entry[0] in parts:
+                entry[3] = -1  # queued for the worker under a tenure that just ended
 
     def refresh_positions(self):
         """updateFetchPositions: committed offsets for partitions with no position, else
@@ -438,7 +593,13 @@ class Consumer:
     def _rediscover_coordinator(self):
         """A coordinator error: mark the coordinator unknown, find it again and retry after
         retry.backoff.ms, keeping the generation (AbstractCoordinator.joinGroupIfNeeded)."""
-        yield Wait(self.now + self.config.retry_backoff_us, wakeable=False)
+        self._coordinator_lost()
+        yield Wait(self.retry_join_after_us, wakeable=False)
+
+    def _coordinator_lost(self) -> None:
+        """markCoordinatorUnknown: the next group request waits retry.backoff.ms, the time the
+        model gives the lookup (no FindCoordinator is modelled)."""
+        self.retry_join_after_us = self.now + self.config.retry_backoff_us
 
     def _set_position(self, partition: int, offset: int, source: str) -> None:
         self.positions[partition] = offset
@@ -451,6 +612,7 @@ class Consumer:
         self.state = UNJOINED
         self.rejoin_needed = True
         if reset_member:
+            self.known_member = False
             self._member_resets += 1
             self.member_id = f"{self.member_id.split('~')[0]}~{self._member_resets}"
 
@@ -479,16 +641,10 @@ class Consumer:
         if not self.heartbeating() or not self.poll_timer_expired(self.now):
             return None
         sends = []
-        if self._is_dynamic_member():
+        if self.instance_id is None:  # a static member sends none (maybeLeaveGroup)
             sends.append(Send(LeaveGroup(self.member_id), self._request_id()))
         self._reset_generation(reset_member=True)
         return sends
-
-    def _is_dynamic_member(self) -> bool:
-        """The one place where static membership (group.instance.id) differs on a poll timeout:
-        a static member sends no LeaveGroup (AbstractCoordinator.maybeLeaveGroup); its generation
-        and member id are reset all the same."""
-        return True
 
     def on_heartbeat_error(self, error: str) -> None:
         """A heartbeat response with an error (AbstractCoordinator.HeartbeatResponseHandler):
@@ -577,7 +733,7 @@ class Consumer:
             request_id = self._request_id()
             generation = self.generation
             self.observer.commit_sent(self.now, request_id, generation, offsets, kind)
-            request = OffsetCommit(self.member_id, generation, offsets)
+            request = OffsetCommit(self.member_id, generation, offsets, self.instance_id)
             response = yield Call(request, request_id)
             error = response.error
             self.observer.commit_completed(self.now, request_id, error or "ok")
@@ -612,7 +768,8 @@ class Consumer:
         request_id = self._request_id()
         self.inflight_async[request_id] = (offsets, self.commit_sequence, self.generation, kind)
         self.observer.commit_sent(self.now, request_id, self.generation, offsets, kind)
-        yield Send(OffsetCommit(self.member_id, self.generation, offsets), request_id)
+        request = OffsetCommit(self.member_id, self.generation, offsets, self.instance_id)
+        yield Send(request, request_id)
 
     def on_response(self, request_id: int, response) -> None:
         """An async commit's response arrived (the response handler runs at once; the user's
@@ -632,6 +789,8 @@ class Consumer:
         """OffsetCommitResponseHandler (SEMANTICS.md §3)."""
         if error == "REBALANCE_IN_PROGRESS":
             self.rejoin_needed = True
+        elif error == "FENCED_INSTANCE_ID":
+            self.failed = True  # FencedInstanceIdException: fatal, the loop unwinds
         elif error in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
             rebalancing = self.state in (PREPARING_REBALANCE, COMPLETING_REBALANCE)
             if sent_generation == self.generation or not rebalancing:
@@ -646,14 +805,16 @@ class Consumer:
     def close(self):
         """ConsumerCoordinator.close: the auto commit (sync, errors swallowed), then
         onPartitionsRevoked (onPartitionsLost mid-rebalance or after a reset generation), then
-        LeaveGroup, then a wait for requests in flight, whose callbacks never run (SEMANTICS.md
+        LeaveGroup (dynamic members only: a static member's partitions wait for its session to
+        expire), then a wait for requests in flight, whose callbacks never run (SEMANTICS.md
         §2, §4a; AbstractCoordinator.close)."""
         deadline = self.now + self.config.close_timeout_us
         if self.strategy.auto_commit and self.state == STABLE:
             yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
         if self.assignment:
             yield from self.revoke(lost=self.state != STABLE)
-        yield Send(LeaveGroup(self.member_id), self._request_id())
+        if self.instance_id is None:
+            yield Send(LeaveGroup(self.member_id), self._request_id())
         self.state = UNJOINED
         while self.inflight_async and self.now < deadline:
             yield Wait(deadline)

@@ -18,6 +18,11 @@ then the group is what `__consumer_offsets` held (its last stable or empty gener
 acked commit), and whatever lived only in memory (parked JoinGroup/SyncGroup, timers, a rebalance
 under way) is gone. The driver says when each phase starts (`failover`, `start_loading`,
 `loaded`).
+
+Static members (`group.instance.id`) follow ClassicGroup's rules: a restart that joins with the
+instance id and no member id replaces the old member id and keeps its assignment (no rebalance
+when the group is stable); requests from the replaced member id are fenced (FENCED_INSTANCE_ID);
+and a static member that does not rejoin is carried into the next generation, not removed.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from .messages import (
     OffsetCommit,
     OffsetFetch,
     OffsetFetchResponse,
+    Subscription,
     SyncGroup,
     SyncResponse,
 )
@@ -111,7 +117,7 @@ class OffsetsExpired:
 @dataclass(frozen=True, slots=True)
 class MemberRemoved:
     member_id: str
-    reason: str  # "leave" | "session-expired" | "not-rejoined" | "not-synced"
+    reason: str  # "leave" | "session-expired" | "not-rejoined" | "not-synced" | "replaced"
 
 
 @dataclass
@@ -124,6 +130,8 @@ class Member:
     stopped_heartbeat_us: int | None = None  # None: heartbeating
     deadline_reset_us: int = 0  # when the coordinator last reset its session deadline
     assignment: tuple[int, ...] = ()
+    subscription: Subscription = Subscription()  # its JoinGroup metadata, handed to the leader
+    instance_id: str | None = None  # a static member's group.instance.id
 
     def expiry_us(self) -> int | None:
         if self.stopped_heartbeat_us is None:
@@ -151,6 +159,7 @@ class GroupCoordinator:
     generation: int = 0
     leader: str | None = None
     members: dict[str, Member] = field(default_factory=dict)  # in join order
+    static_members: dict[str, str] = field(default_factory=dict)  # instance id -> member id
     committed: list[int | None] = field(default_factory=list)
     epoch: int = 0  # bumps on every rebalance start, so stale timers are ignored
     delaying: bool = False  # the initial rebalance delay is running
@@ -172,9 +181,17 @@ class GroupCoordinator:
     def join(self, now: int, request_id: int, req: JoinGroup) -> list:
         out: list = []
         member = self.members.get(req.member_id)
+        if member is None and req.instance_id in self.static_members:
+            if req.known_member:  # a replaced instance still using its old member id
+                return [Reply(request_id, JoinResponse("FENCED_INSTANCE_ID"))]
+            return self._replace_static(now, request_id, req)
         if member is None:
             member = Member(req.member_id, req.session_timeout_us, req.rebalance_timeout_us)
             member.deadline_reset_us = now
+            member.subscription = req.subscription
+            member.instance_id = req.instance_id
+            if req.instance_id is not None:
+                self.static_members[req.instance_id] = req.member_id
             self.members[req.member_id] = member
             member.join_request = request_id
             if self.state == EMPTY:
@@ -185,24 +202,73 @@ class GroupCoordinator:
             else:
                 self._prepare_rebalance(now, out)
             return out
+        error = self._member_error(req.member_id, req.instance_id)
+        if error is not None:
+            return [Reply(request_id, JoinResponse(error))]
         member.join_request = request_id
+        # Only the owned partitions are compared: see docs/model.md (Approximation).
+        unchanged = req.subscription.owned == member.subscription.owned
+        member.subscription = req.subscription
         if self.state == PREPARING_REBALANCE:
             self._try_complete_join(now, out)
-        elif self.state == COMPLETING_REBALANCE or (
-            self.state == STABLE and req.member_id != self.leader
+        elif unchanged and (
+            self.state == COMPLETING_REBALANCE
+            or (self.state == STABLE and req.member_id != self.leader)
         ):
             # A known follower rejoining with unchanged metadata gets the current generation
             # back without a rebalance (GroupMetadataManager: classic join of an existing member).
             member.join_request = None
             out.append(Reply(request_id, self._join_response(req.member_id)))
-        else:  # the leader rejoining a stable group starts a rebalance
+        else:  # the leader rejoining a stable group, or changed metadata, starts a rebalance
             self._prepare_rebalance(now, out)
         return out
 
+    def _replace_static(self, now: int, request_id: int, req: JoinGroup) -> list:
+        """updateStaticMemberThenRebalanceOrCompleteJoin: the new member id takes the old one's
+        place, assignment and leadership; the old one's parked join or sync is fenced. A stable
+        group answers at once with its current generation: no rebalance (KIP-345)."""
+        out: list = []
+        old_id = self.static_members[req.instance_id]
+        old = self.members[old_id]
+        if old.join_request is not None:
+            out.append(Reply(old.join_request, JoinResponse("FENCED_INSTANCE_ID")))
+        if old.sync_request is not None:
+            out.append(Reply(old.sync_request, SyncResponse("FENCED_INSTANCE_ID")))
+        member = Member(
+            req.member_id,
+            req.session_timeout_us,
+            req.rebalance_timeout_us,
+            assignment=old.assignment,
+            subscription=req.subscription,
+            instance_id=req.instance_id,
+        )
+        member.deadline_reset_us = now
+        self.members = {
+            (req.member_id if k == old_id else k): (member if k == old_id else m)
+            for k, m in self.members.items()
+        }
+        self.static_members[req.instance_id] = req.member_id
+        if self.leader == old_id:
+            self.leader = req.member_id
+        out.append(MemberRemoved(old_id, "replaced"))
+        if self.state == STABLE:
+            leader = self.leader == req.member_id
+            response = self._join_response(req.member_id)
+            out.append(Reply(request_id, replace(response, skip_assignment=leader)))
+        elif self.state == COMPLETING_REBALANCE:
+            # The leader may have planned for the old member id: rebalance again.
+            member.join_request = request_id
+            self._prepare_rebalance(now, out)
+        else:
+            member.join_request = request_id
+            self._try_complete_join(now, out)
+        return out
+
     def sync(self, now: int, request_id: int, req: SyncGroup) -> list:
-        member = self.members.get(req.member_id)
-        if member is None:
-            return [Reply(request_id, SyncResponse("UNKNOWN_MEMBER_ID"))]
+        error = self._member_error(req.member_id, req.instance_id)
+        if error is not None:
+            return [Reply(request_id, SyncResponse(error))]
+        member = self.members[req.member_id]
         if req.generation != self.generation:
             return [Reply(request_id, SyncResponse("ILLEGAL_GENERATION"))]
         if self.state == PREPARING_REBALANCE:
@@ -400,12 +466,23 @@ class GroupCoordinator:
             SetTimer(self.loaded_at_us + runs * interval, ("expire-offsets", self.empty_since_us))
         )
 
+    def _member_error(self, member_id: str, instance_id: str | None) -> str | None:
+        """ClassicGroup.validateMember: a static member's instance id must map to its member id
+        (else FENCED_INSTANCE_ID, or UNKNOWN_MEMBER_ID for an unknown instance)."""
+        if instance_id is not None:
+            current = self.static_members.get(instance_id)
+            if current is None:
+                return "UNKNOWN_MEMBER_ID"
+            return None if current == member_id else "FENCED_INSTANCE_ID"
+        return None if member_id in self.members else "UNKNOWN_MEMBER_ID"
+
     def _commit_error(self, req: OffsetCommit) -> str | None:
         """ClassicGroup.validateOffsetCommit, in its order: member, generation, then state. So
         REBALANCE_IN_PROGRESS only reaches a member of the new generation; an old generation gets
         ILLEGAL_GENERATION (SEMANTICS.md §3 leaves the order open)."""
-        if req.member_id not in self.members:
-            return "UNKNOWN_MEMBER_ID"
+        error = self._member_error(req.member_id, req.instance_id)
+        if error is not None:
+            return error
         if req.generation != self.generation:
             return "ILLEGAL_GENERATION"
         if self.state == COMPLETING_REBALANCE:
@@ -466,18 +543,29 @@ class GroupCoordinator:
             self._complete_join(now, out)
 
     def _complete_join(self, now: int, out: list) -> None:
-        for member_id in [m.member_id for m in self.members.values() if m.join_request is None]:
+        """Dynamic members that did not rejoin are removed; static ones are carried into the new
+        generation. The leader stays if it rejoined, else the first member that did."""
+        for member_id in [
+            m.member_id
+            for m in self.members.values()
+            if m.join_request is None and m.instance_id is None
+        ]:
             self._remove(now, member_id, "not-rejoined", out, rebalance=False)
         if not self.members:
             self._transition(EMPTY)
             self._became_empty(now, out)
             return
+        joined = [m.member_id for m in self.members.values() if m.join_request is not None]
+        if not joined:  # only static members left, none rejoined: wait another round
+            out.append(SetTimer(now + self._rebalance_timeout_us(), ("join", self.epoch)))
+            return
         self.generation += 1
-        if self.leader not in self.members:
-            self.leader = next(iter(self.members))
+        if self.leader not in joined:
+            self.leader = joined[0]
         self._transition(COMPLETING_REBALANCE)
         for m in self.members.values():
-            out.append(Reply(m.join_request, self._join_response(m.member_id)))
+            if m.join_request is not None:
+                out.append(Reply(m.join_request, self._join_response(m.member_id)))
             m.join_request = None
             self._reset_deadline(now, m, out)
         out.append(SetTimer(now + self._rebalance_timeout_us(), ("sync", self.generation)))
@@ -491,11 +579,15 @@ class GroupCoordinator:
             out.append(SetTimer(expiry, ("expire", member.member_id, expiry)))
 
     def _join_response(self, member_id: str) -> JoinResponse:
-        members = tuple(self.members) if member_id == self.leader else ()
-        return JoinResponse(None, self.generation, self.leader, members)
+        if member_id != self.leader:
+            return JoinResponse(None, self.generation, self.leader)
+        subscriptions = tuple(m.subscription for m in self.members.values())
+        return JoinResponse(None, self.generation, self.leader, tuple(self.members), subscriptions)
 
     def _remove(self, now: int, member_id: str, reason: str, out: list, rebalance=True) -> None:
         member = self.members.pop(member_id)
+        if member.instance_id is not None:
+            del self.static_members[member.instance_id]
         out.append(MemberRemoved(member_id, reason))
         if member.join_request is not None:
             out.append(Reply(member.join_request, JoinResponse("UNKNOWN_MEMBER_ID")))

@@ -36,10 +36,25 @@ def as_offsets(mapping: dict[int, int]) -> Offsets:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscription:
+    """The assignor's part of a member's JoinGroup metadata (ConsumerProtocolSubscription): the
+    partitions it owns and the generation it owned them in. Eager members report none (they
+    revoked everything first), except that `sticky` carries its last assignment in its user data."""
+
+    owned: tuple[int, ...] = ()
+    generation: int = -1
+
+
+@dataclass(frozen=True, slots=True)
 class JoinGroup:
     member_id: str
     session_timeout_us: int
     rebalance_timeout_us: int
+    subscription: Subscription = Subscription()
+    instance_id: str | None = None  # group.instance.id: a static member
+    # The client sends a member id the coordinator gave it (Kafka: a non-empty member id). A
+    # static member restarting sends none, and replaces the old member of its instance id.
+    known_member: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +62,9 @@ class JoinResponse:
     error: str | None
     generation: int = -1
     leader: str = ""
-    members: tuple[str, ...] = ()  # only the leader is told the members
+    members: tuple[str, ...] = ()  # only the leader is told the members ...
+    subscriptions: tuple[Subscription, ...] = ()  # ... and their metadata, in the same order
+    skip_assignment: bool = False  # a static leader replaced in a stable group (KIP-814)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,7 @@ class SyncGroup:
     member_id: str
     generation: int
     assignment: tuple[tuple[str, tuple[int, ...]], ...] | None  # the leader's plan, else None
+    instance_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +91,7 @@ class OffsetCommit:
     member_id: str
     generation: int
     offsets: Offsets
+    instance_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,9 @@ LESSONS = {
     "rolling-restart": (None, False, False),
     "latest-skips-preloaded": (None, True, False),
     "offsets-expire": (None, False, True),
+    "cooperative-window-redelivery": (None, False, True),
+    "static-restart": (None, False, False),
+    "static-restart-after-session": (None, False, False),
 }
 
 

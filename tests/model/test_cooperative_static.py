@@ -1,0 +1,295 @@
+"""Cooperative rebalancing and static membership, fed by hand to the consumer and the coordinator
+(SEMANTICS.md §4 "Cooperative", §4a "Static membership"; ConsumerCoordinator.onJoinComplete,
+ClassicGroup.replaceStaticMember / validateMember)."""
+
+from sim.model import coordinator as co
+from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Send, Stopped, Wait
+from sim.model.consumer import STABLE, Consumer
+from sim.model.messages import (
+    CommitResponse,
+    JoinGroup,
+    JoinResponse,
+    LeaveGroup,
+    OffsetCommit,
+    OffsetFetch,
+    OffsetFetchResponse,
+    Subscription,
+    SyncGroup,
+    SyncResponse,
+)
+from sim.strategies import make_strategy
+
+from .test_consumer import S, config
+from .test_coordinator import DELAY, REBALANCE, SESSION, commit, replies, stable_group
+
+
+class Recorder:
+    """Keeps the consumer's revocations and assignments, in order."""
+
+    def __init__(self):
+        self.events = []
+
+    def revoked(self, at_us, partitions, lost):
+        self.events.append(("revoked", tuple(partitions), lost))
+
+    def assigned(self, at_us, generation, partitions):
+        self.events.append(("assigned", generation, tuple(partitions)))
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class Loop:
+    """Steps a consumer's generator; group responses are handed over as a driver would."""
+
+    def __init__(self, strategy, instance_id=None, **changes):
+        self.observer = Recorder()
+        self.consumer = Consumer(
+            0, "m", config(**changes), make_strategy(strategy), self.observer, instance_id
+        )
+        self.loop = self.consumer.run()
+        self.command = next(self.loop)
+
+    def reply(self, value=None, now=None):
+        if now is not None:
+            self.consumer.now = now
+        self.command = self.loop.send(value)
+        while isinstance(self.command, LoopPoint):
+            self.command = self.loop.send(None)
+        return self.command
+
+    def group_response(self, response):
+        """The JoinGroup/SyncGroup in flight is answered; poll() acts on it when it wakes."""
+        self.consumer.on_group_response(self.consumer.group_request, response)
+
+    def idle(self, ends, response=None):
+        """Answer ReadLog with `ends` (no new records); during the Wait after it, the response
+        to the JoinGroup or SyncGroup in flight (if any) arrives and wakes the poll."""
+        assert isinstance(self.command, ReadLog)
+        self.reply(ends)
+        assert isinstance(self.command, Wait)
+        if response is not None:
+            self.group_response(response)
+        return self.reply()
+
+    def batch(self, ends):
+        """Answer ReadLog and process the whole batch; returns the Process command."""
+        assert isinstance(self.command, ReadLog)
+        process = self.reply(ends)
+        assert isinstance(process, Process)
+        self.reply(Processed(sum(e - s for _, s, e in process.slices), False))
+        return process
+
+
+def cooperative_member(strategy="auto"):
+    """A cooperative member that owns partitions 0, 1 and 2 from offset 0 in generation 1."""
+    m = Loop(strategy, partitions=3, assignor="cooperative-sticky", max_poll_records=100)
+    assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    m.reply()
+    m.idle((), JoinResponse(None, 1, "other"))
+    assert isinstance(m.command, Send) and m.command.request == SyncGroup("m", 1, None)
+    m.reply()
+    m.idle((), SyncResponse(None, (0, 1, 2)))
+    assert isinstance(m.command, Call) and m.command.request == OffsetFetch((0, 1, 2))
+    m.reply(OffsetFetchResponse((0, 0, 0)))
+    return m
+
+
+def test_cooperative_rebalance_keeps_returning_records_and_revokes_only_what_moves():
+    """The join-start auto commit runs, then records keep coming during the join; at completion
+    only partition 2 is revoked (no auto commit for it), then the member rejoins at once with the
+    partitions it kept (the follow-up rebalance)."""
+    m = cooperative_member()
+    m.batch((10, 10, 10))
+    m.consumer.on_rebalance_notice()
+    assert isinstance(m.command, ReadLog)
+    m.reply((10, 10, 10))  # nothing new: the poll waits, and the notice wakes it
+    commit = m.reply()
+    assert isinstance(commit, Call)  # onJoinPrepare: the auto commit, awaited
+    assert commit.request == OffsetCommit("m", 1, ((0, 10), (1, 10), (2, 10)))
+    join = m.reply(CommitResponse(None))
+    assert isinstance(join, Send) and join.request.subscription == Subscription((0, 1, 2), 1)
+    m.reply()
+    # Mid-rebalance: records keep coming from every owned partition, none pending revocation.
+    window = m.batch((15, 15, 15))
+    assert sorted(window.slices) == [(0, 10, 15), (1, 10, 15), (2, 10, 15)]
+    assert m.consumer.state != STABLE  # so a commit now would fail the client's gate
+    sync = m.idle((15, 15, 15), JoinResponse(None, 2, "other"))
+    assert isinstance(sync, Send) and sync.request == SyncGroup("m", 2, None)
+    m.reply()
+    follow_up = m.idle((15, 15, 15), SyncResponse(None, (0, 1)))
+    assert m.observer.events[-2:] == [("revoked", (2,), False), ("assigned", 2, (0, 1))]
+    # The next command is the follow-up's onJoinPrepare commit: only the kept partitions.
+    assert isinstance(follow_up, Call)
+    assert follow_up.request == OffsetCommit("m", 2, ((0, 15), (1, 15)))
+    rejoin = m.reply(CommitResponse(None))
+    assert isinstance(rejoin, Send) and rejoin.request.subscription == Subscription((0, 1), 2)
+    assert m.consumer.positions == {0: 15, 1: 15}  # kept partitions keep their positions
+
+
+def test_cooperative_revoke_commit_lands_in_the_new_generation():
+    """A strategy that commits in onPartitionsRevoked commits the moved partition's processed
+    offset, as a stable member of the new generation, before the partition goes."""
+    m = cooperative_member("async-then-sync-processed")
+    m.batch((4, 4, 4))
+    m.reply()  # after_batch's commitAsync is sent
+    m.consumer.on_rebalance_notice()
+    m.idle((4, 4, 4))  # the notice wakes the poll
+    assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    m.reply()
+    m.idle((4, 4, 4), JoinResponse(None, 2, "other"))
+    m.reply()
+    revoke_commit = m.idle((4, 4, 4), SyncResponse(None, (0, 1)))
+    assert isinstance(revoke_commit, Call)
+    assert revoke_commit.request == OffsetCommit("m", 2, ((2, 4),))
+
+
+def test_a_commit_during_a_cooperative_rejoin_fails_the_client_gate():
+    """While the member is not stable, a commitSync fails locally (RebalanceInProgress)."""
+    m = cooperative_member("sync-per-batch")
+    m.batch((5, 5, 5))
+    m.reply(CommitResponse(None))
+    m.consumer.on_rebalance_notice()
+    m.idle((5, 5, 5))
+    assert isinstance(m.command.request, JoinGroup)
+    m.reply()
+    m.batch((8, 8, 8))
+    assert isinstance(m.command, ReadLog)  # after_batch's commitSync sent nothing
+
+
+# ---- the coordinator ------------------------------------------------------------------------
+def join(member, owned=(), generation=-1, instance=None, known=False):
+    return JoinGroup(member, SESSION, REBALANCE, Subscription(owned, generation), instance, known)
+
+
+def test_a_follower_whose_owned_partitions_changed_starts_a_rebalance():
+    """The cooperative follow-up: a follower that revoked partitions rejoins with new metadata,
+    and the stable group rebalances; with unchanged metadata it would just get the generation."""
+    g = stable_group()  # its members joined owning nothing
+    out = g.join(4 * S, 7, join("b", generation=1))
+    assert replies(out) == {7: JoinResponse(None, 1, "a")}
+    out = g.join(4 * S, 8, join("b", owned=(1,), generation=1))
+    assert g.state == co.PREPARING_REBALANCE
+    assert any(isinstance(o, co.RebalanceStarted) for o in out)
+
+
+def test_the_leader_gets_every_members_subscription():
+    g = stable_group()
+    g.join(4 * S, 7, join("a", owned=(0, 2), generation=1))  # the leader: a rebalance
+    out = g.join(4 * S, 8, join("b", owned=(1, 3), generation=1))
+    leader = replies(out)[7]
+    assert leader.members == ("a", "b")
+    assert leader.subscriptions == (Subscription((0, 2), 1), Subscription((1, 3), 1))
+    assert replies(out)[8].subscriptions == ()
+
+
+def static_group():
+    """Static members a (instance-a, leader) and b (instance-b), stable in generation 1."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, join("a", instance="instance-a"))
+    g.join(0, 2, join("b", instance="instance-b"))
+    out = g.timer(DELAY, ("initial-delay", g.epoch))
+    while g.state == co.PREPARING_REBALANCE:
+        (t,) = [o for o in out if isinstance(o, co.SetTimer)]
+        out = g.timer(t.at_us, t.token)
+    plan = (("a", (0, 1)), ("b", (2, 3)))
+    g.sync(DELAY, 3, SyncGroup("a", g.generation, plan, "instance-a"))
+    g.sync(DELAY, 4, SyncGroup("b", g.generation, None, "instance-b"))
+    assert g.state == co.STABLE
+    return g
+
+
+def test_a_static_restart_in_a_stable_group_takes_the_old_assignment_without_a_rebalance():
+    """The restart joins with the instance id and a new member id: same generation, same
+    partitions, no RebalanceStarted (KIP-345)."""
+    g = static_group()
+    out = g.join(10 * S, 9, join("b2", instance="instance-b"))
+    assert not any(isinstance(o, co.RebalanceStarted | co.NotifyRebalance) for o in out)
+    assert replies(out)[9] == JoinResponse(None, 1, "a")
+    assert g.state == co.STABLE and g.generation == 1
+    out = g.sync(10 * S, 10, SyncGroup("b2", 1, None, "instance-b"))
+    assert replies(out)[10] == SyncResponse(None, (2, 3))
+    assert list(g.members) == ["a", "b2"]
+
+
+def test_the_replaced_member_id_is_fenced():
+    """ClassicGroup.validateMember: the old member id's commits, syncs and joins get
+    FENCED_INSTANCE_ID; the new one commits normally."""
+    g = static_group()
+    g.join(10 * S, 9, join("b2", instance="instance-b"))
+    old = OffsetCommit("b", 1, ((2, 5),), "instance-b")
+    assert replies(g.commit(11 * S, 20, old))[20].error == "FENCED_INSTANCE_ID"
+    new = OffsetCommit("b2", 1, ((2, 5),), "instance-b")
+    assert replies(g.commit(11 * S, 21, new))[21].error is None
+    assert g.committed[2] == 5
+    sync = g.sync(11 * S, 22, SyncGroup("b", 1, None, "instance-b"))
+    assert replies(sync)[22].error == "FENCED_INSTANCE_ID"
+    rejoin = g.join(11 * S, 23, join("b", instance="instance-b", known=True))
+    assert replies(rejoin)[23].error == "FENCED_INSTANCE_ID"
+
+
+def test_a_replaced_static_leader_skips_the_assignment():
+    """KIP-814: the new leader is told the members but asked not to assign."""
+    g = static_group()
+    response = replies(g.join(10 * S, 9, join("a2", instance="instance-a")))[9]
+    assert response.leader == "a2" and response.skip_assignment
+
+
+def test_a_static_member_that_did_not_rejoin_is_kept_at_join_completion():
+    """A dynamic member would be dropped; a static one enters the new generation with its old
+    metadata, and its partitions wait for its session to expire."""
+    g = static_group()
+    g.join(10 * S, 9, join("c"))  # a new dynamic member: a rebalance
+    g.join(10 * S, 10, join("a", instance="instance-a", known=True))
+    out = g.timer(10 * S + REBALANCE, ("join", g.epoch))
+    assert g.generation == 2 and set(g.members) == {"a", "b", "c"}
+    assert not any(isinstance(o, co.MemberRemoved) for o in out)
+    assert set(replies(out)) == {9, 10}  # b has no JoinGroup to answer
+
+
+def test_a_static_restart_mid_sync_fences_the_old_sync_and_rebalances():
+    """In COMPLETING_REBALANCE the leader may have planned for the old member id: the old
+    parked SyncGroup is fenced and the group rebalances again."""
+    g = static_group()
+    g.join(10 * S, 9, join("c"))
+    g.join(10 * S, 10, join("a", instance="instance-a", known=True))
+    g.join(10 * S, 11, join("b", instance="instance-b", known=True))
+    assert g.state == co.COMPLETING_REBALANCE
+    g.sync(10 * S, 12, SyncGroup("b", g.generation, None, "instance-b"))
+    out = g.join(11 * S, 13, join("b2", instance="instance-b"))
+    assert replies(out)[12] == SyncResponse("FENCED_INSTANCE_ID")
+    assert g.state == co.PREPARING_REBALANCE
+
+
+def test_an_expired_static_member_frees_its_instance_id():
+    """After the session expires, the restart joins as a new member (and a rebalance starts)."""
+    g = static_group()
+    g.heartbeats_stopped(10 * S, "b", 10 * S)
+    g.timer(10 * S + SESSION, ("expire", "b", 10 * S + SESSION))
+    assert "instance-b" not in g.static_members
+    commit_error = commit(g, "b", 1, ((2, 1),), now=60 * S)
+    assert commit_error.error == "UNKNOWN_MEMBER_ID"
+
+
+# ---- the static consumer --------------------------------------------------------------------
+def test_a_fenced_commit_is_fatal_and_a_static_member_leaves_no_group():
+    """FENCED_INSTANCE_ID unwinds the loop (FencedInstanceIdException); close() sends no
+    LeaveGroup for a static member."""
+    m = Loop("sync-per-batch", instance_id="instance-0")
+    request = m.command.request
+    assert request.instance_id == "instance-0" and not request.known_member
+    m.reply(JoinResponse(None, 1, "m", ("m",)))
+    assert m.command.request == SyncGroup("m", 1, (("m", (0,)),), "instance-0")
+    m.reply(SyncResponse(None, (0,)))
+    m.reply(OffsetFetchResponse((0,)))
+    m.batch((4,))
+    assert m.command.request == OffsetCommit("m", 1, ((0, 4),), "instance-0")
+    m.reply(CommitResponse("FENCED_INSTANCE_ID"))
+    assert m.consumer.failed
+    commands = []
+    while not isinstance(m.command, Stopped):
+        commands.append(m.command)
+        reply = CommitResponse("FENCED_INSTANCE_ID") if isinstance(m.command, Call) else None
+        m.reply(reply)
+    assert not any(isinstance(c, Send) and isinstance(c.request, LeaveGroup) for c in commands)
+    assert m.command == Stopped("error")
