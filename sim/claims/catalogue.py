@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import LOOP_POINTS, Scenario, parse_scenario
 
 __all__ = ["BASE_SCENARIO", "CATALOGUE", "PROPERTIES", "Claim", "claim_by_id", "violation"]
 
@@ -38,6 +38,8 @@ PROPERTIES = {
     "exactly-once": "every record is processed exactly once",
     "duplicates-bounded": "records processed twice <= per_crash x crashes (the uncommitted window)",
     "no-offset-regression": "no committed offset ever moves backwards",
+    "no-concurrent-duplicate": "no record is processed by two members that both believed they "
+    "owned its partition",
 }
 
 
@@ -64,6 +66,14 @@ class Claim:
             raise ValueError(f"{self.id}: property {self.property!r}; allowed: {list(PROPERTIES)}")
         if self.expected not in ("holds", "refuted"):
             raise ValueError(f"{self.id}: expected {self.expected!r}; allowed: holds, refuted")
+
+    @property
+    def loop_points(self) -> tuple[str, ...]:
+        """Where a search may pin a crash: under async processing there is no mid-batch point in
+        the poll loop (the worker processes), and the scenario refuses one."""
+        if self.overrides.get("consumer", {}).get("processing") == "async":
+            return tuple(p for p in LOOP_POINTS if p != "mid-batch")
+        return LOOP_POINTS
 
     def scenario(self, faults, strategy: str | None = None, seed: int | None = None) -> Scenario:
         """The claim's base scenario with these faults: what a counterexample file holds."""
@@ -94,12 +104,19 @@ def violation(claim: Claim, summary: dict) -> str | None:
             return f"{dup} records processed twice, above {claim.per_crash} x crashes = {bound}"
     if claim.property == "no-offset-regression" and summary["offset_regressions"]:
         return f"{summary['offset_regressions']} committed offsets moved backwards"
+    if claim.property == "no-concurrent-duplicate" and summary["concurrent_duplicates"]:
+        return f"{summary['concurrent_duplicates']} records processed by two owners at once"
     return None
 
 
 EVERY_FAULT = ("crash", "processing-error", "leave", "join", "commit-error", "lost-response")
 NO_POISON = ("crash", "leave", "join", "commit-error", "lost-response")
 SYNC = ("sync-per-batch", "per-partition-sync")
+LIVENESS = ("stall", "pause", "network-cut")
+# A poll interval below the 6 s session, so a stall, a pause or a cut can outlast either.
+ZOMBIE = MappingProxyType({"group": {"max_poll_interval_ms": 4_000}})
+ASYNC = MappingProxyType({"consumer": {"processing": "async"}})
+COOPERATIVE = MappingProxyType({"group": {"assignor": "cooperative-sticky"}})
 
 CATALOGUE: tuple[Claim, ...] = (
     Claim(
@@ -331,6 +348,125 @@ CATALOGUE: tuple[Claim, ...] = (
         "holds",
         "SEMANTICS.md §1, §3",
         EVERY_FAULT,
+    ),
+    Claim(
+        "librdkafka-auto-can-lose",
+        "librdkafka's auto commit loses records even with processing inside the poll loop: its "
+        "background timer commits offsets stored when records were handed over, not processed",
+        ("auto",),
+        "no-loss",
+        "refuted",
+        "SEMANTICS.md §2, misconceptions",
+        client="librdkafka",
+    ),
+    Claim(
+        "librdkafka-store-after-process-at-least-once",
+        "librdkafka with enable.auto.offset.store=false and each offset stored after its record "
+        "is processed never loses a record: the timer commits only processed records",
+        ("auto-store-after-process",),
+        "no-loss",
+        "holds",
+        "SEMANTICS.md §2",
+        NO_POISON,
+        client="librdkafka",
+    ),
+    Claim(
+        "java-new-consumer-auto-can-lose",
+        "Java's new consumer before KAFKA-18641 could lose records with auto commit: its "
+        "background thread committed the positions of records still being processed",
+        ("auto",),
+        "no-loss",
+        "refuted",
+        "SEMANTICS.md §2 (KAFKA-18641)",
+        client="java-new-prefix",
+    ),
+    Claim(
+        "auto-with-async-processing-can-lose",
+        "Java auto commit loses records when processing is handed to a worker thread: it commits "
+        "positions, which run ahead of the worker",
+        ("auto",),
+        "no-loss",
+        "refuted",
+        "SEMANTICS.md §2",
+        overrides=ASYNC,
+    ),
+    Claim(
+        "async-worker-commit-completed-at-least-once",
+        "With processing on a worker thread, committing only the completed frontier (pausing "
+        "while the queue is full, draining on revoke and close) never loses a record",
+        ("async-worker-commit-completed",),
+        "no-loss",
+        "holds",
+        "SEMANTICS.md §2; KafkaConsumer javadoc (multi-threaded processing)",
+        NO_POISON,
+        overrides=ASYNC,
+    ),
+    Claim(
+        "sync-per-batch-zombie-never-loses",
+        "commitSync after each batch loses nothing when a member stalls, pauses or is cut off "
+        "past its poll interval or session: the zombie's late commits are refused",
+        ("sync-per-batch",),
+        "no-loss",
+        "holds",
+        "SEMANTICS.md §4",
+        ("crash",) + LIVENESS,
+        overrides=ZOMBIE,
+    ),
+    Claim(
+        "zombie-processes-concurrently",
+        "A member stalled past max.poll.interval.ms is a zombie: the new owner processes its "
+        "records while it still does",
+        ("sync-per-batch",),
+        "no-concurrent-duplicate",
+        "refuted",
+        "SEMANTICS.md §4",
+        ("stall",),
+        overrides=ZOMBIE,
+    ),
+    Claim(
+        "crashes-never-process-concurrently",
+        "A crashed member processes nothing more, so crashes, joins and clean leaves alone never "
+        "make two members process a record at once",
+        ("sync-per-batch", "auto"),
+        "no-concurrent-duplicate",
+        "holds",
+        "SEMANTICS.md §4a",
+        ("crash", "leave", "join"),
+    ),
+    Claim(
+        "cooperative-auto-redelivers-the-window",
+        "Under the cooperative protocol, auto commit without a commit in onPartitionsRevoked "
+        "re-delivers the records consumed between a rebalance's start and the revocation, with "
+        "no crash at all",
+        ("auto",),
+        "no-duplicate",
+        "refuted",
+        "SEMANTICS.md §4, Cooperative",
+        ("join", "leave"),
+        overrides=COOPERATIVE,
+        protocol="cooperative",
+    ),
+    Claim(
+        "cooperative-commit-on-revoke-never-duplicates",
+        "Under the cooperative protocol, committing the processed offsets in onPartitionsRevoked "
+        "and before close means joins and leaves never re-deliver a record",
+        ("async-then-sync-processed",),
+        "no-duplicate",
+        "holds",
+        "SEMANTICS.md §4, Cooperative",
+        ("join", "leave"),
+        overrides=COOPERATIVE,
+        protocol="cooperative",
+    ),
+    Claim(
+        "sync-survives-coordinator-failover",
+        "Synchronous commits after processing lose nothing across coordinator failovers and "
+        "rolling restarts: commitSync retries the coordinator's errors",
+        SYNC,
+        "no-loss",
+        "holds",
+        "SEMANTICS.md §3, §6",
+        ("crash", "coordinator-failover", "rolling-restart"),
     ),
     Claim(
         "latest-reset-loses-preloaded",

@@ -10,7 +10,8 @@ N crash points" means (docs/claims.md):
 - pairs: one restarted crash on each of two different consumers, each at a loop point x batch
   1..PAIR_BATCHES, mid-batch after the middle record only: (5 x 2)^2 = 100 for 2 consumers.
 
-So N = 184 for the catalogue's scenario. Claims that allow poison records but not crashes use
+So N = 184 for the catalogue's scenario (fewer under async processing, which has no mid-batch
+point in the poll loop). Claims that allow poison records but not crashes use
 processing errors at the mid-batch points instead (3 x 3 x 2 = 18 singles, 4 pairs).
 The timing seed is the scenario's: "holds" means for every crash point at that seed.
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 from itertools import product
 
 from sim.claims.catalogue import MAX_POLL_RECORDS, Claim
-from sim.scenario_faults import LOOP_POINTS
 
 __all__ = ["BATCHES", "PAIR_BATCHES", "crash_points", "exhaust"]
 
@@ -38,9 +38,9 @@ def _point(kind: str, consumer: int, at: str, batch: int, records: int | None, r
     return fault
 
 
-def _points(kind: str, ks: tuple[int, ...]) -> list[tuple[str, int | None]]:
+def _points(kind: str, ks: tuple[int, ...], loop_points) -> list[tuple[str, int | None]]:
     """(loop point, after_records) in loop order; a poison record only happens mid-batch."""
-    points = LOOP_POINTS if kind == "crash" else ("mid-batch",)
+    points = loop_points if kind == "crash" else ("mid-batch",)
     return [(at, k) for at in points for k in (ks if at == "mid-batch" else (None,))]
 
 
@@ -54,13 +54,16 @@ def crash_points(claim: Claim, consumers: int = 2) -> list[list[dict]]:
     singles = [
         [_point(kind, c, at, batch, k, restart)]
         for (at, k), batch, c, restart in product(
-            _points(kind, MID_BATCH_RECORDS), range(1, BATCHES + 1), range(consumers), restarts
+            _points(kind, MID_BATCH_RECORDS, claim.loop_points),
+            range(1, BATCHES + 1),
+            range(consumers),
+            restarts,
         )
     ]
     paired = [
         _point(kind, 0, at, batch, k, True)
         for (at, k), batch in product(
-            _points(kind, (MAX_POLL_RECORDS // 2,)), range(1, PAIR_BATCHES + 1)
+            _points(kind, (MAX_POLL_RECORDS // 2,), claim.loop_points), range(1, PAIR_BATCHES + 1)
         )
     ]
     pairs = [

@@ -15,7 +15,19 @@ from sim.scenario_faults import COMMIT_ERROR_CODES, LOOP_POINTS
 
 __all__ = ["FAULT_KINDS", "fault", "fault_schedules"]
 
-FAULT_KINDS = ("crash", "processing-error", "leave", "join", "commit-error", "lost-response")
+FAULT_KINDS = (
+    "crash",
+    "processing-error",
+    "leave",
+    "join",
+    "commit-error",
+    "lost-response",
+    "stall",
+    "pause",
+    "network-cut",
+    "coordinator-failover",
+    "rolling-restart",
+)
 MAX_BATCH = 6  # loop points pinned to one of a consumer's first batches, where the story is
 
 
@@ -30,17 +42,27 @@ def _restart(always: bool = False):
 
 
 @st.composite
-def fault(draw, kind: str, consumers: int = 2, window_ms=(3_000, 10_000), max_records=120):
-    """One fault table of `kind`, timed by the clock or by a point in the poll loop."""
+def fault(
+    draw,
+    kind: str,
+    consumers: int = 2,
+    window_ms=(3_000, 10_000),
+    max_records=120,
+    loop_points=LOOP_POINTS,
+):
+    """One fault table of `kind`, timed by the clock or by a point in the poll loop (one of
+    `loop_points`). Spans (stall, pause, network cut, failover) last up to twice the window's
+    length, so some outlast a session or a poll interval and some do not."""
     table: dict = {"kind": kind}
     member = st.integers(0, consumers - 1)
+    span = st.integers(1, 2 * (window_ms[1] - window_ms[0]))
     if kind in ("crash", "processing-error"):
         table["consumer"] = draw(member)
         if kind == "crash" and draw(st.booleans()):
             table["at_ms"] = draw(_times(window_ms))
         else:
             table["at"] = (
-                "mid-batch" if kind == "processing-error" else draw(st.sampled_from(LOOP_POINTS))
+                "mid-batch" if kind == "processing-error" else draw(st.sampled_from(loop_points))
             )
             table["batch"] = draw(st.integers(1, MAX_BATCH))
             if table["at"] == "mid-batch":
@@ -56,6 +78,16 @@ def fault(draw, kind: str, consumers: int = 2, window_ms=(3_000, 10_000), max_re
             table["restart_after_ms"] = restart
     elif kind == "join":
         table["at_ms"] = draw(_times(window_ms))
+    elif kind in ("stall", "pause", "network-cut"):
+        table.update(consumer=draw(member), at_ms=draw(_times(window_ms)), duration_ms=draw(span))
+    elif kind == "coordinator-failover":
+        table["at_ms"] = draw(_times(window_ms))
+        table["unavailable_ms"] = draw(span)
+        table["loading_ms"] = draw(span)
+    elif kind == "rolling-restart":
+        start = draw(_times(window_ms))
+        gap = (window_ms[1] - start) // max(consumers - 1, 1)
+        table.update(at_ms=start, interval_ms=draw(st.integers(0, gap)), down_ms=draw(span))
     elif kind in ("commit-error", "lost-response"):
         if kind == "commit-error":
             table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
@@ -77,12 +109,14 @@ def fault_schedules(
     window_ms: tuple[int, int] = (3_000, 10_000),
     max_records: int = 120,
     swarm: bool = True,
+    loop_points: tuple[str, ...] = LOOP_POINTS,
 ):
     """A list of 1..max_faults fault tables whose kinds are among `kinds`.
 
     With `swarm`, each example first enables a non-empty subset of `kinds` and draws only from
     it. Times fall in `window_ms` (keep it inside the scenario's `run.duration_ms`); loop points
-    name one of the first MAX_BATCH batches; `max_records` bounds `after_records`.
+    name one of the first MAX_BATCH batches (at one of `loop_points`); `max_records` bounds
+    `after_records`.
     """
     kinds = tuple(kinds)
     unknown = [k for k in kinds if k not in FAULT_KINDS]
@@ -94,6 +128,6 @@ def fault_schedules(
         enabled = tuple(k for k, on in zip(kinds, mask, strict=True) if on) or kinds[:1]
     size = draw(st.integers(1, max_faults))
     one = st.sampled_from(enabled).flatmap(
-        lambda kind: fault(kind, consumers, window_ms, max_records)
+        lambda kind: fault(kind, consumers, window_ms, max_records, loop_points)
     )
     return [draw(one) for _ in range(size)]

@@ -136,7 +136,10 @@ def search(claim: Claim, strategy, examples: int):
         suppress_health_check=list(HealthCheck),
     )
     schedules = fault_schedules(
-        claim.faults, window_ms=FAULT_WINDOW_MS, max_records=MAX_POLL_RECORDS
+        claim.faults,
+        window_ms=FAULT_WINDOW_MS,
+        max_records=MAX_POLL_RECORDS,
+        loop_points=claim.loop_points,
     )
     try:
         faults = find(schedules, breaks, settings=budget)
