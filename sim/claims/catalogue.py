@@ -82,7 +82,7 @@ class Claim:
             data[key] = {**data.get(key, {}), **value}
         data["group"]["protocol"] = self.protocol
         data["consumer"]["client"] = self.client
-        data["strategy"] = {"name": strategy or self.strategies[0]}
+        data["strategy"] = {**data.get("strategy", {}), "name": strategy or self.strategies[0]}
         if seed is not None:
             data["run"]["seed"] = seed
         return parse_scenario(
@@ -115,6 +115,8 @@ SYNC = ("sync-per-batch", "per-partition-sync")
 LIVENESS = ("stall", "pause", "network-cut")
 # A poll interval below the 6 s session, so a stall, a pause or a cut can outlast either.
 ZOMBIE = MappingProxyType({"group": {"max_poll_interval_ms": 4_000}})
+# A timer that fires several times a batch (50 records of ~10 ms), so a crash meets its commit.
+FAST_TIMER = MappingProxyType({"strategy": {"auto_commit_interval_ms": 200}})
 ASYNC = MappingProxyType({"consumer": {"processing": "async"}})
 COOPERATIVE = MappingProxyType({"group": {"assignor": "cooperative-sticky"}})
 
@@ -357,6 +359,7 @@ CATALOGUE: tuple[Claim, ...] = (
         "no-loss",
         "refuted",
         "SEMANTICS.md §2, misconceptions",
+        overrides=FAST_TIMER,
         client="librdkafka",
     ),
     Claim(
@@ -378,6 +381,7 @@ CATALOGUE: tuple[Claim, ...] = (
         "no-loss",
         "refuted",
         "SEMANTICS.md §2 (KAFKA-18641)",
+        overrides=FAST_TIMER,
         client="java-new-prefix",
     ),
     Claim(
@@ -388,7 +392,7 @@ CATALOGUE: tuple[Claim, ...] = (
         "no-loss",
         "refuted",
         "SEMANTICS.md §2",
-        overrides=ASYNC,
+        overrides=MappingProxyType({**ASYNC, **FAST_TIMER}),
     ),
     Claim(
         "async-worker-commit-completed-at-least-once",

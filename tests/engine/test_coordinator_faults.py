@@ -41,6 +41,18 @@ def test_a_join_lost_in_a_failover_is_retried_and_completes():
     assert not [s for s in ledger.stops.values() if s.how != "close"]
 
 
+def test_a_failover_during_a_failover_moves_the_group_again():
+    """The second failover voids the first one's remaining phases: the group is served only
+    once the second one has loaded, and a join parked meanwhile still completes."""
+    first = {**FAILOVER, "at_ms": 6_000, "unavailable_ms": 4_000, "loading_ms": 6_000}
+    second = {**FAILOVER, "at_ms": 7_000, "unavailable_ms": 500, "loading_ms": 9_000}
+    faults = [first, {"kind": "join", "at_ms": 6_500}, second]
+    result = run(scenario("sync-per-batch", faults, topic={"partitions": 3}))
+    applied = [c.applied_us for c in result.ledger.commits.values() if c.applied_us]
+    assert not any(6_000_000 < at < 16_500_000 for at in applied)
+    assert result.ok and result.summary()["lost"] == 0
+
+
 def test_a_rolling_restart_closes_and_restarts_each_consumer_in_turn():
     """Each consumer is closed cleanly interval_ms after the previous one and restarted down_ms
     later: one new incarnation per consumer, and sync-per-batch loses nothing."""
