@@ -118,9 +118,8 @@ def test_a_cooperative_rebalance_keeps_the_retained_partitions_queue_and_pause()
     """Cooperative: only the moved partition is revoked. The retained ones keep their queued
     records and stay paused (SubscriptionState.assignFromSubscribed); the naive worker still
     finishes the revoked partition's queued records, which no longer count as processed."""
-    m = Loop(
-        "auto", partitions=3, assignor="cooperative-sticky", max_poll_records=100, processing="async"
-    )
+    changes = {"partitions": 3, "max_poll_records": 100, "processing": "async"}
+    m = Loop("auto", assignor="cooperative-sticky", **changes)
     m.reply()
     m.idle((), JoinResponse(None, 1, "other"))
     m.reply()
