@@ -323,7 +323,9 @@ class Simulation(Liveness):
             if inst.paused_until > self.env.now:
                 yield from self._frozen(inst)
             return
-        if self.draining and self._quiescent(inst):
+        if self.draining and not self.done.triggered and self._quiescent(inst):
+            # Several members can find the group drained at the same instant (their poll
+            # timeouts end together): the first one ends the run.
             self.done.succeed()
         # `wake | timeout(delay)` without simpy's Condition machinery: whichever fires first
         # triggers the gate, with the same scheduling (one hop from either event to the gate).

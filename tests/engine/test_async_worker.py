@@ -100,3 +100,11 @@ def test_the_worker_records_one_segment_per_slice_it_was_handed():
     slices = [(d.partition, d.start, d.end) for d in ledger.deliveries]
     segments = [(s.partition, s.start, s.end) for s in ledger.segments]
     assert sorted(segments) == sorted(slices) and len(slices) > 20
+
+
+def test_members_that_find_the_group_drained_together_end_the_run_once():
+    """The worker finishes during the poll, which nothing wakes: two members handed records at
+    the producer's last tick wait out the same poll timeout and find the group drained at the
+    same instant. The first ends the run (this once succeeded the run's end event twice)."""
+    result = run(async_scenario("auto", topic={"produce_rate_per_s": 100}))
+    assert result.ok and result.report.metrics.quiesced

@@ -2,9 +2,17 @@
 the worker's progress (docs/model.md, Asynchronous processing)."""
 
 from sim.model.commands import AwaitWorker, Call, HandOff, ReadLog, Send, Wait
-from sim.model.messages import CommitResponse, OffsetCommit
+from sim.model.messages import (
+    CommitResponse,
+    JoinGroup,
+    JoinResponse,
+    OffsetCommit,
+    OffsetFetchResponse,
+    SyncResponse,
+)
 
 from .test_consumer import S, Script
+from .test_cooperative_static import Loop
 
 
 def async_script(strategy, **changes):
@@ -104,3 +112,33 @@ def test_progress_of_a_revoked_tenure_is_not_processed():
     list(consumer.revoke(lost=False))
     consumer.on_worker_progress(10)
     assert consumer.processed == {} and consumer.queued_records() == 0
+
+
+def test_a_cooperative_rebalance_keeps_the_retained_partitions_queue_and_pause():
+    """Cooperative: only the moved partition is revoked. The retained ones keep their queued
+    records and stay paused (SubscriptionState.assignFromSubscribed); the naive worker still
+    finishes the revoked partition's queued records, which no longer count as processed."""
+    changes = {"partitions": 3, "max_poll_records": 100, "processing": "async"}
+    m = Loop("auto", assignor="cooperative-sticky", **changes)
+    m.reply()
+    m.idle((), JoinResponse(None, 1, "other"))
+    m.reply()
+    m.idle((), SyncResponse(None, (0, 1, 2)))
+    m.reply(OffsetFetchResponse((0, 0, 0)))
+    assert m.reply((10, 10, 10)) == HandOff(((0, 0, 10), (1, 0, 10), (2, 0, 10)))
+    m.reply()  # the loop polls on at once
+    consumer = m.consumer
+    consumer.paused = {0, 2}
+    consumer.on_rebalance_notice()
+    m.idle((10, 10, 10))  # nothing new: the poll waits, and the notice wakes it
+    assert isinstance(m.command.request, OffsetCommit)  # onJoinPrepare's auto commit
+    m.reply(CommitResponse(None))
+    assert isinstance(m.command.request, JoinGroup)
+    m.reply()
+    m.idle((10, 10, 10), JoinResponse(None, 2, "other"))
+    m.reply()
+    m.idle((10, 10, 10), SyncResponse(None, (0, 1)))
+    assert consumer.assignment == (0, 1) and consumer.paused == {0}
+    assert consumer.queued_records(0) == consumer.queued_records(1) == 10
+    consumer.on_worker_progress(30)
+    assert consumer.processed_offsets() == ((0, 10), (1, 10)) and 2 not in consumer.processed
