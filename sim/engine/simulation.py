@@ -544,10 +544,11 @@ class Simulation(Liveness):
         consumer = inst.consumer
         if consumer.assignment:
             self.ledger.revoked(self.env.now, inst.number, consumer.assignment, True)
-        if how == "crash":
-            # No LeaveGroup: the member stays a ghost until its session expires (SEMANTICS.md §4a).
-            last = self._last_heartbeat(inst)
-            self._apply(self.coordinator.heartbeats_stopped(self.env.now, consumer.member_id, last))
+        # The heartbeat thread dies with the process. A crashed member, and a static member even
+        # after a clean close (it sends no LeaveGroup), stays a ghost until its session expires
+        # (SEMANTICS.md §4a); a dynamic member's LeaveGroup removes it before that.
+        last = self._last_heartbeat(inst)
+        self._apply(self.coordinator.heartbeats_stopped(self.env.now, consumer.member_id, last))
         if self.draining:
             self._restart_down()
 
