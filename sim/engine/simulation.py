@@ -135,6 +135,7 @@ class Simulation(Liveness):
             retention_check_interval_us=int(s.broker.offsets_retention_check_interval_ms * US),
         )
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
+        self.failovers = 0  # a failover's later phases belong to the latest one only
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)
@@ -607,19 +608,24 @@ class Simulation(Liveness):
 
     def _failover(self, unavailable_us: int, loading_us: int) -> None:
         """The coordinator moves: unavailable, then loading, then serving the persisted group.
-        Once begun, a failover runs its course even into the drain."""
+        Once begun, a failover runs its course even into the drain. A failover that starts
+        before the previous one ended moves the group again: the previous one's remaining
+        phases are void (the broker that was to load it no longer hosts the partition)."""
         if self.draining:
             return
         now = self.env.now
         detail = f"unavailable {unavailable_us // US} ms, loading {loading_us // US} ms"
         self.ledger.fault(now, "coordinator-failover", -1, detail)
+        self.failovers += 1
         self._apply(self.coordinator.failover(now))
-        self._at(now + unavailable_us, self._coordinator_phase, self.coordinator.start_loading)
-        loaded_us = now + unavailable_us + loading_us
-        self._at(loaded_us, self._coordinator_phase, self.coordinator.loaded)
+        term = self.failovers
+        start_loading, loaded = self.coordinator.start_loading, self.coordinator.loaded
+        self._at(now + unavailable_us, self._coordinator_phase, start_loading, term)
+        self._at(now + unavailable_us + loading_us, self._coordinator_phase, loaded, term)
 
-    def _coordinator_phase(self, phase) -> None:
-        self._apply(phase(self.env.now))
+    def _coordinator_phase(self, phase, term: int) -> None:
+        if term == self.failovers:
+            self._apply(phase(self.env.now))
 
     def _start_drain(self) -> None:
         """Heal every fault, restart crashed consumers, and consume to the end."""
