@@ -297,6 +297,14 @@ class Scenario(Table):
                 f"an integer in [{low}, {high}]",
                 "group.session_timeout_ms",
             )
+        if self.consumer.client == "librdkafka" and self.group.protocol == "cooperative":
+            # librdkafka has an incremental (cooperative-sticky) rebalance, but its model here
+            # revokes everything at each rejoin and has no incremental unassign (docs/model.md).
+            raise problem(
+                'the "librdkafka" client is modelled with the eager protocol only',
+                '"eager"',
+                "group.protocol",
+            )
         check_faults(self.faults, self.group.consumers, self.run.duration_ms)
         if self.consumer.processing == "async":
             _check_async_faults(self.faults)

@@ -314,6 +314,14 @@ def test_not_yet_modelled_choices_are_refused(tmp_path):
     assert error(tmp_path, '[group]\nprotocol = "consumer"').endswith(
         'allowed: "eager", "cooperative"'
     )
+    librdkafka_cooperative = (
+        '[group]\nprotocol = "cooperative"\nassignor = "cooperative-sticky"\n'
+        '[consumer]\nclient = "librdkafka"'
+    )
+    assert error(tmp_path, librdkafka_cooperative) == (
+        's.toml: group.protocol: the "librdkafka" client is modelled with the eager protocol '
+        'only; allowed: "eager"'
+    )
 
 
 def test_the_assignor_must_give_the_protocol(tmp_path):

@@ -135,7 +135,7 @@ class Simulation(Liveness):
             retention_check_interval_us=int(s.broker.offsets_retention_check_interval_ms * US),
         )
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
-        self.failovers = 0  # failovers begun: only the latest one's phases still apply
+        self.failovers = 0  # a failover's later phases belong to the latest one only
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)
@@ -547,10 +547,11 @@ class Simulation(Liveness):
         consumer = inst.consumer
         if consumer.assignment:
             self.ledger.revoked(self.env.now, inst.number, consumer.assignment, True)
-        if how == "crash":
-            # No LeaveGroup: the member stays a ghost until its session expires (SEMANTICS.md §4a).
-            last = self._last_heartbeat(inst)
-            self._apply(self.coordinator.heartbeats_stopped(self.env.now, consumer.member_id, last))
+        # The heartbeat thread dies with the process. A crashed member, and a static member even
+        # after a clean close (it sends no LeaveGroup), stays a ghost until its session expires
+        # (SEMANTICS.md §4a); a dynamic member's LeaveGroup removes it before that.
+        last = self._last_heartbeat(inst)
+        self._apply(self.coordinator.heartbeats_stopped(self.env.now, consumer.member_id, last))
         if self.draining:
             self._restart_down()
 
@@ -609,19 +610,20 @@ class Simulation(Liveness):
 
     def _failover(self, unavailable_us: int, loading_us: int) -> None:
         """The coordinator moves: unavailable, then loading, then serving the persisted group.
-        Once begun, a failover runs its course even into the drain. A failover during another
-        one moves the group again: the earlier one's remaining phases are void."""
+        Once begun, a failover runs its course even into the drain. A failover that starts
+        before the previous one ended moves the group again: the previous one's remaining
+        phases are void (the broker that was to load it no longer hosts the partition)."""
         if self.draining:
             return
         now = self.env.now
-        self.failovers += 1
         detail = f"unavailable {unavailable_us // US} ms, loading {loading_us // US} ms"
         self.ledger.fault(now, "coordinator-failover", -1, detail)
+        self.failovers += 1
         self._apply(self.coordinator.failover(now))
-        coordinator, term = self.coordinator, self.failovers
-        self._at(now + unavailable_us, self._coordinator_phase, coordinator.start_loading, term)
-        loaded_us = now + unavailable_us + loading_us
-        self._at(loaded_us, self._coordinator_phase, coordinator.loaded, term)
+        term = self.failovers
+        start_loading, loaded = self.coordinator.start_loading, self.coordinator.loaded
+        self._at(now + unavailable_us, self._coordinator_phase, start_loading, term)
+        self._at(now + unavailable_us + loading_us, self._coordinator_phase, loaded, term)
 
     def _coordinator_phase(self, phase, term: int) -> None:
         if term == self.failovers:

@@ -252,6 +252,9 @@ class GroupCoordinator:
             self.leader = req.member_id
         out.append(MemberRemoved(old_id, "replaced"))
         if self.state == STABLE:
+            # The new member id is written to __consumer_offsets before the answer (GroupMetadata-
+            # Manager stores the group), so a failover keeps the replacement.
+            self._persist()
             leader = self.leader == req.member_id
             response = self._join_response(req.member_id)
             out.append(Reply(request_id, replace(response, skip_assignment=leader)))
@@ -407,6 +410,7 @@ class GroupCoordinator:
         self.empty_since_us = saved.empty_since_us
         out: list = []
         old, self.members = self.members, {}
+        self.static_members = {}
         for kept in saved.members:
             # Whether the process still heartbeats is a fact about the client, not coordinator
             # state; one no longer in memory had left or expired before the failover.
@@ -414,6 +418,8 @@ class GroupCoordinator:
             stopped = self.failed_over_at_us if before is None else before.stopped_heartbeat_us
             member = replace(kept, stopped_heartbeat_us=stopped)
             self.members[member.member_id] = member
+            if member.instance_id is not None:  # ClassicGroup.add maps the instance id again
+                self.static_members[member.instance_id] = member.member_id
             self._reset_deadline(now, member, out)
         if self.state == EMPTY:
             self._schedule_offsets_expiry(out)

@@ -132,8 +132,8 @@ class LibrdkafkaConsumer(Consumer):
     def _send_op(self, op: CommitOp, fresh: bool) -> Send:
         """A fresh request carries the member id and generation current now; a request retry
         re-sends the same bytes (rd_kafka_buf_retry)."""
-        if fresh:
-            op.request = OffsetCommit(self.member_id, self.generation, op.offsets)
+        if fresh:  # with group.instance.id for a static member (rd_kafka_OffsetCommitRequest)
+            op.request = OffsetCommit(self.member_id, self.generation, op.offsets, self.instance_id)
         request_id = self._request_id()
         self.inflight_async[request_id] = op
         self.observer.commit_sent(self.now, request_id, op.request.generation, op.offsets, op.kind)
@@ -166,9 +166,13 @@ class LibrdkafkaConsumer(Consumer):
     def _on_commit_error(self, error: str, sent_generation: int) -> None:
         """rd_kafka_cgrp_op_handle_OffsetCommit: UNKNOWN_MEMBER_ID forgets the member id and
         rejoins with the assignment lost; ILLEGAL_GENERATION does the same keeping the member id,
-        unless a rebalance is in progress (a new generation may be on its way). Other errors,
-        REBALANCE_IN_PROGRESS included, only fail the commit."""
-        if error == "UNKNOWN_MEMBER_ID":
+        unless a rebalance is in progress (a new generation may be on its way). FENCED_INSTANCE_ID
+        is fatal (rd_kafka_handle_OffsetCommit: ACTION_FATAL, the application's next poll gets the
+        fatal error and closes). Other errors, REBALANCE_IN_PROGRESS included, only fail the
+        commit."""
+        if error == "FENCED_INSTANCE_ID":
+            self.failed = True
+        elif error == "UNKNOWN_MEMBER_ID":
             self._reset_generation(reset_member=True)
         elif error == "ILLEGAL_GENERATION" and not self._rebalancing():
             self._reset_generation(reset_member=False)
@@ -246,9 +250,11 @@ class LibrdkafkaConsumer(Consumer):
 
     def close(self):
         """rd_kafka_consumer_close: unassign (with its commit), wait for outstanding commits,
-        then LeaveGroup. Unlike the Java client, no commit of positions comes first."""
+        then LeaveGroup, which a static member does not send (rd_kafka_cgrp_leave_maybe, KIP-345).
+        Unlike the Java client, no commit of positions comes first."""
         if self.assignment:
             yield from self.revoke(lost=self.generation == NO_GENERATION)
         yield from self._await_commits()
-        yield Send(LeaveGroup(self.member_id), self._request_id())
+        if self.instance_id is None:
+            yield Send(LeaveGroup(self.member_id), self._request_id())
         self.state = UNJOINED

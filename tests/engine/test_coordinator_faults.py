@@ -104,3 +104,19 @@ def test_latest_resets_a_never_committed_partition_again_after_a_restart():
     down_s = (resets[1].at_us - stop.at_us) / 1_000_000
     unread = int((ledger.effects_per_offset(0)[: resets[1].offset] == 0).sum())
     assert down_s > 2 and unread >= 100 * down_s - 10  # 100 records/s, in 50 ms ticks
+
+
+def test_a_failover_during_a_failover_voids_the_first_ones_later_phases():
+    """A second failover starts while the first is still unavailable: the group is served once
+    the second one has loaded, and the first one's late load does not wipe the group again
+    (it used to drop parked JoinGroups unanswered, and the group never drained)."""
+    first = {"kind": "coordinator-failover", "at_ms": 3_000, "unavailable_ms": 10_000,
+             "loading_ms": 88}  # fmt: skip
+    second = {"kind": "coordinator-failover", "at_ms": 4_864, "unavailable_ms": 404,
+              "loading_ms": 3_098}  # fmt: skip
+    result = run(scenario("sync-per-batch", [first, second]))
+    assert result.ok and result.report.metrics.quiesced
+    served_us = 4_864_000 + 404_000 + 3_098_000
+    errors = ("NOT_COORDINATOR", "COORDINATOR_LOAD_IN_PROGRESS")
+    late = [c for c in result.ledger.commits.values() if c.sent_us > served_us + 10_000]
+    assert late and not [c for c in late if c.outcome in errors]
