@@ -23,6 +23,13 @@ def generator(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.Philox(np.random.SeedSequence(seed, spawn_key=key)))
 
 
+def shared_generator(seed: int, *key: int) -> np.random.Generator:
+    """The draws of `generator(seed, *key)` (key non-empty) from the thread's one re-keyable
+    generator, without building a SeedSequence: valid until the next keyed draw of the thread,
+    so draw from it at once."""
+    return _shared_rekeyable().keyed(seed, key[:-1], key[-1])
+
+
 # numpy's SeedSequence (pool of 4 uint32 words), redone in Python so that the mixed pool of a
 # key's prefix can be kept: a chunk's key then costs one word of mixing, not a whole SeedSequence.
 _M32 = 0xFFFFFFFF
@@ -55,7 +62,7 @@ def _mix_in(pool: list[int], hash_const: int, word: int) -> int:
 
 
 def _pool(seed: int, key: tuple[int, ...]) -> tuple[list[int], int]:
-    """SeedSequence(seed, spawn_key=key)'s mixed pool (key non-empty), and the hash constant its
+    """SeedSequence(seed, spawn_key=key)'s mixed pool, and the hash constant its
     mixing ended with: INIT_A times MULT_A once per hashmix, 16 for the first four words and 4
     for each word after them."""
     pool = [int(word) for word in np.random.SeedSequence(seed, spawn_key=key).pool]
@@ -100,7 +107,7 @@ class _Rekeyable:
         """The generator of `generator(seed, *prefix, last)`, reset to its start."""
         mixed = self._prefixes.get((seed, *prefix))
         if mixed is None:
-            mixed = self._prefixes[(seed, *prefix)] = _pool(seed, prefix)
+            mixed = self._prefixes[(seed, *prefix)] = self._prefix_pool(seed, prefix)
         pool, hash_const = list(mixed[0]), mixed[1]
         for word in _words(last):
             hash_const = _mix_in(pool, hash_const, word)
@@ -113,6 +120,20 @@ class _Rekeyable:
             "uinteger": 0,
         }
         return self.rng
+
+    def _prefix_pool(self, seed: int, prefix: tuple[int, ...]) -> tuple[list[int], int]:
+        """The mixed pool of (seed, *prefix): the seed's own pool (one SeedSequence per seed,
+        kept) with the prefix's words mixed in, as SeedSequence mixes spawn-key words after
+        the first four (a seed of up to four words is padded with zeros, which its own
+        sequence mixes as zeros too)."""
+        mixed = self._prefixes.get((seed,))
+        if mixed is None:
+            mixed = self._prefixes[(seed,)] = _pool(seed, ())
+        pool, hash_const = list(mixed[0]), mixed[1]
+        for key in prefix:
+            for word in _words(key):
+                hash_const = _mix_in(pool, hash_const, word)
+        return pool, hash_const
 
 
 def sample_ms(rng: np.random.Generator, dist, size: int) -> np.ndarray:

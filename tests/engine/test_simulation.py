@@ -3,7 +3,7 @@
 import numpy as np
 
 from sim import run
-from sim.engine.draws import KeyedDraws
+from sim.engine.draws import KeyedDraws, generator, shared_generator
 from sim.scenario import parse_scenario
 
 
@@ -31,6 +31,19 @@ def test_draws_do_not_depend_on_how_batches_split():
     parts = [draws.range((0, 0), a, b) for a, b in [(1000, 1023), (1023, 2048), (2048, 3100)]]
     assert np.array_equal(whole, np.concatenate(parts))
     assert not np.array_equal(whole, KeyedDraws(7, 1, dist).range((1, 0), 1000, 3100))
+
+
+def test_shared_generator_draws_as_a_fresh_keyed_generator():
+    """The re-keyed generator (a seed's pool kept, key words mixed in Python) gives numpy's
+    SeedSequence draws, for seeds and keys of one to five uint32 words."""
+    seeds = [0, 1, 2**32 - 1, 2**40 + 3, 2**140 + 5]
+    keys = [(3,), (1, 0), (2, 2**33 + 1, 7), (3, 5, 0, 2**32 - 1)]
+    for seed in seeds:
+        for key in keys:
+            expected = generator(seed, *key).random(8)
+            assert np.array_equal(shared_generator(seed, *key).random(8), expected)
+    # Not the same draws for another key: the test can fail.
+    assert not np.array_equal(shared_generator(1, 3).random(8), generator(1, 4).random(8))
 
 
 def test_strategies_meet_the_same_processing_times():
