@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 CHUNK = 1024
-PREFIX = 64  # `one()` draws a chunk's first PREFIX values alone: a run sends few requests
+PREFIX = 64  # the fewest values of a chunk drawn at once: a run sends few requests
 PROCESSING, LATENCY, FAULT, HEARTBEAT = 1, 2, 3, 4
 
 
@@ -171,7 +171,10 @@ def _shared_rekeyable() -> _Rekeyable:
 
 
 class KeyedDraws:
-    """Chunks of per-subject draws in microseconds, cached for the run."""
+    """Chunks of per-subject draws in microseconds, cached for the run. A chunk is drawn only as
+    far as asked (its first PREFIX values, twice or four times that, or all of it): numpy's
+    generators draw a sequence value by value, so a chunk's first n values are the same however
+    many of it are drawn, and a small run does not pay for 1,024 values a subject."""
 
     def __init__(self, seed: int, stream: int, dist):
         self.seed = seed
@@ -179,14 +182,17 @@ class KeyedDraws:
         self.dist = dist
         self._chunks: dict[tuple[int, ...], np.ndarray] = {}
         self._rng = _shared_rekeyable()
-        self._prefixes: dict[tuple[int, ...], np.ndarray] = {}  # first PREFIX values of a chunk
 
-    def chunk(self, subject: tuple[int, ...], index: int) -> np.ndarray:
+    def chunk(self, subject: tuple[int, ...], index: int, need: int = CHUNK) -> np.ndarray:
+        """At least the first `need` values of chunk `index` (a prefix of it)."""
         key = (*subject, index)
         values = self._chunks.get(key)
-        if values is None:
+        if values is None or len(values) < need:
+            size = PREFIX
+            while size < need and size < CHUNK:
+                size = size * 2 if size < 4 * PREFIX else CHUNK
             rng = self._rng.keyed(self.seed, (self.stream, *subject), index)
-            values = to_us(sample_ms(rng, self.dist, CHUNK))
+            values = to_us(sample_ms(rng, self.dist, size))
             self._chunks[key] = values
         return values
 
@@ -194,24 +200,13 @@ class KeyedDraws:
         """Draws for the consecutive numbers [start, end) of one subject."""
         first, last = start // CHUNK, (end - 1) // CHUNK
         if first == last:
-            return self.chunk(subject, first)[start % CHUNK : start % CHUNK + end - start]
-        parts = [self.chunk(subject, c) for c in range(first, last + 1)]
+            offset = start - first * CHUNK
+            return self.chunk(subject, first, end - first * CHUNK)[offset : offset + end - start]
+        parts = [self.chunk(subject, c) for c in range(first, last)]
+        parts.append(self.chunk(subject, last, end - last * CHUNK)[: end - last * CHUNK])
         parts[0] = parts[0][start - first * CHUNK :]
-        parts[-1] = parts[-1][: end - last * CHUNK]
         return np.concatenate(parts)
 
     def one(self, subject: tuple[int, ...], number: int) -> int:
         index, offset = divmod(number, CHUNK)
-        if offset < PREFIX:
-            key = (*subject, index)
-            values = self._chunks.get(key)
-            if values is None:
-                # A chunk's first values without drawing all of it: numpy's generators draw a
-                # sequence value by value, so the first PREFIX of CHUNK draws are these.
-                values = self._prefixes.get(key)
-                if values is None:
-                    rng = self._rng.keyed(self.seed, (self.stream, *subject), index)
-                    values = to_us(sample_ms(rng, self.dist, PREFIX))
-                    self._prefixes[key] = values
-            return int(values[offset])
-        return int(self.chunk(subject, index)[offset])
+        return int(self.chunk(subject, index, offset + 1)[offset])

@@ -33,6 +33,26 @@ def test_draws_do_not_depend_on_how_batches_split():
     assert not np.array_equal(whole, KeyedDraws(7, 1, dist).range((1, 0), 1000, 3100))
 
 
+def test_a_chunk_drawn_in_prefixes_has_the_values_of_a_whole_chunk():
+    """Chunks are drawn only as far as asked and redrawn longer when needed: small steps, single
+    draws and whole chunks give the same values, for every distribution."""
+    dists = [
+        {"dist": "exponential", "mean": 2},
+        {"dist": "lognormal", "mean": 3, "sigma": 1.5},
+        {"dist": "uniform", "low": 1, "high": 9},
+    ]
+    for spec in dists:
+        dist = parse_scenario({"name": "d", "consumer": {"processing_ms": spec}}).consumer
+        whole = np.concatenate([KeyedDraws(5, 1, dist.processing_ms).chunk((0, 0), c)
+                                for c in range(2)])  # fmt: skip
+        stepped = KeyedDraws(5, 1, dist.processing_ms)
+        bounds = [0, 1, 30, 64, 65, 200, 700, 1030, 2048]
+        parts = [stepped.range((0, 0), a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+        assert np.array_equal(np.concatenate(parts), whole)
+        single = KeyedDraws(5, 1, dist.processing_ms)
+        assert [single.one((0, 0), i) for i in range(0, 2048, 7)] == whole[::7].tolist()
+
+
 def test_shared_generator_draws_as_a_fresh_keyed_generator():
     """The re-keyed generator (a seed's pool kept, key words mixed in Python) gives numpy's
     SeedSequence draws, for seeds and keys of one to five uint32 words."""
