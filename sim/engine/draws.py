@@ -50,15 +50,26 @@ def _words(value: int) -> list[int]:
 
 
 def _mix_in(pool: list[int], hash_const: int, word: int) -> int:
-    """Mix one more entropy word into the pool (in place); returns the new hash constant."""
-    for i in range(4):
-        value = word ^ hash_const
-        hash_const = (hash_const * _MULT_A) & _M32
-        value = (value * hash_const) & _M32
-        value ^= value >> 16
-        mixed = (_MIX_L * pool[i] - _MIX_R * value) & _M32
-        pool[i] = mixed ^ (mixed >> 16)
-    return hash_const
+    """Mix one more entropy word into the pool (in place); returns the new hash constant.
+    SeedSequence's loop over the four pool words, unrolled: the hot part of re-keying."""
+    p0, p1, p2, p3 = pool
+    h1 = (hash_const * _MULT_A) & _M32
+    h2 = (h1 * _MULT_A) & _M32
+    h3 = (h2 * _MULT_A) & _M32
+    h4 = (h3 * _MULT_A) & _M32
+    v = ((word ^ hash_const) * h1) & _M32
+    m = (_MIX_L * p0 - _MIX_R * (v ^ (v >> 16))) & _M32
+    pool[0] = m ^ (m >> 16)
+    v = ((word ^ h1) * h2) & _M32
+    m = (_MIX_L * p1 - _MIX_R * (v ^ (v >> 16))) & _M32
+    pool[1] = m ^ (m >> 16)
+    v = ((word ^ h2) * h3) & _M32
+    m = (_MIX_L * p2 - _MIX_R * (v ^ (v >> 16))) & _M32
+    pool[2] = m ^ (m >> 16)
+    v = ((word ^ h3) * h4) & _M32
+    m = (_MIX_L * p3 - _MIX_R * (v ^ (v >> 16))) & _M32
+    pool[3] = m ^ (m >> 16)
+    return h4
 
 
 def _pool(seed: int, key: tuple[int, ...]) -> tuple[list[int], int]:
@@ -71,22 +82,31 @@ def _pool(seed: int, key: tuple[int, ...]) -> tuple[list[int], int]:
     return pool, hash_const
 
 
-def _state_key(pool: list[int]) -> np.ndarray:
-    """SeedSequence.generate_state(2, np.uint64) from a mixed pool."""
-    hash_const = _INIT_B
+def _output_consts() -> tuple[tuple[int, int], ...]:
+    """The (hash constant, next hash constant) pairs generate_state uses on the four words."""
+    consts, hash_const = [], _INIT_B
+    for _ in range(4):
+        consts.append((hash_const, (hash_const * _MULT_B) & _M32))
+        hash_const = consts[-1][1]
+    return tuple(consts)
+
+
+_OUT = _output_consts()
+
+
+def _state_words(pool: list[int]) -> tuple[int, int]:
+    """SeedSequence.generate_state(2, np.uint64) from a mixed pool, as two ints."""
     out = []
-    for i in range(4):
-        value = pool[i] ^ hash_const
-        hash_const = (hash_const * _MULT_B) & _M32
-        value = (value * hash_const) & _M32
+    for word, (hash_const, next_const) in zip(pool, _OUT, strict=True):
+        value = ((word ^ hash_const) * next_const) & _M32
         out.append(value ^ (value >> 16))
-    return np.array([out[0] | out[1] << 32, out[2] | out[3] << 32], np.uint64)
+    return out[0] | out[1] << 32, out[2] | out[3] << 32
 
 
 def philox_key(seed: int, *key: int) -> np.ndarray:
     """The Philox key `generator(seed, *key)` starts from: Philox(SeedSequence) takes its key as
     the sequence's first two uint64 words, with a zero counter."""
-    return _state_key(_pool(seed, key)[0])
+    return np.array(_state_words(_pool(seed, key)[0]), np.uint64)
 
 
 class _Rekeyable:
@@ -94,12 +114,13 @@ class _Rekeyable:
     (same key, zero counter, empty buffer) without building a SeedSequence and a bit generator
     per chunk. The mixed pool of each key prefix (seed, stream, subject) is kept."""
 
-    __slots__ = ("bits", "rng", "_counter", "_buffer", "_prefixes")
+    __slots__ = ("bits", "rng", "_counter", "_key", "_buffer", "_prefixes")
 
     def __init__(self):
         self.bits = np.random.Philox(0)
         self.rng = np.random.Generator(self.bits)
         self._counter = np.zeros(4, np.uint64)
+        self._key = np.zeros(2, np.uint64)  # the state setter copies it
         self._buffer = np.zeros(4, np.uint64)
         self._prefixes: dict[tuple[int, ...], tuple[list[int], int]] = {}
 
@@ -111,9 +132,11 @@ class _Rekeyable:
         pool, hash_const = list(mixed[0]), mixed[1]
         for word in _words(last):
             hash_const = _mix_in(pool, hash_const, word)
+        key = self._key
+        key[0], key[1] = _state_words(pool)
         self.bits.state = {
             "bit_generator": "Philox",
-            "state": {"counter": self._counter, "key": _state_key(pool)},
+            "state": {"counter": self._counter, "key": key},
             "buffer": self._buffer,
             "buffer_pos": 4,
             "has_uint32": 0,
@@ -122,17 +145,18 @@ class _Rekeyable:
         return self.rng
 
     def _prefix_pool(self, seed: int, prefix: tuple[int, ...]) -> tuple[list[int], int]:
-        """The mixed pool of (seed, *prefix): the seed's own pool (one SeedSequence per seed,
-        kept) with the prefix's words mixed in, as SeedSequence mixes spawn-key words after
-        the first four (a seed of up to four words is padded with zeros, which its own
-        sequence mixes as zeros too)."""
-        mixed = self._prefixes.get((seed,))
-        if mixed is None:
-            mixed = self._prefixes[(seed,)] = _pool(seed, ())
-        pool, hash_const = list(mixed[0]), mixed[1]
-        for key in prefix:
-            for word in _words(key):
-                hash_const = _mix_in(pool, hash_const, word)
+        """The mixed pool of (seed, *prefix): the pool of (seed, *prefix[:-1]) (kept, down to
+        the seed's own: one SeedSequence per seed) with the last key's words mixed in, as
+        SeedSequence mixes spawn-key words after the first four (a seed of up to four words is
+        padded with zeros, which its own sequence mixes as zeros too)."""
+        if not prefix:
+            return _pool(seed, ())
+        shorter = self._prefixes.get((seed, *prefix[:-1]))
+        if shorter is None:
+            shorter = self._prefixes[(seed, *prefix[:-1])] = self._prefix_pool(seed, prefix[:-1])
+        pool, hash_const = list(shorter[0]), shorter[1]
+        for word in _words(prefix[-1]):
+            hash_const = _mix_in(pool, hash_const, word)
         return pool, hash_const
 
 
