@@ -223,9 +223,13 @@ class KeyedDraws:
     def range(self, subject: tuple[int, ...], start: int, end: int) -> np.ndarray:
         """Draws for the consecutive numbers [start, end) of one subject."""
         first, last = start // CHUNK, (end - 1) // CHUNK
-        if first == last:
+        if first == last:  # the common case, without a call when the chunk is drawn far enough
             offset = start - first * CHUNK
-            return self.chunk(subject, first, end - first * CHUNK)[offset : offset + end - start]
+            need = offset + end - start
+            values = self._chunks.get((*subject, first))
+            if values is None or len(values) < need:
+                values = self.chunk(subject, first, need)
+            return values[offset:need]
         parts = [self.chunk(subject, c) for c in range(first, last)]
         parts.append(self.chunk(subject, last, end - last * CHUNK)[: end - last * CHUNK])
         parts[0] = parts[0][start - first * CHUNK :]
@@ -233,4 +237,7 @@ class KeyedDraws:
 
     def one(self, subject: tuple[int, ...], number: int) -> int:
         index, offset = divmod(number, CHUNK)
-        return int(self.chunk(subject, index, offset + 1)[offset])
+        values = self._chunks.get((*subject, index))
+        if values is None or len(values) <= offset:
+            values = self.chunk(subject, index, offset + 1)
+        return int(values[offset])
