@@ -230,9 +230,10 @@ class KeyedDraws:
             if values is None or len(values) < need:
                 values = self.chunk(subject, first, need)
             return values[offset:need]
-        parts = [self.chunk(subject, c) for c in range(first, last)]
-        parts.append(self.chunk(subject, last, end - last * CHUNK)[: end - last * CHUNK])
+        # Reading across a chunk boundary: the next chunk will be read on, so all of it.
+        parts = [self.chunk(subject, c) for c in range(first, last + 1)]
         parts[0] = parts[0][start - first * CHUNK :]
+        parts[-1] = parts[-1][: end - last * CHUNK]
         return np.concatenate(parts)
 
     def one(self, subject: tuple[int, ...], number: int) -> int:
