@@ -198,7 +198,8 @@ class KeyedDraws:
     """Chunks of per-subject draws in microseconds, cached for the run. A chunk is drawn only as
     far as asked (its first PREFIX values, twice or four times that, or all of it): numpy's
     generators draw a sequence value by value, so a chunk's first n values are the same however
-    many of it are drawn, and a small run does not pay for 1,024 values a subject."""
+    many of it are drawn, and a small run does not pay for 1,024 values a subject. A range that
+    reaches into the next chunk draws that one whole: it will be read on."""
 
     def __init__(self, seed: int, stream: int, dist):
         self.seed = seed
@@ -240,5 +241,6 @@ class KeyedDraws:
         index, offset = divmod(number, CHUNK)
         values = self._chunks.get((*subject, index))
         if values is None or len(values) <= offset:
-            values = self.chunk(subject, index, offset + 1)
+            # Past a chunk's first values, a subject drawn one by one goes on: all of it.
+            values = self.chunk(subject, index, offset + 1 if offset < PREFIX else CHUNK)
         return int(values[offset])
