@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .draws import FAULT, generator
+from .draws import FAULT, shared_generator
 
 US = 1000
 
@@ -46,7 +46,7 @@ class FaultPlan:
                 continue
             if fault.probability >= 1.0:
                 return index, fault
-            draw = generator(seed, FAULT, index, request_id >> 32, request_id & 0xFFFFFFFF)
+            draw = shared_generator(seed, FAULT, index, request_id >> 32, request_id & 0xFFFFFFFF)
             if draw.random() < fault.probability:
                 return index, fault
         return None
@@ -74,7 +74,7 @@ def plan_faults(scenario, seed: int) -> FaultPlan:
         elif kind in ("stall", "pause", "network-cut"):
             slot = fault.consumer
             if slot == "random":
-                slot = int(generator(seed, FAULT, index).integers(slots))
+                slot = int(shared_generator(seed, FAULT, index).integers(slots))
             action = Action(index, kind, slot, duration_us=int(fault.duration_ms * US))
             plan.timed.append((int(fault.at_ms * US), action))
         elif kind == "rolling-restart":
@@ -98,7 +98,7 @@ def _plan_rolling_restart(plan: FaultPlan, index: int, fault, consumers: int) ->
 
 
 def _plan_failure(plan: FaultPlan, index: int, fault, slots: int, seed: int) -> None:
-    rng = generator(seed, FAULT, index)
+    rng = shared_generator(seed, FAULT, index)  # drawn from before any other keyed draw
 
     def target() -> int:
         return int(rng.integers(slots)) if fault.consumer == "random" else fault.consumer
