@@ -12,15 +12,15 @@ does not retry by itself.
 
 from sim.model.messages import RETRIABLE_COMMIT_ERRORS
 
-from .base import CommitAsync, Strategy
+from .async_per_batch import AsyncPerBatch
+from .base import CommitAsync
 
 
-class AsyncRetryNaive(Strategy):
+class AsyncRetryNaive(AsyncPerBatch):
+    """async-per-batch's commits, with a retrying callback."""
+
     name = "async-retry-naive"
     summary = "commitAsync after each batch, a failed one blindly retried from its callback"
-
-    def after_batch(self, consumer, batch):
-        return [CommitAsync(batch.next_offsets)] if batch.records else []
 
     def on_commit_result(self, consumer, result):
         if result.error in RETRIABLE_COMMIT_ERRORS:

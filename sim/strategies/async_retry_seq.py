@@ -13,15 +13,15 @@ A newer commit covers the failed one, so retrying only the latest never moves an
 
 from sim.model.messages import RETRIABLE_COMMIT_ERRORS
 
-from .base import CommitAsync, Strategy
+from .async_per_batch import AsyncPerBatch
+from .base import CommitAsync
 
 
-class AsyncRetrySeq(Strategy):
+class AsyncRetrySeq(AsyncPerBatch):
+    """async-per-batch's commits, with a retrying callback."""
+
     name = "async-retry-seq"
     summary = "commitAsync after each batch, a failed one retried only if still the latest"
-
-    def after_batch(self, consumer, batch):
-        return [CommitAsync(batch.next_offsets)] if batch.records else []
 
     def on_commit_result(self, consumer, result):
         latest = result.sequence == consumer.commit_sequence
