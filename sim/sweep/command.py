@@ -16,7 +16,7 @@ from sim._toml import toml_value
 from sim.api import aggregate
 from sim.sweep.executors import ExecutorError, run_dask, run_processes, run_serial
 from sim.sweep.spec import Sweep, Task, load_sweep
-from sim.sweep.store import Store
+from sim.sweep.store import Store, StoreError
 from sim.usage import UsageError, check_plot
 
 BATCH = 32  # rows per transaction: a kill loses at most this many finished runs
@@ -46,7 +46,11 @@ def cmd_sweep(args) -> int:
     if args.plot and not sweep.points[0]:
         raise UsageError(f"--plot {args.plot}: the sweep has no parameters to plot over")
     tasks = sweep.tasks()
-    with Store(args.out) as store:
+    try:
+        store = Store(args.out)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    with store:
         done = store.done()
         todo = [t for t in tasks if t.key not in done]
         where = (

@@ -10,6 +10,10 @@ a row first wrote what any other would have.
 The summary (`RunResult.summary()`) is kept whole as JSON, so a field the checker adds later is
 stored without a schema change; the fields a sweep is usually queried by are generated columns
 over it (SELECT strategy, avg(lost) FROM runs GROUP BY strategy).
+
+A run is a pure function of its key only for one version of the model, so the file records the
+offsim version that wrote it, and another version refuses to add to it: resuming across versions
+would mix two models' results in one table.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
+
+from sim import __version__
 
 KEY = ("scenario_digest", "strategy", "seed")
 QUERY_FIELDS = {"lost": "INTEGER", "duplicated_records": "INTEGER", "trace_digest": "TEXT"}
@@ -38,7 +44,14 @@ CREATE TABLE IF NOT EXISTS runs (
     )
 },
     PRIMARY KEY (scenario_digest, strategy, seed)
-)"""
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('offsim_version', '{__version__}');
+"""
+
+
+class StoreError(Exception):
+    """The results file cannot be used: not a results file, or written by another version."""
 
 
 class Store:
@@ -47,8 +60,21 @@ class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._db = sqlite3.connect(self.path)
-        with self._db:
-            self._db.execute(_SCHEMA)
+        try:
+            with self._db:
+                self._db.executescript(_SCHEMA)
+            (version,) = self._db.execute(
+                "SELECT value FROM meta WHERE name = 'offsim_version'"
+            ).fetchone()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StoreError(f"{self.path}: not an offsim results file ({error})") from None
+        if version != __version__:
+            self._db.close()
+            raise StoreError(
+                f"{self.path}: written by offsim {version}, this is offsim {__version__}, whose "
+                "runs may differ; give another --out"
+            )
 
     def __enter__(self) -> Store:
         return self

@@ -48,3 +48,26 @@ def test_sweep_plot_is_drawn_from_the_stored_results_and_is_deterministic(write_
 def test_sweep_plot_needs_a_picture_file(write_sweep, tmp_path):
     proc = offsim("sweep", write_sweep(), "--out", tmp_path / "r.sqlite", "--plot", "x.txt")
     assert proc.returncode == 2 and "must end in .png or .svg" in proc.stderr
+
+
+def test_an_out_file_that_is_not_a_results_file_exits_2_untouched(write_sweep, tmp_path):
+    out = tmp_path / "notes.sqlite"
+    out.write_text("my notes\n")
+    proc = offsim("sweep", write_sweep(), "--workers", "1", "--out", out)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "not an offsim results file" in proc.stderr and "Traceback" not in proc.stderr
+    assert out.read_text() == "my notes\n"
+
+
+def test_a_results_file_of_another_version_is_not_resumed(write_sweep, tmp_path):
+    """Runs of two model versions never mix in one file: resuming one written by another
+    version exits 2 and adds nothing."""
+    path, out = write_sweep(), tmp_path / "r.sqlite"
+    offsim("sweep", path, "--workers", "1", "--out", out, check=True)
+    with sqlite3.connect(out) as db:
+        db.execute("UPDATE meta SET value = '0.0.1' WHERE name = 'offsim_version'")
+        db.execute("DELETE FROM runs WHERE seed = 3")
+    proc = offsim("sweep", path, "--workers", "1", "--out", out)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "written by offsim 0.0.1" in proc.stderr
+    assert sqlite3.connect(out).execute("SELECT count(*) FROM runs").fetchone() == (8,)
