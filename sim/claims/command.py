@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from sim.files import write_text
 from sim.usage import UsageError
 
 DEFAULT_OUT = Path("reports/counterexamples")
@@ -79,7 +80,7 @@ def cmd_check(args) -> int:
     report = args.report or (DEFAULT_REPORT if args.claim is None else None)
     if report is not None:
         Path(report).parent.mkdir(parents=True, exist_ok=True)
-        Path(report).write_text(markdown(rows, args))
+        write_text(report, markdown(rows, args))
     return 0 if all(o.matches for o, _, _ in rows) else 1
 
 
@@ -94,7 +95,7 @@ def write_counterexample(outcome, out: Path) -> Path | None:
         f"# Counterexample to the claim {outcome.claim.id!r} (offsim check): "
         f"{example.violation}.\n# Replay it with `offsim run` on this file.\n"
     )
-    path.write_text(header + example.toml())
+    write_text(path, header + example.toml())
     return path
 
 

@@ -16,6 +16,8 @@ matplotlib.use("Agg")  # files only, never a window: set before pyplot is import
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.files import replacing  # noqa: E402
+
 PANEL_IN, LANE_IN, DPI = 2.6, 0.28, 110
 LOSS, DUPLICATE, NEUTRAL = "#d62728", "#ff7f0e", "#4c72b0"
 
@@ -112,8 +114,11 @@ def save(fig, path) -> None:
     fixed SVG hash salt, so the same figure is the same bytes; then close it."""
     path = str(path)
     metadata = {"Date": None} if path.lower().endswith(".svg") else {"Software": None}
-    with plt.rc_context({"svg.hashsalt": "offsim", "svg.fonttype": "path"}):
-        fig.savefig(path, metadata=metadata)
+    with (
+        plt.rc_context({"svg.hashsalt": "offsim", "svg.fonttype": "path"}),
+        replacing(path) as partial,
+    ):
+        fig.savefig(partial, metadata=metadata)
     plt.close(fig)
 
 

@@ -14,6 +14,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from sim.files import write_text
 from sim.report.tables import COMPARE_FIELDS
 from sim.usage import UsageError, resolve_scenario
 
@@ -99,7 +100,7 @@ def write_comparison(out: Path, seeds: int = SEEDS, workers: int = 1) -> list[Pa
         plot_comparison(rows, chart)
         written.append(chart)
         sections.append((name, load_scenario(resolve_scenario(name)).description, rows))
-    (out / "comparison.md").write_text(comparison_markdown(sections, seeds))
+    write_text(out / "comparison.md", comparison_markdown(sections, seeds))
     return [out / "comparison.md", *written]
 
 

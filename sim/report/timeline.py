@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from sim.files import replacing  # noqa: E402
+
 WIDTH_IN, DPI, LANE_IN = 12.0, 110, 0.32
 COLORS = plt.get_cmap("tab10").colors
 COMMIT_MARKERS = {  # outcome -> (marker, color, size, legend label)
@@ -196,5 +198,6 @@ def plot_run(result, path, width_in: float = WIDTH_IN) -> None:
         handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.55 / (height - 1.0)),
         ncol=len(handles), fontsize=7, frameon=False, handletextpad=0.3, columnspacing=1.2,
     )  # fmt: skip
-    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
+    with replacing(path) as partial:
+        fig.savefig(partial, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)

@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from sim import __version__
+from sim.files import replacing
 
 KEY = ("scenario_digest", "strategy", "seed")
 QUERY_FIELDS = {"lost": "INTEGER", "duplicated_records": "INTEGER", "trace_digest": "TEXT"}
@@ -123,7 +124,7 @@ class Store:
         rows = self.summaries(keys)
         params = _union(point for _, point, _ in rows)
         fields = [f for f in _union(s for _, _, s in rows) if f not in KEY]
-        with open(path, "w", newline="", encoding="utf-8") as file:
+        with replacing(path) as partial, open(partial, "w", newline="", encoding="utf-8") as file:
             out = csv.writer(file)
             out.writerow([*KEY, *params, *fields])
             for key, point, summary in rows:
