@@ -8,7 +8,7 @@ failure means the simulator, not the strategy, is broken: `ok` is False and the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -54,6 +54,9 @@ class Metrics:
     quiesced: bool
 
 
+_METRIC_NAMES = tuple(f.name for f in fields(Metrics))  # plain values: no deep copy needed
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """What a run did: anomalies with witnesses, metrics, and the cross-checks' verdicts."""
@@ -78,7 +81,7 @@ class CheckReport:
 
     def summary(self) -> dict:
         """The metrics as plain values, plus the cross-checks' verdict and failures."""
-        out = asdict(self.metrics)
+        out = {name: getattr(self.metrics, name) for name in _METRIC_NAMES}
         out["cross_checks_ok"] = self.ok
         out["cross_check_failures"] = self.failures
         return out

@@ -4,6 +4,8 @@ Each history is a few ledger events typed by hand; each test names one behaviour
 found and explained, a metric counted, or a cross-check that must fail on a planted fault.
 """
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
@@ -150,6 +152,22 @@ def test_any_record_can_be_explained():
     report = s.check()
     assert [w.event for w in report.explain(0, 2)] == ["processed"]
     assert report.explain(0, 5) == report.anomalies["lost"].groups[0].witness
+
+
+def test_witnesses_are_built_when_first_read_and_the_summary_is_the_metrics():
+    """A group keeps how to find its witness and builds it once, on first use; the summary holds
+    every metric as a plain value, as dataclasses.asdict gives them."""
+    s = Story()
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 5)
+    s.crash(2_000, 0)
+    report = s.check()
+    group = report.anomalies["lost"].groups[0]
+    assert "witness" not in vars(group)
+    assert group.witness is group.witness == report.explain(0, 5)
+    summary = report.summary()
+    assert {k: summary[k] for k in asdict(report.metrics)} == asdict(report.metrics)
+    assert list(summary)[: len(asdict(report.metrics))] == list(asdict(report.metrics))
 
 
 # ---- duplicates ------------------------------------------------------------------------------
