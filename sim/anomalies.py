@@ -60,14 +60,13 @@ class Anomaly:
 def runs(mask: np.ndarray, breaks) -> tuple[np.ndarray, np.ndarray]:
     """[start, end) of the runs of True in `mask`, also cut at each offset in `breaks`."""
     n = len(mask)
-    cut = np.zeros(n, dtype=bool)
-    b = np.asarray(breaks, dtype=np.int64)
-    cut[b[(b > 0) & (b < n)]] = True
-    opens = mask.copy()
-    opens[1:] &= ~mask[:-1] | cut[1:]
-    starts = np.flatnonzero(opens)
-    stops = np.append(np.flatnonzero(~mask | cut), n)
-    ends = stops[np.searchsorted(stops, starts, side="right")]
+    cut = np.zeros(n + 1, dtype=bool)
+    cut[[b for b in breaks if 0 < b < n]] = True
+    padded = np.zeros(n + 2, dtype=bool)
+    padded[1:-1] = mask
+    before, after = padded[:-1], padded[1:]  # at boundary k: offsets k - 1 and k
+    starts = (after & (cut | ~before)).nonzero()[0]
+    ends = (before & (cut | ~after)).nonzero()[0]
     return starts, ends
 
 

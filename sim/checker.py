@@ -98,8 +98,11 @@ def check(ledger: Ledger, sink) -> CheckReport:
     anomalies = dict(
         zip(ANOMALY_KINDS, (lost, duplicate, concurrent, regression, skip, reorder), strict=True)
     )
-    effects = sum(int(ledger.effects_per_offset(p).sum(dtype=np.int64)) for p in _parts(ledger))
-    unique = sum(int(np.count_nonzero(ledger.effects_per_offset(p))) for p in _parts(ledger))
+    effects = unique = 0
+    for p in range(ledger.partitions):
+        counts = ledger.effects_per_offset(p)
+        effects += int(counts.sum(dtype=np.int64))
+        unique += int(np.count_nonzero(counts))
     end_us = history.end_us
     commits = ledger.commits.values()
     metrics = Metrics(
@@ -126,10 +129,6 @@ def check(ledger: Ledger, sink) -> CheckReport:
         quiesced=ledger.quiesced,
     )
     return CheckReport(metrics, anomalies, cross_checks(history, sink), history)
-
-
-def _parts(ledger: Ledger) -> range:
-    return range(ledger.partitions)
 
 
 # ---- metrics ---------------------------------------------------------------------------------
