@@ -4,12 +4,15 @@ Counts are exact and computed with numpy over the per-record arrays; only the fi
 groups of each kind are spelled out, in a fixed order (partition, then offset; regressions in
 the order the coordinator applied them). A group is a run of consecutive offsets with the same
 cause: runs are cut wherever a delivery, a segment, a commit or a position begins or ends, so
-every offset of a group has the witness of its first offset.
+every offset of a group has the witness of its first offset. A group's witness is built when
+it is first read: a search over many seeds reads the counts, and only a few stories.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -19,7 +22,7 @@ from sim.witness import History, Witness, by_time
 MAX_GROUPS = 20
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AnomalyGroup:
     """Offsets [start, end) of one partition that share a cause, and the events that show it."""
 
@@ -27,7 +30,12 @@ class AnomalyGroup:
     partition: int
     start: int
     end: int
-    witness: tuple[Witness, ...]
+    find_witness: Callable[[], tuple[Witness, ...]] = field(repr=False, compare=False)
+
+    @cached_property
+    def witness(self) -> tuple[Witness, ...]:
+        """The events that show the cause, built on first use (from the finished ledger)."""
+        return self.find_witness()
 
     @property
     def records(self) -> int:
@@ -52,14 +60,13 @@ class Anomaly:
 def runs(mask: np.ndarray, breaks) -> tuple[np.ndarray, np.ndarray]:
     """[start, end) of the runs of True in `mask`, also cut at each offset in `breaks`."""
     n = len(mask)
-    cut = np.zeros(n, dtype=bool)
-    b = np.asarray(breaks, dtype=np.int64)
-    cut[b[(b > 0) & (b < n)]] = True
-    opens = mask.copy()
-    opens[1:] &= ~mask[:-1] | cut[1:]
-    starts = np.flatnonzero(opens)
-    stops = np.append(np.flatnonzero(~mask | cut), n)
-    ends = stops[np.searchsorted(stops, starts, side="right")]
+    cut = np.zeros(n + 1, dtype=bool)
+    cut[[b for b in breaks if 0 < b < n]] = True
+    padded = np.zeros(n + 2, dtype=bool)
+    padded[1:-1] = mask
+    before, after = padded[:-1], padded[1:]  # at boundary k: offsets k - 1 and k
+    starts = (after & (cut | ~before)).nonzero()[0]
+    ends = (before & (cut | ~after)).nonzero()[0]
     return starts, ends
 
 
@@ -80,7 +87,7 @@ def find_lost(history: History, limit: int = MAX_GROUPS) -> Anomaly:
         starts, ends = runs(mask, breaks)
         total += len(starts)
         for s, e in zip(starts[: limit - len(groups)], ends, strict=False):
-            groups.append(AnomalyGroup("lost", p, int(s), int(e), history.lost(p, int(s))))
+            groups.append(AnomalyGroup("lost", p, int(s), int(e), partial(history.lost, p, int(s))))
     return Anomaly("lost", count, tuple(groups), total)
 
 
@@ -126,14 +133,17 @@ def find_duplicates(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly,
         starts, ends = runs(dup, breaks)
         dup_total += len(starts)
         for s, e in zip(starts[: limit - len(dup_groups)], ends, strict=False):
-            witness = history.duplicate(p, int(s))
+            witness = partial(history.duplicate, p, int(s))
             dup_groups.append(AnomalyGroup("duplicate", p, int(s), int(e), witness))
         conc = concurrent_mask(history, p, len(effects)) & dup
-        conc_count += int(np.count_nonzero(conc))
+        concurrent = int(np.count_nonzero(conc))
+        if not concurrent:
+            continue
+        conc_count += concurrent
         starts, ends = runs(conc, breaks)
         conc_total += len(starts)
         for s, e in zip(starts[: limit - len(conc_groups)], ends, strict=False):
-            witness = history.duplicate(p, int(s))
+            witness = partial(history.duplicate, p, int(s))
             conc_groups.append(AnomalyGroup("concurrent-duplicate", p, int(s), int(e), witness))
     return (
         Anomaly("duplicate", dup_count, tuple(dup_groups), dup_total),
@@ -158,24 +168,25 @@ def find_regressions(history: History, limit: int = MAX_GROUPS) -> Anomaly:
             count += 1
             if len(groups) < limit:
                 old, old_offset = before
-                witness = (
-                    Witness(
-                        old.applied_us,
-                        "commit-applied",
-                        old.instance,
-                        history.commit_words(old, p, old_offset),
-                    ),
-                    Witness(
-                        commit.applied_us,
-                        "commit-applied",
-                        commit.instance,
-                        history.commit_words(commit, p, offset)
-                        + f": partition {p}'s committed offset moves back from "
-                        f"{old_offset} to {offset}",
-                    ),
-                )
+                witness = partial(_regression_witness, history, p, old, old_offset, commit, offset)
                 groups.append(AnomalyGroup("offset-regression", p, offset, old_offset, witness))
     return Anomaly("offset-regression", count, tuple(groups), count)
+
+
+def _regression_witness(history: History, p: int, old, old_offset: int, commit, offset: int):
+    """The commit that stored the higher offset, and the later-applied one that moved it back."""
+    return (
+        Witness(
+            old.applied_us, "commit-applied", old.instance, history.commit_words(old, p, old_offset)
+        ),
+        Witness(
+            commit.applied_us,
+            "commit-applied",
+            commit.instance,
+            history.commit_words(commit, p, offset)
+            + f": partition {p}'s committed offset moves back from {old_offset} to {offset}",
+        ),
+    )
 
 
 def find_gaps(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly, Anomaly]:
@@ -236,7 +247,7 @@ def _gap_anomaly(history: History, kind: str, found: list, limit: int) -> Anomal
         )
         count += end - start
         if len(groups) < limit:
-            witness = _gap_witness(history, kind, seg, last, start, end)
+            witness = partial(_gap_witness, history, kind, seg, last, start, end)
             groups.append(AnomalyGroup(kind, p, start, end, witness))
     return Anomaly(kind, count, tuple(groups), len(found))
 

@@ -8,6 +8,7 @@ not `ok` and the CLI exits 1.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,19 +135,16 @@ def commits_within_log_end(history: History) -> CrossCheck:
     """An applied committed offset is at most the log end at the moment it was applied."""
     ledger, problems = history.ledger, []
     for p, entries in enumerate(history.applied):
-        if not entries:
-            continue
-        seqs = np.array(ledger.append_seqs[p], dtype=np.int64)
-        ends = np.array([0, *ledger.append_ends[p]], dtype=np.int64)
-        applied_seq = np.array([c.applied_seq for c, _ in entries], dtype=np.int64)
-        offsets = np.array([o for _, o in entries], dtype=np.int64)
-        log_end = ends[np.searchsorted(seqs, applied_seq)]  # after the appends before it
-        for k in np.flatnonzero(offsets > log_end)[:3]:
-            commit = entries[k][0]
-            problems.append(
-                f"commit {commit.request_id} stored offset {offsets[k]} for partition {p} at "
-                f"{commit.applied_us} us, log end {log_end[k]}"
-            )
+        seqs, ends, found = ledger.append_seqs[p], ledger.append_ends[p], 0
+        for commit, offset in entries:
+            appends = bisect.bisect_left(seqs, commit.applied_seq)  # the appends before it
+            log_end = ends[appends - 1] if appends else 0
+            if offset > log_end and found < 3:
+                found += 1
+                problems.append(
+                    f"commit {commit.request_id} stored offset {offset} for partition {p} at "
+                    f"{commit.applied_us} us, log end {log_end}"
+                )
     for commit, p, _ in history.foreign[:3]:
         problems.append(f"commit {commit.request_id} names partition {p}, which does not exist")
     return _verdict("commits-within-log-end", problems, "every applied offset was in the log")

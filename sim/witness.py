@@ -158,13 +158,13 @@ class History:
         index = self._overlap_index.get(partition)
         segs = self.segments[partition]
         if index is None:
-            starts = np.array([s.start for s in segs], dtype=np.int64)
-            order = np.argsort(starts, kind="stable")
+            order = sorted(range(len(segs)), key=lambda i: segs[i].start)
             longest = max((s.end - s.start for s in segs), default=0)
-            index = self._overlap_index[partition] = (starts[order], order, longest)
+            starts = [segs[i].start for i in order]
+            index = self._overlap_index[partition] = (starts, order, longest)
         sorted_starts, order, longest = index
-        lo = np.searchsorted(sorted_starts, start - longest + 1, side="left")
-        hi = np.searchsorted(sorted_starts, end, side="left")
+        lo = bisect.bisect_left(sorted_starts, start - longest + 1)
+        hi = bisect.bisect_left(sorted_starts, end)
         found = [segs[i] for i in order[lo:hi] if segs[i].end > start]
         return sorted(found, key=lambda s: s.seq)
 

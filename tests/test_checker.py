@@ -4,10 +4,12 @@ Each history is a few ledger events typed by hand; each test names one behaviour
 found and explained, a metric counted, or a cross-check that must fail on a planted fault.
 """
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
-from sim.anomalies import MAX_GROUPS
+from sim.anomalies import MAX_GROUPS, runs
 from sim.checker import ANOMALY_KINDS, check
 from sim.ledger import Ledger
 from sim.model.sink import make_sink
@@ -150,6 +152,40 @@ def test_any_record_can_be_explained():
     report = s.check()
     assert [w.event for w in report.explain(0, 2)] == ["processed"]
     assert report.explain(0, 5) == report.anomalies["lost"].groups[0].witness
+
+
+def test_witnesses_are_built_when_first_read_and_the_summary_is_the_metrics():
+    """A group keeps how to find its witness and builds it once, on first use; the summary holds
+    every metric as a plain value, as dataclasses.asdict gives them."""
+    s = Story()
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 5)
+    s.crash(2_000, 0)
+    report = s.check()
+    group = report.anomalies["lost"].groups[0]
+    assert "witness" not in vars(group)
+    assert group.witness is group.witness == report.explain(0, 5)
+    summary = report.summary()
+    assert {k: summary[k] for k in asdict(report.metrics)} == asdict(report.metrics)
+    assert list(summary)[: len(asdict(report.metrics))] == list(asdict(report.metrics))
+
+
+def test_runs_are_cut_where_the_mask_changes_and_at_breaks():
+    """runs() against a record-by-record walk, on random masks and breaks (some outside)."""
+    rng = np.random.default_rng(6)
+    for _ in range(500):
+        n = int(rng.integers(0, 30))
+        mask = rng.random(n) < rng.random()
+        breaks = [int(b) for b in rng.integers(-2, n + 3, int(rng.integers(0, 6)))]
+        expected, start = [], None
+        for i in range(n + 1):
+            if start is not None and (i == n or not mask[i] or i in breaks):
+                expected.append((start, i))
+                start = None
+            if start is None and i < n and mask[i]:
+                start = i
+        starts, ends = runs(mask, breaks)
+        assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
 
 
 # ---- duplicates ------------------------------------------------------------------------------

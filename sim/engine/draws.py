@@ -112,9 +112,11 @@ def philox_key(seed: int, *key: int) -> np.ndarray:
 class _Rekeyable:
     """One Philox generator, re-keyed in place: the same draws as a fresh `generator(seed, *key)`
     (same key, zero counter, empty buffer) without building a SeedSequence and a bit generator
-    per chunk. The mixed pool of each key prefix (seed, stream, subject) is kept."""
+    per chunk. The mixed pool of each key prefix (stream, subject) of the current seed is kept;
+    a new seed drops them (a run keys all its draws by one seed, and a search over many seeds
+    would otherwise keep every seed's pools)."""
 
-    __slots__ = ("bits", "rng", "_counter", "_key", "_buffer", "_prefixes")
+    __slots__ = ("bits", "rng", "_counter", "_key", "_buffer", "_seed", "_prefixes")
 
     def __init__(self):
         self.bits = np.random.Philox(0)
@@ -122,13 +124,17 @@ class _Rekeyable:
         self._counter = np.zeros(4, np.uint64)
         self._key = np.zeros(2, np.uint64)  # the state setter copies it
         self._buffer = np.zeros(4, np.uint64)
+        self._seed: int | None = None
         self._prefixes: dict[tuple[int, ...], tuple[list[int], int]] = {}
 
     def keyed(self, seed: int, prefix: tuple[int, ...], last: int) -> np.random.Generator:
         """The generator of `generator(seed, *prefix, last)`, reset to its start."""
-        mixed = self._prefixes.get((seed, *prefix))
+        if seed != self._seed:
+            self._prefixes.clear()
+            self._seed = seed
+        mixed = self._prefixes.get(prefix)
         if mixed is None:
-            mixed = self._prefixes[(seed, *prefix)] = self._prefix_pool(seed, prefix)
+            mixed = self._prefix_pool(seed, prefix)
         pool, hash_const = list(mixed[0]), mixed[1]
         for word in _words(last):
             hash_const = _mix_in(pool, hash_const, word)
@@ -145,19 +151,22 @@ class _Rekeyable:
         return self.rng
 
     def _prefix_pool(self, seed: int, prefix: tuple[int, ...]) -> tuple[list[int], int]:
-        """The mixed pool of (seed, *prefix): the pool of (seed, *prefix[:-1]) (kept, down to
-        the seed's own: one SeedSequence per seed) with the last key's words mixed in, as
-        SeedSequence mixes spawn-key words after the first four (a seed of up to four words is
-        padded with zeros, which its own sequence mixes as zeros too)."""
-        if not prefix:
-            return _pool(seed, ())
-        shorter = self._prefixes.get((seed, *prefix[:-1]))
-        if shorter is None:
-            shorter = self._prefixes[(seed, *prefix[:-1])] = self._prefix_pool(seed, prefix[:-1])
-        pool, hash_const = list(shorter[0]), shorter[1]
-        for word in _words(prefix[-1]):
-            hash_const = _mix_in(pool, hash_const, word)
-        return pool, hash_const
+        """The mixed pool of (seed, *prefix), kept: the pool of (seed, *prefix[:-1]) (kept too,
+        down to the seed's own: one SeedSequence per seed) with the last key's words mixed in,
+        as SeedSequence mixes spawn-key words after the first four (a seed of up to four words
+        is padded with zeros, which its own sequence mixes as zeros too)."""
+        mixed = self._prefixes.get(prefix)
+        if mixed is None:
+            if not prefix:
+                mixed = _pool(seed, ())
+            else:
+                shorter = self._prefix_pool(seed, prefix[:-1])
+                pool, hash_const = list(shorter[0]), shorter[1]
+                for word in _words(prefix[-1]):
+                    hash_const = _mix_in(pool, hash_const, word)
+                mixed = pool, hash_const
+            self._prefixes[prefix] = mixed
+        return mixed
 
 
 def sample_ms(rng: np.random.Generator, dist, size: int) -> np.ndarray:

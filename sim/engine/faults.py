@@ -98,7 +98,9 @@ def _plan_rolling_restart(plan: FaultPlan, index: int, fault, consumers: int) ->
 
 
 def _plan_failure(plan: FaultPlan, index: int, fault, slots: int, seed: int) -> None:
-    rng = shared_generator(seed, FAULT, index)  # drawn from before any other keyed draw
+    drawn = fault.consumer == "random" or getattr(fault, "rate_per_min", None)
+    # Drawn from before any other keyed draw; a fault with a fixed target and time draws nothing.
+    rng = shared_generator(seed, FAULT, index) if drawn else None
 
     def target() -> int:
         return int(rng.integers(slots)) if fault.consumer == "random" else fault.consumer

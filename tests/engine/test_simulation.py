@@ -3,7 +3,7 @@
 import numpy as np
 
 from sim import run
-from sim.engine.draws import KeyedDraws, generator, shared_generator
+from sim.engine.draws import KeyedDraws, _shared_rekeyable, generator, shared_generator
 from sim.scenario import parse_scenario
 
 
@@ -64,6 +64,18 @@ def test_shared_generator_draws_as_a_fresh_keyed_generator():
             assert np.array_equal(shared_generator(seed, *key).random(8), expected)
     # Not the same draws for another key: the test can fail.
     assert not np.array_equal(shared_generator(1, 3).random(8), generator(1, 4).random(8))
+
+
+def test_the_shared_generator_keeps_only_the_current_seeds_key_prefixes():
+    """Seeds taken in turn (a new seed drops the pools kept for the last one) draw as fresh
+    generators, and a search over many seeds does not keep every seed's pools."""
+    for key in [(2, 9, 4), (2, 9, 5), (3, 1)]:
+        for seed in [11, 12, 11, 2**40 + 3]:
+            expected = generator(seed, *key).random(4)
+            assert np.array_equal(shared_generator(seed, *key).random(4), expected)
+    for seed in range(100, 200):
+        shared_generator(seed, 1, seed % 7, 0)
+    assert len(_shared_rekeyable()._prefixes) == 3  # (), (1,), (1, 199 % 7)
 
 
 def test_strategies_meet_the_same_processing_times():
