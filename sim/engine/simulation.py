@@ -73,7 +73,7 @@ class Instance:
         self.alive = True
         self.process: simpy.Process | None = None
         self.pending: dict[int, simpy.Event] = {}  # request id -> the Call waiting for it
-        self.wake: simpy.Event | None = None  # set while in a wakeable Wait
+        self.wake: _Relay | None = None  # set while in a wakeable Wait
         self.heartbeat_phase_us: int | None = None  # when its heartbeat thread last (re)started
         self.processing: tuple | None = None  # (done_us array, first record index) mid-batch
         self.error_next = False  # a timed processing error waiting for the next record
@@ -329,21 +329,22 @@ class Simulation(Liveness):
             self.done.succeed()
         # `wake | timeout(delay)` without simpy's Condition machinery: whichever fires first
         # triggers the gate, with the same scheduling (one hop from either event to the gate).
+        # The wake event is made only when someone wakes the consumer (`_wake`).
         env = self.env
-        inst.wake = wake = env.event()
-        timer = env.timeout(delay)
-        gate = env.event()
-        relay = _Relay(gate)
-        wake.callbacks.append(relay)
-        timer.callbacks.append(relay)
-        yield gate
+        inst.wake = relay = _Relay(env.event())
+        env.timeout(delay).callbacks.append(relay)
+        yield relay.gate
         inst.wake = None
         if inst.paused_until > env.now:
             yield from self._frozen(inst)
 
     def _wake(self, inst: Instance) -> None:
-        if inst.wake is not None and not inst.wake.triggered:
-            inst.wake.succeed()
+        relay = inst.wake
+        if relay is not None and not relay.woken:
+            relay.woken = True
+            wake = self.env.event()
+            wake.callbacks.append(relay)
+            wake.succeed()
 
     def _process(self, inst: Instance, command: Process):
         """Process slices as one timeout; a crash or error at time t finds how far it got with
@@ -828,12 +829,14 @@ def _signal(event: simpy.Event | None) -> None:
 
 
 class _Relay:
-    """Succeeds its gate when the first of the events it is attached to is processed."""
+    """Succeeds its gate when the first of the events it is attached to is processed: a
+    wakeable wait's timer, and its wake event once the consumer is woken (`woken`)."""
 
-    __slots__ = ("gate",)
+    __slots__ = ("gate", "woken")
 
     def __init__(self, gate: simpy.Event):
         self.gate = gate
+        self.woken = False
 
     def __call__(self, _event) -> None:
         gate = self.gate

@@ -175,9 +175,10 @@ class Consumer:
             batch = yield from self.poll()
             self.in_poll = False
             self.last_poll_us = self.now
-            if self.failed or (self.close_requested and not batch.records):
+            records = bool(batch.slices)  # poll() returns no empty slice
+            if self.failed or (self.close_requested and not records):
                 break
-            if batch.records:
+            if records:
                 self.batch_number += 1
                 batch = Batch(self.batch_number, batch.slices)
                 go_on = yield from self.call(strategy.before_process(self, batch))
@@ -190,7 +191,9 @@ class Consumer:
                     break
                 if self.loop_points:
                     yield LoopPoint("after-process", batch.number)
-            yield from self.call(strategy.after_batch(self, batch))
+            calls = strategy.after_batch(self, batch)
+            if calls:  # an idle poll's empty batch usually asks for nothing
+                yield from self.call(calls)
         # finally { ...; consumer.close(); }
         yield from self.call(strategy.on_close(self))
         yield from self.close()
@@ -306,7 +309,8 @@ class Consumer:
         the poll timeout passes). Order of ConsumerCoordinator.poll() (SEMANTICS.md §2)."""
         deadline = self.now + self.config.poll_timeout_us
         while True:
-            yield from self.invoke_callbacks()
+            if self.completed_async:
+                yield from self.invoke_callbacks()
             rejoining = False
             if self.cooperative:
                 joined = yield from self.cooperative_rejoin()
@@ -345,25 +349,27 @@ class Consumer:
         """Fill up to max.poll.records, draining one partition's fetched data before moving to
         the next, and starting where the last poll stopped (the fetcher's completed-fetch queue)."""
         budget = self.config.max_poll_records
-        n = len(self.assignment)
+        assignment, positions, paused = self.assignment, self.positions, self.paused
+        cursor = self._cursor
+        n = len(assignment)
         slices = []
         for i in range(n):
-            k = (self._cursor + i) % n
-            p = self.assignment[k]
-            if p in self.paused:
+            k = (cursor + i) % n
+            p = assignment[k]
+            if p in paused:
                 continue
-            start = self.positions[p]
+            start = positions[p]
             end = min(ends[k], start + budget)
             if end > start:
                 slices.append((p, start, end))
-                self.positions[p] = end
+                positions[p] = end
                 self.observer.delivered(self.now, p, start, end)
                 budget -= end - start
                 if budget == 0:
                     self._cursor = k if end < ends[k] else (k + 1) % n
                     break
         else:
-            self._cursor = (self._cursor + 1) % max(n, 1)
+            self._cursor = (cursor + 1) % max(n, 1)
         return tuple(slices)
 
     # ---- group membership -----------------------------------------------------------------------
