@@ -153,6 +153,11 @@ class Consumer:
         self.next_auto_commit_us = 0
         self.batch_number = 0
         self.in_poll = False  # the application is inside poll(): the poll timer keeps resetting
+        self.poll_deadline_us = 0  # when the current poll() times out
+        # The last poll() returned no records, the strategy asked for nothing after it and the
+        # worker (async processing) is idle: while nothing changes, the next poll's timeout
+        # repeats that (`repoll_idle`).
+        self.quiet = False
         self.last_poll_us = 0  # when the application last left poll()
         self.paused: set[int] = set()  # KafkaConsumer.pause(): poll() skips these partitions
         # Async processing: what was handed to the worker and is not finished, FIFO, as
@@ -192,7 +197,9 @@ class Consumer:
                 if self.loop_points:
                     yield LoopPoint("after-process", batch.number)
             calls = strategy.after_batch(self, batch)
-            if calls:  # an idle poll's empty batch usually asks for nothing
+            # Only an idle worker keeps what the strategy reads (`processed`) from moving.
+            self.quiet = not records and not calls and not self.worker_queue
+            if calls:
                 yield from self.call(calls)
         # finally { ...; consumer.close(); }
         yield from self.call(strategy.on_close(self))
@@ -307,18 +314,24 @@ class Consumer:
     def poll(self):
         """Callbacks, rejoin if needed, auto commit if due, then records (or an empty batch when
         the poll timeout passes). Order of ConsumerCoordinator.poll() (SEMANTICS.md §2)."""
-        deadline = self.now + self.config.poll_timeout_us
+        self.poll_deadline_us = self.now + self.config.poll_timeout_us
+        # Whether the strategy's answer to the last empty batch still holds: no hook runs here.
+        quiet = self.quiet
         while True:
             if self.completed_async:
+                quiet = False
                 yield from self.invoke_callbacks()
             rejoining = False
             if self.cooperative:
+                if self.group_reply is not None or self.rejoin_needed or self.state != STABLE:
+                    quiet = False
                 joined = yield from self.cooperative_rejoin()
                 if not joined or self.failed:
                     return Batch(0, ())
                 # ensureActiveGroup did not complete: no auto commit in this iteration
                 rejoining = self.rejoin_needed or self.state != STABLE
             elif self.rejoin_needed or self.state != STABLE:
+                quiet = False
                 joined = yield from self.join_group()
                 if not joined:
                     return Batch(0, ())
@@ -338,12 +351,40 @@ class Consumer:
             else:
                 ends = yield ReadLog(self.assignment)
             slices = self._take(ends)
-            if slices or self.now >= deadline:
+            if slices or self.now >= self.poll_deadline_us:
                 return Batch(0, slices)
-            wake = deadline
             if auto_commit:
-                wake = min(wake, max(self.next_auto_commit_us, self.now + 1))
-            yield Wait(wake)
+                yield Wait(min(self.poll_deadline_us, max(self.next_auto_commit_us, self.now + 1)))
+            else:
+                yield Wait(self.poll_deadline_us, idle=quiet)
+
+    def repoll_idle(self) -> int | None:
+        """The driver, at the timeout of an idle wait (`Wait.idle`): the loop would return the
+        empty batch, ask the strategy after it (which asked for nothing after the last one, and
+        nothing it reads has changed: no hook ran, no record came, the worker is idle) and poll
+        again, finding nothing. When nothing that poll() acts on has changed either, this does
+        those steps' bookkeeping and returns the new poll's timeout; else None: the loop must
+        run."""
+        if (
+            self.completed_async
+            or self.rejoin_needed
+            or self.state != STABLE
+            or self.group_reply is not None
+            or self.close_requested
+            or self.failed
+            or self.read_log is None
+        ):
+            return None
+        ends = self.read_log(self.assignment)
+        positions, paused = self.positions, self.paused
+        for p, end in zip(self.assignment, ends, strict=True):
+            if positions[p] < end and p not in paused:
+                return None
+        self._take(ends)  # the returning poll's read (it moves the fetch cursor on)
+        self.last_poll_us = self.now
+        self._take(ends)  # the next poll's first read
+        self.poll_deadline_us = self.now + self.config.poll_timeout_us
+        return self.poll_deadline_us
 
     def _take(self, ends: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
         """Fill up to max.poll.records, draining one partition's fetched data before moving to
