@@ -73,7 +73,7 @@ class Instance:
         self.alive = True
         self.process: simpy.Process | None = None
         self.pending: dict[int, simpy.Event] = {}  # request id -> the Call waiting for it
-        self.wake: simpy.Event | None = None  # set while in a wakeable Wait
+        self.wake: _Relay | None = None  # set while in a wakeable Wait
         self.heartbeat_phase_us: int | None = None  # when its heartbeat thread last (re)started
         self.processing: tuple | None = None  # (done_us array, first record index) mid-batch
         self.error_next = False  # a timed processing error waiting for the next record
@@ -323,27 +323,57 @@ class Simulation(Liveness):
             if inst.paused_until > self.env.now:
                 yield from self._frozen(inst)
             return
-        if self.draining and not self.done.triggered and self._quiescent(inst):
-            # Several members can find the group drained at the same instant (their poll
-            # timeouts end together): the first one ends the run.
-            self.done.succeed()
+        self._check_drained(inst)
         # `wake | timeout(delay)` without simpy's Condition machinery: whichever fires first
         # triggers the gate, with the same scheduling (one hop from either event to the gate).
+        # The wake event is made only when someone wakes the consumer (`_wake`).
         env = self.env
-        inst.wake = wake = env.event()
+        inst.wake = relay = _Relay(env.event())
         timer = env.timeout(delay)
-        gate = env.event()
-        relay = _Relay(gate)
-        wake.callbacks.append(relay)
-        timer.callbacks.append(relay)
-        yield gate
+        if command.idle:
+            timer.callbacks.append(lambda _timer: self._idle_timeout(inst, relay))
+        else:
+            timer.callbacks.append(relay)
+        yield relay.gate
         inst.wake = None
         if inst.paused_until > env.now:
             yield from self._frozen(inst)
 
+    def _check_drained(self, inst: Instance) -> None:
+        """A wakeable wait starts: the run ends if the group is drained."""
+        if self.draining and not self.done.triggered and self._quiescent(inst):
+            # Several members can find the group drained at the same instant (their poll
+            # timeouts end together): the first one ends the run.
+            self.done.succeed()
+
+    def _idle_timeout(self, inst: Instance, relay: _Relay) -> None:
+        """The timeout of an idle poll's wait (`Wait.idle`) fired. The gate would resume the
+        loop one hop later; when no other event of this instant is queued, that resumption would
+        be the very next event, so the consumer can repoll here (`Consumer.repoll_idle`) and its
+        next wait start here, as `_wait` starts it: the same events in the same order, without
+        the gate and a round trip through the loop. Otherwise (woken, paused, stopped, another
+        event due now, or the loop must run) the gate opens as for any wait."""
+        env = self.env
+        now = env.now
+        if relay.woken or not inst.alive or inst.paused_until > now or env.peek() <= now:
+            relay(None)
+            return
+        consumer = inst.consumer
+        consumer.now = now
+        until = consumer.repoll_idle()
+        if until is None:
+            relay(None)
+            return
+        self._check_drained(inst)
+        env.timeout(until - now).callbacks.append(lambda _timer: self._idle_timeout(inst, relay))
+
     def _wake(self, inst: Instance) -> None:
-        if inst.wake is not None and not inst.wake.triggered:
-            inst.wake.succeed()
+        relay = inst.wake
+        if relay is not None and not relay.woken:
+            relay.woken = True
+            wake = self.env.event()
+            wake.callbacks.append(relay)
+            wake.succeed()
 
     def _process(self, inst: Instance, command: Process):
         """Process slices as one timeout; a crash or error at time t finds how far it got with
@@ -828,12 +858,14 @@ def _signal(event: simpy.Event | None) -> None:
 
 
 class _Relay:
-    """Succeeds its gate when the first of the events it is attached to is processed."""
+    """Succeeds its gate when the first of the events it is attached to is processed: a
+    wakeable wait's timer, and its wake event once the consumer is woken (`woken`)."""
 
-    __slots__ = ("gate",)
+    __slots__ = ("gate", "woken")
 
     def __init__(self, gate: simpy.Event):
         self.gate = gate
+        self.woken = False
 
     def __call__(self, _event) -> None:
         gate = self.gate

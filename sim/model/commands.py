@@ -41,10 +41,13 @@ class ReadLog:
 @dataclass(frozen=True, slots=True)
 class Wait:
     """Block until `until_us`; if `wakeable`, earlier when the driver wakes the consumer (records
-    arrived on an assigned partition, a response came back, a rebalance notice, a close)."""
+    arrived on an assigned partition, a response came back, a rebalance notice, a close).
+    `idle`: poll()'s wait for its timeout with nothing to do; at the timeout the driver may
+    repoll through `Consumer.repoll_idle` instead of resuming the loop."""
 
     until_us: int
     wakeable: bool = True
+    idle: bool = False
 
 
 @dataclass(frozen=True, slots=True)

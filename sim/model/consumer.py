@@ -153,6 +153,11 @@ class Consumer:
         self.next_auto_commit_us = 0
         self.batch_number = 0
         self.in_poll = False  # the application is inside poll(): the poll timer keeps resetting
+        self.poll_deadline_us = 0  # when the current poll() times out
+        # The last poll() returned no records, the strategy asked for nothing after it and the
+        # worker (async processing) is idle: while nothing changes, the next poll's timeout
+        # repeats that (`repoll_idle`).
+        self.quiet = False
         self.last_poll_us = 0  # when the application last left poll()
         self.paused: set[int] = set()  # KafkaConsumer.pause(): poll() skips these partitions
         # Async processing: what was handed to the worker and is not finished, FIFO, as
@@ -175,9 +180,10 @@ class Consumer:
             batch = yield from self.poll()
             self.in_poll = False
             self.last_poll_us = self.now
-            if self.failed or (self.close_requested and not batch.records):
+            records = bool(batch.slices)  # poll() returns no empty slice
+            if self.failed or (self.close_requested and not records):
                 break
-            if batch.records:
+            if records:
                 self.batch_number += 1
                 batch = Batch(self.batch_number, batch.slices)
                 go_on = yield from self.call(strategy.before_process(self, batch))
@@ -190,7 +196,11 @@ class Consumer:
                     break
                 if self.loop_points:
                     yield LoopPoint("after-process", batch.number)
-            yield from self.call(strategy.after_batch(self, batch))
+            calls = strategy.after_batch(self, batch)
+            # Only an idle worker keeps what the strategy reads (`processed`) from moving.
+            self.quiet = not records and not calls and not self.worker_queue
+            if calls:
+                yield from self.call(calls)
         # finally { ...; consumer.close(); }
         yield from self.call(strategy.on_close(self))
         yield from self.close()
@@ -304,17 +314,24 @@ class Consumer:
     def poll(self):
         """Callbacks, rejoin if needed, auto commit if due, then records (or an empty batch when
         the poll timeout passes). Order of ConsumerCoordinator.poll() (SEMANTICS.md §2)."""
-        deadline = self.now + self.config.poll_timeout_us
+        self.poll_deadline_us = self.now + self.config.poll_timeout_us
+        # Whether the strategy's answer to the last empty batch still holds: no hook runs here.
+        quiet = self.quiet
         while True:
-            yield from self.invoke_callbacks()
+            if self.completed_async:
+                quiet = False
+                yield from self.invoke_callbacks()
             rejoining = False
             if self.cooperative:
+                if self.group_reply is not None or self.rejoin_needed or self.state != STABLE:
+                    quiet = False
                 joined = yield from self.cooperative_rejoin()
                 if not joined or self.failed:
                     return Batch(0, ())
                 # ensureActiveGroup did not complete: no auto commit in this iteration
                 rejoining = self.rejoin_needed or self.state != STABLE
             elif self.rejoin_needed or self.state != STABLE:
+                quiet = False
                 joined = yield from self.join_group()
                 if not joined:
                     return Batch(0, ())
@@ -334,36 +351,66 @@ class Consumer:
             else:
                 ends = yield ReadLog(self.assignment)
             slices = self._take(ends)
-            if slices or self.now >= deadline:
+            if slices or self.now >= self.poll_deadline_us:
                 return Batch(0, slices)
-            wake = deadline
             if auto_commit:
-                wake = min(wake, max(self.next_auto_commit_us, self.now + 1))
-            yield Wait(wake)
+                yield Wait(min(self.poll_deadline_us, max(self.next_auto_commit_us, self.now + 1)))
+            else:
+                yield Wait(self.poll_deadline_us, idle=quiet)
+
+    def repoll_idle(self) -> int | None:
+        """The driver, at the timeout of an idle wait (`Wait.idle`): the loop would return the
+        empty batch, ask the strategy after it (which asked for nothing after the last one, and
+        nothing it reads has changed: no hook ran, no record came, the worker is idle) and poll
+        again, finding nothing. When nothing that poll() acts on has changed either, this does
+        those steps' bookkeeping and returns the new poll's timeout; else None: the loop must
+        run."""
+        if (
+            self.completed_async
+            or self.rejoin_needed
+            or self.state != STABLE
+            or self.group_reply is not None
+            or self.close_requested
+            or self.failed
+            or self.read_log is None
+        ):
+            return None
+        ends = self.read_log(self.assignment)
+        positions, paused = self.positions, self.paused
+        for p, end in zip(self.assignment, ends, strict=True):
+            if positions[p] < end and p not in paused:
+                return None
+        self._take(ends)  # the returning poll's read (it moves the fetch cursor on)
+        self.last_poll_us = self.now
+        self._take(ends)  # the next poll's first read
+        self.poll_deadline_us = self.now + self.config.poll_timeout_us
+        return self.poll_deadline_us
 
     def _take(self, ends: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
         """Fill up to max.poll.records, draining one partition's fetched data before moving to
         the next, and starting where the last poll stopped (the fetcher's completed-fetch queue)."""
         budget = self.config.max_poll_records
-        n = len(self.assignment)
+        assignment, positions, paused = self.assignment, self.positions, self.paused
+        cursor = self._cursor
+        n = len(assignment)
         slices = []
         for i in range(n):
-            k = (self._cursor + i) % n
-            p = self.assignment[k]
-            if p in self.paused:
+            k = (cursor + i) % n
+            p = assignment[k]
+            if p in paused:
                 continue
-            start = self.positions[p]
+            start = positions[p]
             end = min(ends[k], start + budget)
             if end > start:
                 slices.append((p, start, end))
-                self.positions[p] = end
+                positions[p] = end
                 self.observer.delivered(self.now, p, start, end)
                 budget -= end - start
                 if budget == 0:
                     self._cursor = k if end < ends[k] else (k + 1) % n
                     break
         else:
-            self._cursor = (self._cursor + 1) % max(n, 1)
+            self._cursor = (cursor + 1) % max(n, 1)
         return tuple(slices)
 
     # ---- group membership -----------------------------------------------------------------------

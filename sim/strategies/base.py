@@ -50,6 +50,10 @@ class Strategy:
         return ()
 
     def after_batch(self, consumer, batch: Batch):
+        """After each poll, with its batch (empty at a poll timeout). For an empty batch the
+        answer may depend only on the consumer's and the strategy's state, not on the time, and
+        asking for nothing must leave that state as it was: a consumer idling at its poll timeout
+        does not ask again while nothing changed (`Consumer.repoll_idle`)."""
         return ()
 
     def on_assigned(self, consumer, partitions):

@@ -1,0 +1,93 @@
+"""An idle consumer's poll timeouts repolled by the driver (`Consumer.repoll_idle`, without a
+round trip through the poll loop) give the same run, event for event, as the loop itself."""
+
+from pathlib import Path
+
+import pytest
+
+from sim import run
+from sim.model.consumer import Consumer
+from sim.scenario import load_scenario, parse_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def small_claim_run():
+    """The small-runs benchmark's scenario: the drain is mostly idle polls."""
+    return parse_scenario(
+        {
+            "name": "idle-polls",
+            "run": {"duration_ms": 2_000},
+            "topic": {"partitions": 2, "initial_records": 200},
+            "group": {"consumers": 2, "session_timeout_ms": 6_000,
+                      "heartbeat_interval_ms": 2_000},
+            "consumer": {"max_poll_records": 50},
+            "strategy": {"name": "sync-per-batch"},
+            "faults": [
+                {"kind": "crash", "consumer": 0, "at": "mid-batch", "batch": 2,
+                 "after_records": 20, "restart_after_ms": 100},
+                {"kind": "commit-error", "consumer": 1, "from_ms": 0, "to_ms": 2_000,
+                 "probability": 0.1, "error": "REBALANCE_IN_PROGRESS"},
+                {"kind": "crash", "consumer": "random", "rate_per_min": 30.0,
+                 "restart_after_ms": 200},
+            ],
+        },
+        "<idle-polls>",
+    )  # fmt: skip
+
+
+def traces(scenario, seeds, strategy=None):
+    """Each run's trace digest and ledger event count."""
+    return [
+        (r.ledger.trace_digest, r.ledger.events)
+        for r in (run(scenario, seed=s, strategy=strategy) for s in seeds)
+    ]
+
+
+@pytest.fixture
+def repolls(monkeypatch):
+    """Counts the idle timeouts the driver repolled itself."""
+    count = {"repolled": 0}
+    repoll = Consumer.repoll_idle
+
+    def counting(self):
+        until = repoll(self)
+        count["repolled"] += until is not None
+        return until
+
+    monkeypatch.setattr(Consumer, "repoll_idle", counting)
+    return count
+
+
+def loop_only(monkeypatch):
+    """Every idle timeout resumes the poll loop, as before the driver repolled."""
+    monkeypatch.setattr(Consumer, "repoll_idle", lambda self: None)
+
+
+def test_repolled_idle_timeouts_give_the_loops_run(monkeypatch, repolls):
+    scenario = small_claim_run()
+    fast = traces(scenario, range(1, 21))
+    assert repolls["repolled"] > 200  # most of the drain's polls
+    loop_only(monkeypatch)
+    assert traces(scenario, range(1, 21)) == fast
+
+
+@pytest.mark.parametrize(
+    "name, strategy",
+    [
+        ("async-processing-completed-commit", None),  # the worker's progress wakes nothing
+        ("cooperative-window-redelivery", None),
+        ("librdkafka-auto-crash", None),  # auto commit on a background timer
+        ("coordinator-failover", None),  # the group becomes drained without a wake
+        ("gc-pause", None),
+        ("zombie-poll-timeout", "async-then-sync"),  # commits after every poll: never idle
+        ("static-restart", "auto"),  # auto commit inside poll(): never idle
+    ],
+)
+def test_repolled_idle_timeouts_give_the_loops_run_across_clients_and_faults(
+    monkeypatch, name, strategy
+):
+    scenario = load_scenario(SCENARIOS / f"{name}.toml")
+    fast = traces(scenario, (1, 2), strategy)
+    loop_only(monkeypatch)
+    assert traces(scenario, (1, 2), strategy) == fast
