@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
@@ -193,8 +193,9 @@ class Simulation(Liveness):
         return self.ledger, self.sink
 
     def _at(self, at_us: int, fn, *args) -> None:
-        event = self.env.timeout(max(at_us - self.env.now, 0))
-        event.callbacks.append(lambda _event: fn(*args))
+        """Call fn(*args) at `at_us` (now if it has passed), scheduled as a timeout would be."""
+        env = self.env
+        env.schedule(_Call(fn, args), NORMAL, max(at_us - env.now, 0))
 
     def _produce(self):
         """A steady producer during the window, round-robin over the partitions."""
@@ -256,8 +257,10 @@ class Simulation(Liveness):
                 command = loop.send(reply)
                 kind = type(command)
                 reply = None
-                if kind is Call:
-                    reply = yield from self._call(inst, command)
+                if kind is Call:  # send the request and wait for its response
+                    event = inst.pending[command.request_id] = env.event()
+                    self._transmit(inst, command.request, command.request_id)
+                    reply = yield event
                 elif kind is Process:
                     reply = yield from self._process(inst, command)
                 elif kind is HandOff:
@@ -309,12 +312,6 @@ class Simulation(Liveness):
     def _read_log(self, partitions) -> tuple[int, ...]:
         ends = self.log.end_offsets
         return tuple(ends[p] for p in partitions)
-
-    def _call(self, inst: Instance, command: Call):
-        event = self.env.event()
-        inst.pending[command.request_id] = event
-        self._transmit(inst, command.request, command.request_id)
-        return (yield event)
 
     def _wait(self, inst: Instance, command: Wait):
         delay = max(command.until_us - self.env.now, 0)
@@ -679,14 +676,19 @@ class Simulation(Liveness):
         if refused is not None:
             outputs = refused  # no broker serves the group (a failover)
         elif kind is OffsetCommit:
-            hit = self.faults.window_hit("commit-error", inst.slot, now, request_id, self.seed)
-            if hit is not None:
+            windows = self.faults.windows  # none in most scenarios: no lookups
+            hit = windows and self.faults.window_hit(
+                "commit-error", inst.slot, now, request_id, self.seed
+            )
+            if hit:
                 self.ledger.fault(now, "commit-error", inst.number, hit[1].error)
                 outputs = [co.Reply(request_id, CommitResponse(hit[1].error))]
             else:
                 outputs = coordinator.commit(now, request_id, request)
-            hit = self.faults.window_hit("lost-response", inst.slot, now, request_id, self.seed)
-            if hit is not None:
+            hit = windows and self.faults.window_hit(
+                "lost-response", inst.slot, now, request_id, self.seed
+            )
+            if hit:
                 self.ledger.fault(now, "lost-response", inst.number)
                 inst.conn.hang(sent_us + self.request_timeout_us)
                 lost = True
@@ -839,6 +841,30 @@ class _Relay:
         gate = self.gate
         if gate._value is PENDING:
             gate.succeed()
+
+
+class _Call:
+    """A function call at a simulated time: what `env.timeout(delay)` with one callback appended
+    does, without building the Timeout and a closure (two of them per batch's commit). Scheduled
+    with `env.schedule(call, NORMAL, delay)` it takes the place a timeout made at that moment
+    would take among the events of its instant. simpy's `Environment.step` needs of an event
+    only its `callbacks` (called with the event, then set to None) and `_ok` (a false one crashes
+    the run)."""
+
+    __slots__ = ("callbacks", "_ok", "fn", "args")
+
+    def __init__(self, fn, args: tuple):
+        self.callbacks = _CALL_CALLBACKS
+        self._ok = True
+        self.fn = fn
+        self.args = args
+
+
+def _call_now(call: _Call) -> None:
+    call.fn(*call.args)
+
+
+_CALL_CALLBACKS = (_call_now,)  # shared: step() only iterates it and resets the attribute
 
 
 class _Observer:

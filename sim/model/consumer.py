@@ -175,13 +175,14 @@ class Consumer:
             batch = yield from self.poll()
             self.in_poll = False
             self.last_poll_us = self.now
-            if self.failed or (self.close_requested and not batch.records):
+            records = batch.records
+            if self.failed or (self.close_requested and not records):
                 break
-            if batch.records:
+            if records:
                 self.batch_number += 1
                 batch = Batch(self.batch_number, batch.slices)
-                go_on = yield from self.call(strategy.before_process(self, batch))
-                if not go_on:
+                calls = strategy.before_process(self, batch)
+                if calls and not (yield from self.call(calls)):
                     continue  # the error policy skipped this batch
                 if self.loop_points:
                     yield LoopPoint("before-process", batch.number)
@@ -190,7 +191,9 @@ class Consumer:
                     break
                 if self.loop_points:
                     yield LoopPoint("after-process", batch.number)
-            yield from self.call(strategy.after_batch(self, batch))
+            calls = strategy.after_batch(self, batch)
+            if calls:
+                yield from self.call(calls)
         # finally { ...; consumer.close(); }
         yield from self.call(strategy.on_close(self))
         yield from self.close()
@@ -200,6 +203,13 @@ class Consumer:
         """Process the batch at the strategy's granularity, with its per-record or per-partition
         hook after each piece. With async processing each piece is handed to the worker instead,
         and the hook runs after the hand-off."""
+        if self.strategy.granularity == "batch" and self.config.processing == "sync":
+            # One piece and no hook: the common case, without the pieces' generator.
+            result = yield Process(batch.slices, batch.number, 0, batch.records)
+            self._mark_processed(batch.slices, result.records)
+            if result.error:
+                self.failed = True  # a poison record: the exception unwinds the loop
+            return
         done = 0
         asynchronous = self.config.processing == "async"
         for piece, hook in self._pieces(batch):
@@ -306,7 +316,8 @@ class Consumer:
         the poll timeout passes). Order of ConsumerCoordinator.poll() (SEMANTICS.md §2)."""
         deadline = self.now + self.config.poll_timeout_us
         while True:
-            yield from self.invoke_callbacks()
+            if self.completed_async:
+                yield from self.invoke_callbacks()
             rejoining = False
             if self.cooperative:
                 joined = yield from self.cooperative_rejoin()
@@ -717,7 +728,8 @@ class Consumer:
         """commitSync: retriable errors are retried with exponential backoff (retry.backoff.ms
         doubling up to retry.backoff.max.ms; Kafka's jitter left out) until the deadline, then a
         timeout whose outcome may be unknown; other errors are raised at once."""
-        yield from self.invoke_callbacks()
+        if self.completed_async:
+            yield from self.invoke_callbacks()
         offsets = self.position_offsets() if offsets is None else offsets
         self.commit_sequence += 1
         sequence = self.commit_sequence
@@ -751,7 +763,8 @@ class Consumer:
             break
         # Earlier async commits were sent first on the same connection, so their callbacks run
         # before commitSync returns.
-        yield from self.invoke_callbacks()
+        if self.completed_async:
+            yield from self.invoke_callbacks()
         return CommitResult(offsets, error, sequence)
 
     def commit_async(self, offsets: Offsets | None, kind: str = "async"):
