@@ -311,7 +311,7 @@ class Simulation(Liveness):
 
     def _read_log(self, partitions) -> tuple[int, ...]:
         ends = self.log.end_offsets
-        return tuple(ends[p] for p in partitions)
+        return tuple([ends[p] for p in partitions])
 
     def _wait(self, inst: Instance, command: Wait):
         delay = max(command.until_us - self.env.now, 0)
@@ -356,8 +356,9 @@ class Simulation(Liveness):
         done_us += env.now
         total = len(done_us)
         limit, outcome = total, None
-        pinned = self.faults.mid_batch.get((inst.slot, command.batch))
-        if pinned is not None:
+        mid_batch = self.faults.mid_batch  # usually empty: no lookup
+        pinned = mid_batch and mid_batch.get((inst.slot, command.batch))
+        if pinned:
             # A crash right after the k-th record finishes, before any per-record commit; a
             # poison record k throws. A batch too short for k fails at its end (a crash) or at
             # its last record (a processing error).
@@ -424,6 +425,11 @@ class Simulation(Liveness):
         return out
 
     def _effects(self, inst: Instance, command: Process, done_us, records: int, generation) -> None:
+        if len(command.slices) == 1 and records == len(done_us):  # one slice, all of it
+            p, start, end = command.slices[0]
+            self.ledger.processed(inst.number, generation, p, start, end, done_us)
+            self.sink.apply(p, start, end)
+            return
         index = 0
         for p, start, end in command.slices:
             if records <= 0:
@@ -725,6 +731,8 @@ class Simulation(Liveness):
             kind = type(out)
             if kind is co.Reply:
                 self._respond(out.request_id, out.response, lost=out.request_id == lost_request)
+            elif kind is co.CommitApplied:  # with Reply, what every accepted commit outputs
+                self.ledger.commit_applied(now, out.request_id)
             elif kind is co.SetTimer:
                 self._at(out.at_us, self._coordinator_timer, out.token, self.timer_term)
             elif kind is co.CancelTimers:
@@ -732,8 +740,6 @@ class Simulation(Liveness):
             elif kind is co.OffsetsExpired:
                 detail = "partitions " + ",".join(map(str, out.partitions))
                 self.ledger.fault(now, "offsets-expired", -1, detail)
-            elif kind is co.CommitApplied:
-                self.ledger.commit_applied(now, out.request_id)
             elif kind is co.NotifyRebalance:
                 self._notify_rebalance(self.by_member.get(out.member_id))
             elif kind is co.MemberRemoved:
@@ -752,7 +758,8 @@ class Simulation(Liveness):
     def _respond(self, request_id: int, response, lost: bool) -> None:
         inst = self.instances[request_id >> 32]
         conn = inst.conn
-        if lost or conn.hung_until > self.env.now:
+        now = self.env.now
+        if lost or conn.hung_until > now:
             # The connection hangs; when it fails, commits in flight have an unknown outcome, and
             # other requests are re-sent by the client on the new connection (an approximation).
             if isinstance(response, CommitResponse):
@@ -763,11 +770,11 @@ class Simulation(Liveness):
                     conn.response_arrival(conn.hung_until), self._arrive, inst, request_id, response
                 )
             return
-        if inst.cut_until > self.env.now:  # answered during a cut: it arrives once the link is back
+        if inst.cut_until > now:  # answered during a cut: it arrives once the link is back
             arrival = conn.response_arrival(inst.cut_until)
             self._at(arrival, self._arrive, inst, request_id, response)
             return
-        self._at(conn.response_arrival(self.env.now), self._arrive, inst, request_id, response)
+        self._at(conn.response_arrival(now), self._arrive, inst, request_id, response)
 
     def _arrive(self, inst: Instance, request_id: int, response) -> None:
         if not inst.alive:
@@ -870,11 +877,12 @@ _CALL_CALLBACKS = (_call_now,)  # shared: step() only iterates it and resets the
 class _Observer:
     """Binds a consumer's observations to its instance number in the ledger."""
 
-    __slots__ = ("ledger", "instance")
+    __slots__ = ("ledger", "instance", "commit_completed")
 
     def __init__(self, ledger: Ledger, instance: int):
         self.ledger = ledger
         self.instance = instance
+        self.commit_completed = ledger.commit_completed  # names no instance: no binding needed
 
     def assigned(self, at_us, generation, partitions):
         self.ledger.assigned(at_us, self.instance, generation, partitions)
@@ -891,5 +899,3 @@ class _Observer:
     def commit_sent(self, at_us, request_id, generation, offsets, kind):
         self.ledger.commit_sent(at_us, self.instance, request_id, generation, offsets, kind)
 
-    def commit_completed(self, at_us, request_id, outcome):
-        self.ledger.commit_completed(at_us, request_id, outcome)

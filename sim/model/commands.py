@@ -154,10 +154,7 @@ class Batch:
 
     number: int
     slices: tuple[tuple[int, int, int], ...]
-
-    @property
-    def records(self) -> int:
-        return sum(end - start for _, start, end in self.slices)
+    records: int  # how many records the slices hold (counted once: every hook reads it)
 
     @property
     def next_offsets(self) -> Offsets:

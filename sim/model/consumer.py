@@ -180,7 +180,7 @@ class Consumer:
                 break
             if records:
                 self.batch_number += 1
-                batch = Batch(self.batch_number, batch.slices)
+                batch = Batch(self.batch_number, batch.slices, records)
                 calls = strategy.before_process(self, batch)
                 if calls and not (yield from self.call(calls)):
                     continue  # the error policy skipped this batch
@@ -322,13 +322,13 @@ class Consumer:
             if self.cooperative:
                 joined = yield from self.cooperative_rejoin()
                 if not joined or self.failed:
-                    return Batch(0, ())
+                    return Batch(0, (), 0)
                 # ensureActiveGroup did not complete: no auto commit in this iteration
                 rejoining = self.rejoin_needed or self.state != STABLE
             elif self.rejoin_needed or self.state != STABLE:
                 joined = yield from self.join_group()
                 if not joined:
-                    return Batch(0, ())
+                    return Batch(0, (), 0)
             auto_commit = (
                 self.strategy.auto_commit and not self.auto_commit_on_timer and not rejoining
             )
@@ -339,14 +339,14 @@ class Consumer:
             if self.close_requested:
                 # wakeup() from a shutdown hook: poll() throws WakeupException before returning
                 # records, so positions stay at what was processed.
-                return Batch(0, ())
+                return Batch(0, (), 0)
             if self.read_log is not None:
                 ends = self.read_log(self.assignment)
             else:
                 ends = yield ReadLog(self.assignment)
             slices = self._take(ends)
             if slices or self.now >= deadline:
-                return Batch(0, slices)
+                return Batch(0, slices, sum(end - start for _, start, end in slices))
             wake = deadline
             if auto_commit:
                 wake = min(wake, max(self.next_auto_commit_us, self.now + 1))
