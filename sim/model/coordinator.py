@@ -67,7 +67,7 @@ STORED = CommitResponse(None)  # every accepted commit's response (immutable: sh
 
 
 # Outputs: what the driver must do after an input.
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see sim.model.commands)
 class Reply:
     request_id: int
     response: object
@@ -97,7 +97,7 @@ class GroupStable:
     assignment: tuple[tuple[str, tuple[int, ...]], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see sim.model.commands)
 class CommitApplied:
     request_id: int
     offsets: tuple[tuple[int, int], ...]
