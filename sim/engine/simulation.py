@@ -898,4 +898,3 @@ class _Observer:
 
     def commit_sent(self, at_us, request_id, generation, offsets, kind):
         self.ledger.commit_sent(at_us, self.instance, request_id, generation, offsets, kind)
-

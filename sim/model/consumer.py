@@ -203,13 +203,6 @@ class Consumer:
         """Process the batch at the strategy's granularity, with its per-record or per-partition
         hook after each piece. With async processing each piece is handed to the worker instead,
         and the hook runs after the hand-off."""
-        if self.strategy.granularity == "batch" and self.config.processing == "sync":
-            # One piece and no hook: the common case, without the pieces' generator.
-            result = yield Process(batch.slices, batch.number, 0, batch.records)
-            self._mark_processed(batch.slices, result.records)
-            if result.error:
-                self.failed = True  # a poison record: the exception unwinds the loop
-            return
         done = 0
         asynchronous = self.config.processing == "async"
         for piece, hook in self._pieces(batch):
@@ -232,19 +225,21 @@ class Consumer:
                     return
 
     def _pieces(self, batch: Batch):
+        """(slices, hook) pieces: the whole batch without a hook (no generator for the common
+        case), or one per partition or record with the strategy's hook after it."""
         strategy = self.strategy
         if strategy.granularity == "batch":
-            yield batch.slices, None
-        elif strategy.granularity == "partition":
-            for p, start, end in batch.slices:
-                yield (
-                    ((p, start, end),),
-                    (lambda p=p, end=end: strategy.after_partition(self, p, end)),
-                )
-        else:
-            for p, start, end in batch.slices:
-                for o in range(start, end):
-                    yield ((p, o, o + 1),), (lambda p=p, o=o: strategy.after_record(self, p, o))
+            return ((batch.slices, None),)
+        if strategy.granularity == "partition":
+            return (
+                (((p, start, end),), (lambda p=p, end=end: strategy.after_partition(self, p, end)))
+                for p, start, end in batch.slices
+            )
+        return (
+            (((p, o, o + 1),), (lambda p=p, o=o: strategy.after_record(self, p, o)))
+            for p, start, end in batch.slices
+            for o in range(start, end)
+        )
 
     # ---- async processing: a worker thread behind a bounded queue -----------------------------
     def hand_off(self, piece):
