@@ -185,7 +185,8 @@ def sample_ms(rng: np.random.Generator, dist, size: int) -> np.ndarray:
 
 
 def to_us(ms: np.ndarray) -> np.ndarray:
-    us = ms * 1000.0
+    """Whole microseconds, never negative. Scales `ms` in place (a fresh draw)."""
+    us = np.multiply(ms, 1000.0, out=ms)
     np.rint(us, out=us)
     np.maximum(us, 0, out=us)
     return us.astype(np.int64)

@@ -27,11 +27,15 @@ class Connection:
         return value
 
     def request_arrival(self, now: int) -> int:
-        self._request_arrival = max(now + self._draw(), self._request_arrival)
+        arrival = now + self._draw()
+        if arrival > self._request_arrival:  # else it queues behind the one sent before
+            self._request_arrival = arrival
         return self._request_arrival
 
     def response_arrival(self, now: int) -> int:
-        self._response_arrival = max(now + self._draw(), self._response_arrival)
+        arrival = now + self._draw()
+        if arrival > self._response_arrival:
+            self._response_arrival = arrival
         return self._response_arrival
 
     def hang(self, until: int) -> None:

@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
@@ -193,8 +193,9 @@ class Simulation(Liveness):
         return self.ledger, self.sink
 
     def _at(self, at_us: int, fn, *args) -> None:
-        event = self.env.timeout(max(at_us - self.env.now, 0))
-        event.callbacks.append(lambda _event: fn(*args))
+        """Call fn(*args) at `at_us` (now if it has passed), scheduled as a timeout would be."""
+        env = self.env
+        env.schedule(_Call(fn, args), NORMAL, max(at_us - env.now, 0))
 
     def _produce(self):
         """A steady producer during the window, round-robin over the partitions."""
@@ -256,8 +257,10 @@ class Simulation(Liveness):
                 command = loop.send(reply)
                 kind = type(command)
                 reply = None
-                if kind is Call:
-                    reply = yield from self._call(inst, command)
+                if kind is Call:  # send the request and wait for its response
+                    event = inst.pending[command.request_id] = env.event()
+                    self._transmit(inst, command.request, command.request_id)
+                    reply = yield event
                 elif kind is Process:
                     reply = yield from self._process(inst, command)
                 elif kind is HandOff:
@@ -308,13 +311,7 @@ class Simulation(Liveness):
 
     def _read_log(self, partitions) -> tuple[int, ...]:
         ends = self.log.end_offsets
-        return tuple(ends[p] for p in partitions)
-
-    def _call(self, inst: Instance, command: Call):
-        event = self.env.event()
-        inst.pending[command.request_id] = event
-        self._transmit(inst, command.request, command.request_id)
-        return (yield event)
+        return tuple([ends[p] for p in partitions])
 
     def _wait(self, inst: Instance, command: Wait):
         delay = max(command.until_us - self.env.now, 0)
@@ -389,8 +386,9 @@ class Simulation(Liveness):
         done_us += env.now
         total = len(done_us)
         limit, outcome = total, None
-        pinned = self.faults.mid_batch.get((inst.slot, command.batch))
-        if pinned is not None:
+        mid_batch = self.faults.mid_batch  # usually empty: no lookup
+        pinned = mid_batch and mid_batch.get((inst.slot, command.batch))
+        if pinned:
             # A crash right after the k-th record finishes, before any per-record commit; a
             # poison record k throws. A batch too short for k fails at its end (a crash) or at
             # its last record (a processing error).
@@ -457,6 +455,11 @@ class Simulation(Liveness):
         return out
 
     def _effects(self, inst: Instance, command: Process, done_us, records: int, generation) -> None:
+        if len(command.slices) == 1 and records == len(done_us):  # one slice, all of it
+            p, start, end = command.slices[0]
+            self.ledger.processed(inst.number, generation, p, start, end, done_us)
+            self.sink.apply(p, start, end)
+            return
         index = 0
         for p, start, end in command.slices:
             if records <= 0:
@@ -709,14 +712,19 @@ class Simulation(Liveness):
         if refused is not None:
             outputs = refused  # no broker serves the group (a failover)
         elif kind is OffsetCommit:
-            hit = self.faults.window_hit("commit-error", inst.slot, now, request_id, self.seed)
-            if hit is not None:
+            windows = self.faults.windows  # none in most scenarios: no lookups
+            hit = windows and self.faults.window_hit(
+                "commit-error", inst.slot, now, request_id, self.seed
+            )
+            if hit:
                 self.ledger.fault(now, "commit-error", inst.number, hit[1].error)
                 outputs = [co.Reply(request_id, CommitResponse(hit[1].error))]
             else:
                 outputs = coordinator.commit(now, request_id, request)
-            hit = self.faults.window_hit("lost-response", inst.slot, now, request_id, self.seed)
-            if hit is not None:
+            hit = windows and self.faults.window_hit(
+                "lost-response", inst.slot, now, request_id, self.seed
+            )
+            if hit:
                 self.ledger.fault(now, "lost-response", inst.number)
                 inst.conn.hang(sent_us + self.request_timeout_us)
                 lost = True
@@ -753,6 +761,8 @@ class Simulation(Liveness):
             kind = type(out)
             if kind is co.Reply:
                 self._respond(out.request_id, out.response, lost=out.request_id == lost_request)
+            elif kind is co.CommitApplied:  # with Reply, what every accepted commit outputs
+                self.ledger.commit_applied(now, out.request_id)
             elif kind is co.SetTimer:
                 self._at(out.at_us, self._coordinator_timer, out.token, self.timer_term)
             elif kind is co.CancelTimers:
@@ -760,8 +770,6 @@ class Simulation(Liveness):
             elif kind is co.OffsetsExpired:
                 detail = "partitions " + ",".join(map(str, out.partitions))
                 self.ledger.fault(now, "offsets-expired", -1, detail)
-            elif kind is co.CommitApplied:
-                self.ledger.commit_applied(now, out.request_id)
             elif kind is co.NotifyRebalance:
                 self._notify_rebalance(self.by_member.get(out.member_id))
             elif kind is co.MemberRemoved:
@@ -780,7 +788,8 @@ class Simulation(Liveness):
     def _respond(self, request_id: int, response, lost: bool) -> None:
         inst = self.instances[request_id >> 32]
         conn = inst.conn
-        if lost or conn.hung_until > self.env.now:
+        now = self.env.now
+        if lost or conn.hung_until > now:
             # The connection hangs; when it fails, commits in flight have an unknown outcome, and
             # other requests are re-sent by the client on the new connection (an approximation).
             if isinstance(response, CommitResponse):
@@ -791,11 +800,11 @@ class Simulation(Liveness):
                     conn.response_arrival(conn.hung_until), self._arrive, inst, request_id, response
                 )
             return
-        if inst.cut_until > self.env.now:  # answered during a cut: it arrives once the link is back
+        if inst.cut_until > now:  # answered during a cut: it arrives once the link is back
             arrival = conn.response_arrival(inst.cut_until)
             self._at(arrival, self._arrive, inst, request_id, response)
             return
-        self._at(conn.response_arrival(self.env.now), self._arrive, inst, request_id, response)
+        self._at(conn.response_arrival(now), self._arrive, inst, request_id, response)
 
     def _arrive(self, inst: Instance, request_id: int, response) -> None:
         if not inst.alive:
@@ -873,14 +882,39 @@ class _Relay:
             gate.succeed()
 
 
+class _Call:
+    """A function call at a simulated time: what `env.timeout(delay)` with one callback appended
+    does, without building the Timeout and a closure (two of them per batch's commit). Scheduled
+    with `env.schedule(call, NORMAL, delay)` it takes the place a timeout made at that moment
+    would take among the events of its instant. simpy's `Environment.step` needs of an event
+    only its `callbacks` (called with the event, then set to None) and `_ok` (a false one crashes
+    the run)."""
+
+    __slots__ = ("callbacks", "_ok", "fn", "args")
+
+    def __init__(self, fn, args: tuple):
+        self.callbacks = _CALL_CALLBACKS
+        self._ok = True
+        self.fn = fn
+        self.args = args
+
+
+def _call_now(call: _Call) -> None:
+    call.fn(*call.args)
+
+
+_CALL_CALLBACKS = (_call_now,)  # shared: step() only iterates it and resets the attribute
+
+
 class _Observer:
     """Binds a consumer's observations to its instance number in the ledger."""
 
-    __slots__ = ("ledger", "instance")
+    __slots__ = ("ledger", "instance", "commit_completed")
 
     def __init__(self, ledger: Ledger, instance: int):
         self.ledger = ledger
         self.instance = instance
+        self.commit_completed = ledger.commit_completed  # names no instance: no binding needed
 
     def assigned(self, at_us, generation, partitions):
         self.ledger.assigned(at_us, self.instance, generation, partitions)
@@ -896,6 +930,3 @@ class _Observer:
 
     def commit_sent(self, at_us, request_id, generation, offsets, kind):
         self.ledger.commit_sent(at_us, self.instance, request_id, generation, offsets, kind)
-
-    def commit_completed(self, at_us, request_id, outcome):
-        self.ledger.commit_completed(at_us, request_id, outcome)

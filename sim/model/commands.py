@@ -5,6 +5,12 @@ waits, reads a clock or draws a number itself. A strategy returns client calls (
 `CommitAsync`, `Seek`, `Pause`, `Resume`) that the consumer carries out, as an application would
 call `consumer.commitSync(...)`, and `DrainWorker`, the application's wait for its own worker
 thread (async processing).
+
+Commands are values: nothing changes one once it is made. Those that every poll batch makes
+(`Call`, `Process`, `Processed`, `Batch`, `CommitSync`, `CommitResult`, and the commit's
+`OffsetCommit`, `Reply` and `CommitApplied`) are plain slotted dataclasses, not frozen ones: a
+frozen one costs about three times as much to make (an `object.__setattr__` per field), about 6%
+of a throughput run's instructions.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from .messages import Offsets
 
 
 # ---- driver commands (yielded by the consumer) -------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see above)
 class Call:
     """Send a request to the coordinator and wait for its response."""
 
@@ -50,7 +56,7 @@ class Wait:
     idle: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see above)
 class Process:
     """Process the records of these slices, in order. The driver answers with how many records
     finished, and whether processing threw (a poison record) after them."""
@@ -61,7 +67,7 @@ class Process:
     batch_records: int  # the whole batch's size
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see above)
 class Processed:
     records: int
     error: bool
@@ -109,7 +115,7 @@ class Stopped:
 
 
 # ---- client calls (returned by strategies) -----------------------------------------------------
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see above)
 class CommitSync:
     """consumer.commitSync(offsets); None: commit the positions of every assigned partition."""
 
@@ -151,16 +157,13 @@ class DrainWorker:
     partitions: tuple[int, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see above)
 class Batch:
     """What one poll() returned."""
 
     number: int
     slices: tuple[tuple[int, int, int], ...]
-
-    @property
-    def records(self) -> int:
-        return sum(end - start for _, start, end in self.slices)
+    records: int  # how many records the slices hold (counted once: every hook reads it)
 
     @property
     def next_offsets(self) -> Offsets:
@@ -171,7 +174,7 @@ class Batch:
         return tuple(sorted(last.items()))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see above)
 class CommitResult:
     """What a commit callback (or a failed commitSync) reports to the strategy."""
 

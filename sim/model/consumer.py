@@ -180,14 +180,14 @@ class Consumer:
             batch = yield from self.poll()
             self.in_poll = False
             self.last_poll_us = self.now
-            records = bool(batch.slices)  # poll() returns no empty slice
+            records = batch.records
             if self.failed or (self.close_requested and not records):
                 break
             if records:
                 self.batch_number += 1
-                batch = Batch(self.batch_number, batch.slices)
-                go_on = yield from self.call(strategy.before_process(self, batch))
-                if not go_on:
+                batch = Batch(self.batch_number, batch.slices, records)
+                calls = strategy.before_process(self, batch)
+                if calls and not (yield from self.call(calls)):
                     continue  # the error policy skipped this batch
                 if self.loop_points:
                     yield LoopPoint("before-process", batch.number)
@@ -232,19 +232,21 @@ class Consumer:
                     return
 
     def _pieces(self, batch: Batch):
+        """(slices, hook) pieces: the whole batch without a hook (no generator for the common
+        case), or one per partition or record with the strategy's hook after it."""
         strategy = self.strategy
         if strategy.granularity == "batch":
-            yield batch.slices, None
-        elif strategy.granularity == "partition":
-            for p, start, end in batch.slices:
-                yield (
-                    ((p, start, end),),
-                    (lambda p=p, end=end: strategy.after_partition(self, p, end)),
-                )
-        else:
-            for p, start, end in batch.slices:
-                for o in range(start, end):
-                    yield ((p, o, o + 1),), (lambda p=p, o=o: strategy.after_record(self, p, o))
+            return ((batch.slices, None),)
+        if strategy.granularity == "partition":
+            return (
+                (((p, start, end),), (lambda p=p, end=end: strategy.after_partition(self, p, end)))
+                for p, start, end in batch.slices
+            )
+        return (
+            (((p, o, o + 1),), (lambda p=p, o=o: strategy.after_record(self, p, o)))
+            for p, start, end in batch.slices
+            for o in range(start, end)
+        )
 
     # ---- async processing: a worker thread behind a bounded queue -----------------------------
     def hand_off(self, piece):
@@ -327,14 +329,14 @@ class Consumer:
                     quiet = False
                 joined = yield from self.cooperative_rejoin()
                 if not joined or self.failed:
-                    return Batch(0, ())
+                    return Batch(0, (), 0)
                 # ensureActiveGroup did not complete: no auto commit in this iteration
                 rejoining = self.rejoin_needed or self.state != STABLE
             elif self.rejoin_needed or self.state != STABLE:
                 quiet = False
                 joined = yield from self.join_group()
                 if not joined:
-                    return Batch(0, ())
+                    return Batch(0, (), 0)
             auto_commit = (
                 self.strategy.auto_commit and not self.auto_commit_on_timer and not rejoining
             )
@@ -345,14 +347,14 @@ class Consumer:
             if self.close_requested:
                 # wakeup() from a shutdown hook: poll() throws WakeupException before returning
                 # records, so positions stay at what was processed.
-                return Batch(0, ())
+                return Batch(0, (), 0)
             if self.read_log is not None:
                 ends = self.read_log(self.assignment)
             else:
                 ends = yield ReadLog(self.assignment)
             slices = self._take(ends)
             if slices or self.now >= self.poll_deadline_us:
-                return Batch(0, slices)
+                return Batch(0, slices, sum(end - start for _, start, end in slices))
             if auto_commit:
                 yield Wait(min(self.poll_deadline_us, max(self.next_auto_commit_us, self.now + 1)))
             else:
@@ -764,7 +766,8 @@ class Consumer:
         """commitSync: retriable errors are retried with exponential backoff (retry.backoff.ms
         doubling up to retry.backoff.max.ms; Kafka's jitter left out) until the deadline, then a
         timeout whose outcome may be unknown; other errors are raised at once."""
-        yield from self.invoke_callbacks()
+        if self.completed_async:
+            yield from self.invoke_callbacks()
         offsets = self.position_offsets() if offsets is None else offsets
         self.commit_sequence += 1
         sequence = self.commit_sequence
@@ -798,7 +801,8 @@ class Consumer:
             break
         # Earlier async commits were sent first on the same connection, so their callbacks run
         # before commitSync returns.
-        yield from self.invoke_callbacks()
+        if self.completed_async:
+            yield from self.invoke_callbacks()
         return CommitResult(offsets, error, sequence)
 
     def commit_async(self, offsets: Offsets | None, kind: str = "async"):

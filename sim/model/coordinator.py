@@ -63,10 +63,11 @@ LOADING = "LOADING"  # the new broker replays __consumer_offsets
 NOT_SERVING_ERRORS = {UNAVAILABLE: "NOT_COORDINATOR", LOADING: "COORDINATOR_LOAD_IN_PROGRESS"}
 
 DAY_US = 24 * 3600 * 1_000_000
+STORED = CommitResponse(None)  # every accepted commit's response (immutable: shared)
 
 
 # Outputs: what the driver must do after an input.
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see sim.model.commands)
 class Reply:
     request_id: int
     response: object
@@ -96,7 +97,7 @@ class GroupStable:
     assignment: tuple[tuple[str, tuple[int, ...]], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see sim.model.commands)
 class CommitApplied:
     request_id: int
     offsets: tuple[tuple[int, int], ...]
@@ -309,7 +310,7 @@ class GroupCoordinator:
         # Last write wins: no ownership check, no monotonicity check (SEMANTICS.md §1).
         for partition, offset in req.offsets:
             self.committed[partition] = offset
-        out = [CommitApplied(request_id, req.offsets), Reply(request_id, CommitResponse(None))]
+        out = [CommitApplied(request_id, req.offsets), Reply(request_id, STORED)]
         # An accepted commit refreshes the member's session, even one sent just before a crash.
         self._reset_deadline(now, self.members[req.member_id], out)
         return out

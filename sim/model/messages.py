@@ -86,7 +86,7 @@ class LeaveGroup:
     member_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per batch: not frozen (see sim.model.commands)
 class OffsetCommit:
     member_id: str
     generation: int

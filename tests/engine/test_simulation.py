@@ -4,6 +4,7 @@ import numpy as np
 
 from sim import run
 from sim.engine.draws import KeyedDraws, _shared_rekeyable, generator, shared_generator
+from sim.engine.simulation import Simulation
 from sim.scenario import parse_scenario
 
 
@@ -152,3 +153,31 @@ def test_a_timed_processing_error_unwinds_the_loop_and_the_consumer_restarts():
     result = run(scenario("sync-per-batch", [fault]))
     assert [s.how for s in result.ledger.stops.values()] == ["error"]
     assert len(result.ledger.instances) == 3 and result.summary()["lost"] == 0
+
+
+def test_a_scheduled_call_takes_a_timeouts_place_among_same_instant_events():
+    """`_at` schedules a light call instead of a timeout with a callback: calls and timeouts made
+    in any order run at their time in the order they were made, as timeouts alone would."""
+    sim = Simulation(scenario(), 1, "sync-per-batch")
+    env, seen = sim.env, []
+
+    def timeout_at(at_us, name):
+        env.timeout(at_us - env.now).callbacks.append(lambda _event: seen.append(name))
+
+    sim._at(5, seen.append, "call 5")
+    timeout_at(3, "timeout 3")
+    sim._at(3, seen.append, "call 3")
+    timeout_at(5, "timeout 5")
+    sim._at(3, sim._at, 3, seen.append, "call 3, made at 3")
+    timeout_at(3, "timeout 3, made at 0")
+    sim._at(-1, seen.append, "call in the past: now")
+    env.run()
+    assert seen == [
+        "call in the past: now",
+        "timeout 3",
+        "call 3",
+        "timeout 3, made at 0",
+        "call 3, made at 3",
+        "call 5",
+        "timeout 5",
+    ]
