@@ -197,8 +197,11 @@ class Consumer:
                 if self.loop_points:
                     yield LoopPoint("after-process", batch.number)
             calls = strategy.after_batch(self, batch)
-            # Only an idle worker keeps what the strategy reads (`processed`) from moving.
-            self.quiet = not records and not calls and not self.worker_queue
+            # The strategy vouches that its answer to an empty batch holds while nothing changes;
+            # only an idle worker keeps what it reads (`processed`) from moving.
+            self.quiet = (
+                strategy.idle_repeatable and not records and not calls and not self.worker_queue
+            )
             if calls:
                 yield from self.call(calls)
         # finally { ...; consumer.close(); }

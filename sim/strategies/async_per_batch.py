@@ -13,6 +13,7 @@ from .base import CommitAsync, Strategy
 class AsyncPerBatch(Strategy):
     name = "async-per-batch"
     summary = "commitAsync with a callback after each batch, no retry"
+    idle_repeatable = True
 
     def after_batch(self, consumer, batch):
         return [CommitAsync(batch.next_offsets)] if batch.records else []

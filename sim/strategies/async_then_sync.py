@@ -22,6 +22,7 @@ class AsyncThenSync(Strategy):
     summary = (
         "async in the loop; a no-argument commitSync in finally before close (commits positions)"
     )
+    idle_repeatable = True
 
     def after_batch(self, consumer, batch):
         return [CommitAsync()]

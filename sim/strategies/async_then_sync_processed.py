@@ -15,6 +15,7 @@ from .base import CommitAsync, CommitSync, Strategy
 class AsyncThenSyncProcessed(Strategy):
     name = "async-then-sync-processed"
     summary = "async in the loop; commitSync of the processed offsets on revoke and in finally"
+    idle_repeatable = True
 
     def after_batch(self, consumer, batch):
         return [CommitAsync(consumer.processed_offsets())] if batch.records else []

@@ -27,6 +27,7 @@ from .base import CommitAsync, CommitSync, DrainWorker, Pause, Resume, Strategy
 class AsyncWorkerCommitCompleted(Strategy):
     name = "async-worker-commit-completed"
     summary = "async processing: commit what the worker completed; pause on a full queue"
+    idle_repeatable = True
 
     def __init__(self):
         self.committed: dict[int, int] = {}  # the frontier last sent, per partition

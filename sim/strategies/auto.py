@@ -19,3 +19,4 @@ class Auto(Strategy):
     name = "auto"
     summary = "enable.auto.commit: Java commits positions inside poll(); librdkafka on a timer"
     auto_commit = True
+    idle_repeatable = True

@@ -23,3 +23,4 @@ class AutoStoreAfterProcess(Strategy):
     summary = "librdkafka auto commit, enable.auto.offset.store=false, store after processing"
     auto_commit = True
     auto_offset_store = False
+    idle_repeatable = True

@@ -39,6 +39,12 @@ class Strategy:
     # What the loop does when a commitSync raises: "skip" the batch, "crash" (unwind through
     # the finally), "seek-back" to the committed offsets, or "proceed" as if it had worked.
     error_policy = "skip"
+    # True when `after_batch`'s answer to an empty batch depends only on the consumer's and the
+    # strategy's state, not on the time, and asking for nothing leaves that state as it was: then
+    # a consumer idling at its poll timeout is not asked again while nothing changed
+    # (`Consumer.repoll_idle`, a speed-up only). Every shipped strategy is; a strategy of your own
+    # that acts on the clock (a commit every n seconds) is not, hence the default.
+    idle_repeatable = False
 
     def before_process(self, consumer, batch: Batch):
         return ()
@@ -50,10 +56,7 @@ class Strategy:
         return ()
 
     def after_batch(self, consumer, batch: Batch):
-        """After each poll, with its batch (empty at a poll timeout). For an empty batch the
-        answer may depend only on the consumer's and the strategy's state, not on the time, and
-        asking for nothing must leave that state as it was: a consumer idling at its poll timeout
-        does not ask again while nothing changed (`Consumer.repoll_idle`)."""
+        """After each poll, with its batch (empty at a poll timeout; see `idle_repeatable`)."""
         return ()
 
     def on_assigned(self, consumer, partitions):

@@ -15,6 +15,7 @@ class CommitBeforeProcess(Strategy):
     name = "commit-before-process"
     summary = "commitSync of the batch end before processing it; skip the batch on a commit error"
     error_policy = "skip"
+    idle_repeatable = True
 
     def before_process(self, consumer, batch):
         return [CommitSync(batch.next_offsets)]

@@ -13,6 +13,7 @@ from .base import CommitAsync, Strategy
 class CommitBeforeProcessAsync(Strategy):
     name = "commit-before-process-async"
     summary = "commitAsync of the batch end before processing it"
+    idle_repeatable = True
 
     def before_process(self, consumer, batch):
         return [CommitAsync(batch.next_offsets)]

@@ -12,6 +12,7 @@ from .base import CommitSync, Strategy
 class OffByOne(Strategy):
     name = "off-by-one"
     summary = "commits the last processed offset instead of last + 1"
+    idle_repeatable = True
 
     def after_batch(self, consumer, batch):
         if not batch.records:

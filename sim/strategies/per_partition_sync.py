@@ -15,6 +15,7 @@ class PerPartitionSync(Strategy):
     name = "per-partition-sync"
     summary = "commitSync of a {partition: offset} map after each partition slice"
     granularity = "partition"
+    idle_repeatable = True
 
     def after_partition(self, consumer, partition, next_offset):
         return [CommitSync(((partition, next_offset),))]

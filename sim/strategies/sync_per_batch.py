@@ -11,6 +11,7 @@ from .base import CommitSync, Strategy
 class SyncPerBatch(Strategy):
     name = "sync-per-batch"
     summary = "commitSync after each processed poll batch"
+    idle_repeatable = True
 
     def after_batch(self, consumer, batch):
         return [CommitSync(batch.next_offsets)] if batch.records else []

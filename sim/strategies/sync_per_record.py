@@ -13,6 +13,7 @@ class SyncPerRecord(Strategy):
     name = "sync-per-record"
     summary = "commitSync after every record"
     granularity = "record"
+    idle_repeatable = True
 
     def after_record(self, consumer, partition, offset):
         return [CommitSync(((partition, offset + 1),))]

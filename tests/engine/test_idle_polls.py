@@ -8,6 +8,8 @@ import pytest
 from sim import run
 from sim.model.consumer import Consumer
 from sim.scenario import load_scenario, parse_scenario
+from sim.strategies.base import CommitSync
+from sim.strategies.sync_per_batch import SyncPerBatch
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -91,3 +93,34 @@ def test_repolled_idle_timeouts_give_the_loops_run_across_clients_and_faults(
     fast = traces(scenario, (1, 2), strategy)
     loop_only(monkeypatch)
     assert traces(scenario, (1, 2), strategy) == fast
+
+
+class EverySecondWhenIdle(SyncPerBatch):
+    """A strategy of a user's own that acts on the clock: while idle, a commitSync a second."""
+
+    name = "every-second-when-idle"
+    idle_repeatable = False  # what a strategy of one's own inherits from Strategy
+
+    def __init__(self):
+        self.last_us = 0
+
+    def after_batch(self, consumer, batch):
+        if batch.records or consumer.now - self.last_us < 1_000_000:
+            return super().after_batch(consumer, batch)
+        self.last_us = consumer.now
+        return [CommitSync()]
+
+
+def test_a_clock_driven_strategy_is_asked_at_every_idle_timeout():
+    """A strategy that does not vouch for its idle answer is asked at each poll timeout: three
+    consumers that finish their records early and idle for most of a 20 s window commit about
+    once a second each. Had the driver repolled them (the strategy wrongly vouching), each would
+    commit on its first idle poll only."""
+    scenario = parse_scenario(
+        {"name": "idle", "run": {"duration_ms": 20_000}, "topic": {"initial_records": 200}},
+        "<idle>",
+    )
+    honest = run(scenario, seed=1, strategy=EverySecondWhenIdle).report.metrics.commits
+    vouching = type("Vouching", (EverySecondWhenIdle,), {"idle_repeatable": True})
+    wrong = run(scenario, seed=1, strategy=vouching).report.metrics.commits
+    assert honest >= wrong + 30
