@@ -14,50 +14,28 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import simpy
 from bench_throughput import bare_consumer
 
 from sim import run
-from sim.scenario import parse_scenario
+from sim.scenario import load_scenario
 
-RECORDS, CONSUMERS, BATCH = 200, 2, 50
-
-
-def small_scenario():
-    """2 partitions, 2 consumers, 200 pre-loaded records, sync-per-batch with small batches, a
-    crash after 20 records of a batch, a commit error and a random crash, drained to the end."""
-    return parse_scenario(
-        {
-            "name": "bench-small",
-            "run": {"duration_ms": 2_000},
-            "topic": {"partitions": 2, "initial_records": RECORDS},
-            "group": {"consumers": CONSUMERS, "session_timeout_ms": 6_000,
-                      "heartbeat_interval_ms": 2_000},
-            "consumer": {"max_poll_records": BATCH, "processing_ms": {"dist": "exponential",
-                                                                      "mean": 2}},
-            "strategy": {"name": "sync-per-batch"},
-            "faults": [
-                {"kind": "crash", "consumer": 0, "at": "mid-batch", "batch": 2,
-                 "after_records": 20, "restart_after_ms": 100},
-                {"kind": "commit-error", "consumer": 1, "from_ms": 0, "to_ms": 2_000,
-                 "probability": 0.1, "error": "REBALANCE_IN_PROGRESS"},
-                {"kind": "crash", "consumer": "random", "rate_per_min": 30.0,
-                 "restart_after_ms": 200},
-            ],
-        },
-        "<bench>",
-    )  # fmt: skip
+SCENARIO = Path(__file__).with_name("small-claim.toml")  # also read by test_idle_polls.py
 
 
-def bare_small_runs_per_s(runs: int) -> float:
+def bare_small_runs_per_s(scenario, runs: int) -> float:
+    """The bare loop moving the scenario's records on its consumers, in its batch size."""
+    consumers = scenario.group.consumers
+    share, batch = scenario.topic.initial_records // consumers, scenario.consumer.max_poll_records
     rng = np.random.Generator(np.random.Philox(1))
     start = time.perf_counter()
     for _ in range(runs):
         env = simpy.Environment()
-        for _ in range(CONSUMERS):
-            env.process(bare_consumer(env, RECORDS // CONSUMERS, BATCH, rng))
+        for _ in range(consumers):
+            env.process(bare_consumer(env, share, batch, rng))
         env.run()
     return runs / (time.perf_counter() - start)
 
@@ -79,11 +57,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    scenario = small_scenario()  # validated once, not per seed
+    scenario = load_scenario(SCENARIO)  # validated once, not per seed
     best = {"bare": 0.0, "model": 0.0}
     totals = {}
     for _ in range(args.repeat):
-        best["bare"] = max(best["bare"], bare_small_runs_per_s(args.runs * 4))
+        best["bare"] = max(best["bare"], bare_small_runs_per_s(scenario, args.runs * 4))
         rate, totals = model_small_runs_per_s(scenario, args.runs)
         best["model"] = max(best["model"], rate)
     print(f"bare batch loop:      {best['bare']:>10,.0f} small runs/s")

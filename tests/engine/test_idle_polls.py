@@ -11,31 +11,13 @@ from sim.scenario import load_scenario, parse_scenario
 from sim.strategies.base import CommitSync
 from sim.strategies.sync_per_batch import SyncPerBatch
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
 
 
 def small_claim_run():
     """The small-runs benchmark's scenario: the drain is mostly idle polls."""
-    return parse_scenario(
-        {
-            "name": "idle-polls",
-            "run": {"duration_ms": 2_000},
-            "topic": {"partitions": 2, "initial_records": 200},
-            "group": {"consumers": 2, "session_timeout_ms": 6_000,
-                      "heartbeat_interval_ms": 2_000},
-            "consumer": {"max_poll_records": 50},
-            "strategy": {"name": "sync-per-batch"},
-            "faults": [
-                {"kind": "crash", "consumer": 0, "at": "mid-batch", "batch": 2,
-                 "after_records": 20, "restart_after_ms": 100},
-                {"kind": "commit-error", "consumer": 1, "from_ms": 0, "to_ms": 2_000,
-                 "probability": 0.1, "error": "REBALANCE_IN_PROGRESS"},
-                {"kind": "crash", "consumer": "random", "rate_per_min": 30.0,
-                 "restart_after_ms": 200},
-            ],
-        },
-        "<idle-polls>",
-    )  # fmt: skip
+    return load_scenario(ROOT / "tests" / "benchmarks" / "small-claim.toml")
 
 
 def traces(scenario, seeds, strategy=None):
