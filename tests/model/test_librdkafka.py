@@ -254,3 +254,99 @@ def test_close_after_a_processing_error_commits_what_was_stored():
         s.reply()
         assert isinstance(s.command.request, LeaveGroup)
         assert s.reply() == Stopped("error")
+
+
+# ---- rebalance callback, queued commit operations, consume(n) -----------------------------------
+def test_without_a_rebalance_callback_the_thread_revokes_mid_batch_and_rejoins_itself():
+    """rd_kafka_rebalance_op with no rebalance_cb: the client's thread unassigns as soon as it
+    hears of the rebalance, while the application is still processing: the stored offsets (4 of
+    10 processed) are committed, and the JoinGroup goes once that commit is done."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    process = s.hand_over(30)
+    s.consumer._mark_processed(process.slices, 4)  # four records finished so far
+    (commit,) = s.consumer.on_rebalance_notice()
+    assert commit.request == OffsetCommit("m", 1, ((0, 4),))
+    assert s.consumer.assignment == ()  # mid-batch: the application was told nothing
+    (join,) = s.commit_ok(commit)
+    assert isinstance(join.request, JoinGroup)
+
+
+def test_with_a_rebalance_callback_the_revoke_waits_for_the_application_s_next_poll():
+    """With rebalance_cb (confluent-kafka always registers one) the partitions are paused and
+    the revoke is served at the application's next poll: nothing happens at the notice."""
+    s = Client("auto-store-after-process")
+    s.join(committed=0)
+    s.hand_over(30)
+    assert s.consumer.on_rebalance_notice() == []
+    assert s.consumer.assignment == (0,)
+
+
+def test_the_rejoin_waits_for_outstanding_commits():
+    """rd_kafka_assignment_serve: the unassign is done, and the JoinGroup sent, only once
+    wait_commit_cnt is 0: an async commit still in flight holds the rejoin."""
+    s = Client("async-per-batch")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.on_rebalance_notice()
+    s.reply(Processed(10, False))
+    send = s.skip_points()  # the queued commit, served before the revoke (one queue)
+    assert send.request == OffsetCommit("m", 1, ((0, 10),))
+    s.reply()
+    assert isinstance(s.skip_points(), Wait)  # revoked; no JoinGroup while it is outstanding
+    s.commit_ok(send)
+    s.reply()
+    assert isinstance(s.skip_points().request, JoinGroup)
+
+
+def test_revoke_commits_the_stored_offsets_only_with_auto_commit():
+    """rd_kafka_assignment_serve_removals commits the removed partitions' stored offsets only
+    with enable.auto.commit=true: a manual-commit application's revoke sends no commit of its
+    own (here only the application's queued commit goes, then the JoinGroup)."""
+    s = Client("async-per-batch")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.on_rebalance_notice()
+    s.reply(Processed(10, False))
+    send = s.skip_points()  # the application's own commit, queued before the revoke
+    s.commit_ok(send)
+    s.reply()
+    assert isinstance(s.skip_points().request, JoinGroup)
+
+
+def test_a_queued_no_argument_commit_reads_the_stored_offsets_when_served():
+    """rd_kafka_commit0 only enqueues the operation; the thread reads the stored offsets when it
+    serves it. commit(asynchronous=True) after batch 1, then consume() hands over batch 2 and
+    stores its offsets before the application blocks: the commit covers batch 2."""
+    s = Client("async-then-sync")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.reply(Processed(10, False))
+    s.skip_points()
+    assert s.consumer.ops_queue and not s.consumer.inflight_async  # nothing on the wire yet
+    s.reply((30,))  # the next consume() hands over batch 2
+    assert s.served().request == OffsetCommit("m", 1, ((0, 20),))
+
+
+def test_consume_n_waits_for_n_records_or_its_timeout():
+    """rd_kafka_q_serve_rkmessages returns once n messages are there or the timeout passed: 4
+    of 10 wait, and come back at the timeout."""
+    s = Client("sync-per-batch")
+    s.join(committed=0)
+    assert isinstance(s.reply((4,), now=0), Wait)
+    process = s.reply(None, now=100_000)
+    assert isinstance(process, ReadLog)
+    s.reply((4,), now=100_000)
+    assert s.skip_points().slices == ((0, 0, 4),)
+
+
+def test_each_fetch_starts_at_a_rotating_partition():
+    """rkb_active_toppar_next: a fetch starts one partition further than the last one, so the
+    consumer queue holds p0's new records, then p1's, and the next fetch p1's before p0's."""
+    s = Client("sync-per-batch", partitions=2, max_poll_records=4)
+    c = s.consumer
+    c.assignment, c.positions, c.state = (0, 1), {0: 0, 1: 0}, "STABLE"
+    c.poll_deadline_us = 1
+    c.now = 1
+    assert c._take((2, 2)) == ((0, 0, 2), (1, 0, 2))
+    assert c._take((4, 4)) == ((1, 2, 4), (0, 2, 4))
