@@ -311,7 +311,7 @@ class Scenario(Table):
         if not self.consumer.rebalance_callback and self.consumer.client != "librdkafka":
             # The Java clients always revoke inside poll(), listener or not.
             raise problem(
-                f'a rebalance without a callback is librdkafka\'s, and consumer.client is "'
+                f"a rebalance without a callback is librdkafka's, and consumer.client is \""
                 f'{self.consumer.client}"',
                 'true, or consumer.client = "librdkafka"',
                 "consumer.rebalance_callback",
