@@ -232,6 +232,9 @@ class ConsumerSettings(Table):
     poll_timeout_ms: int = Field(100, gt=0)
     retry_backoff_ms: int = Field(100, ge=0)
     default_api_timeout_ms: int = Field(60_000, gt=0)
+    # librdkafka: whether the application registered a rebalance callback. confluent-kafka
+    # (Python) always registers one; a C application may not (docs/model.md).
+    rebalance_callback: bool = True
 
 
 class StrategySettings(Table):
@@ -304,6 +307,14 @@ class Scenario(Table):
                 'the "librdkafka" client is modelled with the eager protocol only',
                 '"eager"',
                 "group.protocol",
+            )
+        if not self.consumer.rebalance_callback and self.consumer.client != "librdkafka":
+            # The Java clients always revoke inside poll(), listener or not.
+            raise problem(
+                f"a rebalance without a callback is librdkafka's, and consumer.client is \""
+                f'{self.consumer.client}"',
+                'true, or consumer.client = "librdkafka"',
+                "consumer.rebalance_callback",
             )
         check_faults(self.faults, self.group.consumers, self.run.duration_ms)
         if self.consumer.processing == "async":

@@ -374,6 +374,17 @@ CATALOGUE: tuple[Claim, ...] = (
         client="librdkafka",
     ),
     Claim(
+        "librdkafka-queued-commit-can-lose",
+        "librdkafka: a no-argument commit(asynchronous=True) after each batch loses records "
+        "under crashes: the client's thread reads the stored offsets when it serves the "
+        "operation, after the next consume() stored the next, unprocessed batch's",
+        ("async-then-sync",),
+        "no-loss",
+        "refuted",
+        "librdkafka rdkafka_offset.c rd_kafka_commit0, rdkafka_cgrp.c rd_kafka_cgrp_offsets_commit",
+        client="librdkafka",
+    ),
+    Claim(
         "java-new-consumer-auto-can-lose",
         "Java's new consumer before KAFKA-18641 could lose records with auto commit: its "
         "background thread committed the positions of records still being processed",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.model import coordinator as co
 from sim.model.messages import CommitResponse, LeaveGroup, OffsetCommit
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class Liveness:
 
     def _heartbeats_blocked(self, inst: Instance) -> bool:
         now = self.env.now
-        return inst.paused_until > now or inst.cut_until > now
+        return inst.paused_until > now or inst.cut_until > now or inst.no_coordinator
 
     def _block_heartbeats(self, inst: Instance) -> None:
         """The coordinator hears no heartbeat after the last tick: it arms the session expiry."""
@@ -78,6 +79,84 @@ class Liveness:
                 reply_us = now + self._heartbeat_round_trip(inst, 0)
                 self._at(reply_us, self._heartbeat_reply, inst, consumer.member_id, error)
 
+    # ---- coordinator rediscovery ---------------------------------------------------------------
+    def _coordinator_unknown(self, inst: Instance) -> None:
+        """The consumer marked its coordinator unknown (markCoordinatorUnknown; librdkafka
+        rd_kafka_cgrp_coord_dead). Heartbeats stop until it is found again and the heartbeat
+        timer next fires: the coordinator's session for the member runs on, so a long
+        rediscovery can expel it. The lookup starts after the client's lookup delay."""
+        if not inst.alive or inst.looking_up:
+            return
+        if not inst.no_coordinator:
+            self._block_heartbeats(inst)
+            inst.no_coordinator = True
+            self._arm_client_session_check(inst)
+        inst.looking_up = True
+        inst.lookups += 1
+        delay = inst.consumer.coordinator_lookup_delay_us()
+        self._at(self.env.now + delay, self._find_coordinator, inst)
+
+    def _find_coordinator(self, inst: Instance) -> None:
+        """FindCoordinator to any broker (not the coordinator's connection: a network cut to
+        the coordinator does not stop it). It is answered with COORDINATOR_NOT_AVAILABLE while
+        no broker hosts the group (a failover's first phase), and the lookup is tried again
+        after the client's delay; otherwise the coordinator is found."""
+        if not inst.alive:
+            return
+        arrival = inst.lookup_conn.request_arrival(self.env.now)
+        self._at(arrival, self._find_answered, inst)
+
+    def _find_answered(self, inst: Instance) -> None:
+        found = self.coordinator.status != co.UNAVAILABLE
+        reply_us = inst.lookup_conn.response_arrival(self.env.now)
+        if found:
+            self._at(reply_us, self._coordinator_found, inst)
+        else:
+            delay = inst.consumer.coordinator_lookup_delay_us()
+            self._at(reply_us + delay, self._find_coordinator, inst)
+
+    def _coordinator_found(self, inst: Instance) -> None:
+        """The lookup succeeded: requests waiting for the coordinator go, and heartbeats resume
+        when the heartbeat timer next fires (an interval after the last one sent: Heartbeat.
+        shouldHeartbeat; librdkafka's rd_interval on rkcg_heartbeat_intvl), unless the
+        coordinator is lost again before."""
+        if not inst.alive:
+            return
+        now = self.env.now
+        if inst.paused_until > now:  # a frozen process reads the answer when the pause ends
+            self._at(inst.paused_until, self._coordinator_found, inst)
+            return
+        inst.looking_up = False
+        consumer = inst.consumer
+        consumer.now = now
+        self._carry_out(inst, consumer.on_coordinator_found())
+        resume_us = max(now, inst.blocked_heartbeat_us + self.heartbeat_interval_us)
+        self._at(resume_us, self._heartbeat_resumes, inst, inst.lookups)
+        self._wake(inst)
+
+    def _heartbeat_resumes(self, inst: Instance, lookup: int) -> None:
+        if not inst.alive or inst.looking_up or lookup != inst.lookups:
+            return  # lost again before its first heartbeat: still blocked
+        inst.no_coordinator = False
+        self._unblock(inst)
+
+    def _arm_client_session_check(self, inst: Instance) -> None:
+        """librdkafka checks its own session (rd_kafka_cgrp_session_timeout_check): no
+        successful heartbeat for session.timeout.ms and it resets its member id and loses its
+        assignment. The Java client only marks the coordinator unknown then (it already is)."""
+        at_us = inst.blocked_heartbeat_us + self.config.session_timeout_us
+        self._at(max(at_us, self.env.now), self._client_session_check, inst, inst.lookups)
+
+    def _client_session_check(self, inst: Instance, lookup: int) -> None:
+        if not inst.alive or not inst.no_coordinator:
+            return
+        if lookup != inst.lookups and not inst.looking_up:
+            return
+        consumer = inst.consumer
+        consumer.now = self.env.now
+        self._carry_out(inst, consumer.on_client_session_timeout())
+        self._wake(inst)
+
     def _frozen(self, inst: Instance):
         """A paused process resumes nothing before its pause ends."""
         while inst.paused_until > self.env.now:
@@ -98,8 +177,7 @@ class Liveness:
         commands = consumer.on_poll_timeout()
         if commands is not None:
             self.ledger.fault(now, "poll-timeout", inst.number)
-            for command in commands:
-                self._transmit(inst, command.request, command.request_id)
+            self._carry_out(inst, commands)
         interval = self.config.rebalance_timeout_us
         due = consumer.last_poll_us + interval
         self._arm_poll_timer(inst, due if due > now else now + interval)
@@ -120,7 +198,7 @@ class Liveness:
         if not inst.alive or self._heartbeats_blocked(inst) or consumer.member_id != member_id:
             return
         consumer.now = self.env.now
-        consumer.on_heartbeat_error(error)
+        self._carry_out(inst, consumer.on_heartbeat_error(error))
         self._wake(inst)
 
     def _lost_in_cut(self, inst: Instance, request, request_id: int, sent_us: int) -> None:

@@ -22,6 +22,7 @@ from sim.model.commands import (
     AwaitWorker,
     Call,
     HandOff,
+    Later,
     LoopPoint,
     Process,
     Processed,
@@ -55,6 +56,9 @@ US = 1000
 PRODUCE_TICK_US = 50_000  # the producer appends every 50 ms
 CLOSE_TIMEOUT_US = 30_000_000  # KafkaConsumer.close() default
 RETRY_BACKOFF_MAX_US = 1_000_000  # retry.backoff.max.ms default
+# Commands that block the application: the moment a client thread serves queued operations.
+BLOCKING = frozenset({Process, Wait, Call, AwaitWorker})
+LOOKUP_CONNECTIONS = 1 << 30  # latency keys of the FindCoordinator connections: number + this
 
 
 class Crash(Exception):
@@ -64,7 +68,9 @@ class Crash(Exception):
 class Instance:
     """One incarnation of a consumer slot, as the driver sees it."""
 
-    def __init__(self, number: int, slot: int, incarnation: int, consumer: Consumer, conn):
+    def __init__(
+        self, number: int, slot: int, incarnation: int, consumer: Consumer, conn, lookup_conn
+    ):
         self.number = number
         self.slot = slot
         self.incarnation = incarnation
@@ -85,6 +91,11 @@ class Instance:
         self.poll_timer_at: int | None = None  # the one armed max.poll.interval.ms check
         self.blocked_heartbeat_us = 0  # its last heartbeat before a pause or cut stopped them
         self.member_ids: list[str] = [consumer.member_id]
+        # Coordinator rediscovery: a FindCoordinator goes to any broker, over its own connection.
+        self.lookup_conn = lookup_conn
+        self.no_coordinator = False  # marked unknown; no heartbeat until found and resumed
+        self.looking_up = False  # a lookup (FindCoordinator) is under way
+        self.lookups = 0
         self.worker: Worker | None = None  # async processing: started at the first hand-off
 
 
@@ -156,6 +167,7 @@ class Simulation(Liveness):
             error_policy=s.strategy.on_commit_error,
             processing=s.consumer.processing,
             worker_queue_records=s.consumer.worker_queue_records,
+            rebalance_callback=s.consumer.rebalance_callback,
         )
         self.client_model = CLIENT_MODELS[s.consumer.client]
         self.heartbeat_interval_us = int(s.group.heartbeat_interval_ms * US)
@@ -227,14 +239,16 @@ class Simulation(Liveness):
         number = len(self.instances)
         member_id = f"consumer-{slot}-{incarnation}"
         strategy = make_strategy(self.strategy)
-        observer = _Observer(self.ledger, number)
+        observer = _Observer(self.ledger, number, self._coordinator_unknown_of)
         instance_id = f"instance-{slot}" if self.scenario.group.static_membership else None
         consumer = self.client_model(
             number, member_id, self.config, strategy, observer, instance_id
         )
         consumer.loop_points = any(key[0] == slot for key in self.faults.points)
         consumer.read_log = self._read_log
-        inst = Instance(number, slot, incarnation, consumer, Connection(self.latency_draws, number))
+        lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
+        conn = Connection(self.latency_draws, number)
+        inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)
         self.instances.append(inst)
         self.slots[slot] = inst
         self.down.pop(slot, None)
@@ -257,6 +271,10 @@ class Simulation(Liveness):
                 command = loop.send(reply)
                 kind = type(command)
                 reply = None
+                if consumer.ops_queue and kind in BLOCKING:
+                    # librdkafka: the client's thread serves the application's commit()
+                    # operations once the application blocks (`serve_ops`).
+                    self._carry_out(inst, consumer.serve_ops())
                 if kind is Call:  # send the request and wait for its response
                     event = inst.pending[command.request_id] = env.event()
                     self._transmit(inst, command.request, command.request_id)
@@ -281,6 +299,9 @@ class Simulation(Liveness):
         except (simpy.Interrupt, Crash):
             self._stopped(inst, "crash")
 
+    def _coordinator_unknown_of(self, number: int) -> None:
+        self._coordinator_unknown(self.instances[number])
+
     def _auto_commit_timer(self, inst: Instance):
         """A background auto-commit timer (librdkafka; the Java new consumer before KAFKA-18641):
         every interval from the start, the consumer says what to commit, with the progress of a
@@ -291,7 +312,7 @@ class Simulation(Liveness):
             if not inst.alive:
                 return
             inst.consumer.now = self.env.now
-            self._send_from(inst, inst.consumer.auto_commit_tick(self._progress(inst)))
+            self._carry_out(inst, inst.consumer.auto_commit_tick(self._progress(inst)))
 
     def _progress(self, inst: Instance):
         """(slices, records finished) of the batch being processed now, or None."""
@@ -300,14 +321,24 @@ class Simulation(Liveness):
         done_us, command = inst.processing
         return command.slices, int(done_us.searchsorted(self.env.now, side="right"))
 
-    def _send_from(self, inst: Instance, send) -> None:
-        if send is not None:
-            self._transmit(inst, send.request, send.request_id)
+    def _carry_out(self, inst: Instance, commands) -> None:
+        """What a client's background thread asked for: requests to send (`Send`) and timers
+        (`Later`), one command or a list (None: nothing)."""
+        if commands is None:
+            return
+        if type(commands) is not list:
+            commands = [commands]
+        for command in commands:
+            if type(command) is Later:
+                self._at(command.at_us, self._consumer_timer, inst, command.key)
+            else:
+                self._transmit(inst, command.request, command.request_id)
 
     def _consumer_timer(self, inst: Instance, key) -> None:
         if inst.alive:
             inst.consumer.now = self.env.now
-            self._send_from(inst, inst.consumer.on_timer(key))
+            self._carry_out(inst, inst.consumer.on_timer(key))
+            self._wake(inst)
 
     def _read_log(self, partitions) -> tuple[int, ...]:
         ends = self.log.end_offsets
@@ -578,8 +609,9 @@ class Simulation(Liveness):
                 self._at(self.env.now + inst.restart_after_us, self._restart, inst.slot)
         self.ledger.instance_stopped(self.env.now, inst.number, how)
         consumer = inst.consumer
-        if consumer.assignment:
-            self.ledger.revoked(self.env.now, inst.number, consumer.assignment, True)
+        held = consumer.held_partitions()
+        if held:
+            self.ledger.revoked(self.env.now, inst.number, held, True)
         # The heartbeat thread dies with the process. A crashed member, and a static member even
         # after a clean close (it sends no LeaveGroup), stays a ghost until its session expires
         # (SEMANTICS.md §4a); a dynamic member's LeaveGroup removes it before that.
@@ -653,10 +685,20 @@ class Simulation(Liveness):
         self.ledger.fault(now, "coordinator-failover", -1, detail)
         self.failovers += 1
         self._apply(self.coordinator.failover(now))
+        for inst in self.instances:  # their next heartbeat is answered NOT_COORDINATOR
+            if inst.alive and inst.heartbeat_phase_us is not None:
+                at_us = self._next_heartbeat_reply_us(inst)
+                self._at(at_us, self._heartbeat_not_coordinator, inst, inst.consumer.member_id)
         term = self.failovers
         start_loading, loaded = self.coordinator.start_loading, self.coordinator.loaded
         self._at(now + unavailable_us, self._coordinator_phase, start_loading, term)
         self._at(now + unavailable_us + loading_us, self._coordinator_phase, loaded, term)
+
+    def _heartbeat_not_coordinator(self, inst: Instance, member_id: str) -> None:
+        """A heartbeat sent while no broker serves the group (HeartbeatResponseHandler:
+        NOT_COORDINATOR marks the coordinator unknown)."""
+        if self.coordinator.status == co.UNAVAILABLE:
+            self._heartbeat_reply(inst, member_id, "NOT_COORDINATOR")
 
     def _coordinator_phase(self, phase, term: int) -> None:
         if term == self.failovers:
@@ -681,6 +723,8 @@ class Simulation(Liveness):
             if inst is not waiting and inst.wake is None:
                 return False
             if consumer.state != STABLE or consumer.rejoin_needed or consumer.inflight_async:
+                return False
+            if not consumer.coordinator_known:
                 return False
             if inst.worker is not None and inst.worker.unfinished:
                 return False
@@ -820,12 +864,11 @@ class Simulation(Liveness):
             event.succeed(response)
         elif request_id in inst.consumer.inflight_async:
             inst.consumer.now = self.env.now
-            later = inst.consumer.on_response(request_id, response)
-            if later is not None:
-                self._at(later.at_us, self._consumer_timer, inst, later.key)
+            self._carry_out(inst, inst.consumer.on_response(request_id, response))
             self._wake(inst)
         elif request_id == inst.consumer.group_request:
-            inst.consumer.on_group_response(request_id, response)
+            inst.consumer.now = self.env.now
+            self._carry_out(inst, inst.consumer.on_group_response(request_id, response))
             self._wake(inst)
 
     def _notify_rebalance(self, inst: Instance | None) -> None:
@@ -856,7 +899,8 @@ class Simulation(Liveness):
 
     def _rebalance_notice(self, inst: Instance) -> None:
         if inst.alive and not self._heartbeats_blocked(inst):
-            inst.consumer.on_rebalance_notice()
+            inst.consumer.now = self.env.now
+            self._carry_out(inst, inst.consumer.on_rebalance_notice())
             self._wake(inst)
 
 
@@ -909,12 +953,17 @@ _CALL_CALLBACKS = (_call_now,)  # shared: step() only iterates it and resets the
 class _Observer:
     """Binds a consumer's observations to its instance number in the ledger."""
 
-    __slots__ = ("ledger", "instance", "commit_completed")
+    __slots__ = ("ledger", "instance", "commit_completed", "_coordinator_unknown")
 
-    def __init__(self, ledger: Ledger, instance: int):
+    def __init__(self, ledger: Ledger, instance: int, coordinator_unknown):
         self.ledger = ledger
         self.instance = instance
         self.commit_completed = ledger.commit_completed  # names no instance: no binding needed
+        self._coordinator_unknown = coordinator_unknown
+
+    def coordinator_unknown(self, at_us):
+        """Not a record: the driver starts the consumer's coordinator lookup."""
+        self._coordinator_unknown(self.instance)
 
     def assigned(self, at_us, generation, partitions):
         self.ledger.assigned(at_us, self.instance, generation, partitions)

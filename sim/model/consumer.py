@@ -56,6 +56,7 @@ from .commands import (
 )
 from .messages import (
     COORDINATOR_ERRORS,
+    COORDINATOR_LOST_ERRORS,
     RETRIABLE_COMMIT_ERRORS,
     JoinGroup,
     JoinResponse,
@@ -95,6 +96,8 @@ class ClientConfig:
     error_policy: str | None  # overrides the strategy's policy for a failed commitSync
     processing: str = "sync"  # "async": records go to a worker thread through a bounded queue
     worker_queue_records: int = 1_000  # the worker queue's capacity (async processing)
+    # librdkafka: the application registered a rebalance callback (confluent-kafka always does)
+    rebalance_callback: bool = True
 
 
 class NullObserver:
@@ -114,6 +117,9 @@ class Consumer:
     # Java classic: auto commit runs inside poll(). A client whose auto commit runs on a background
     # timer sets it True; the driver then calls `auto_commit_tick` every interval instead.
     auto_commit_on_timer = False
+    # Operations the application enqueued for a client thread to serve when it next blocks
+    # (librdkafka's commit(): `serve_ops`); the Java client has none.
+    ops_queue = ()
 
     def __init__(
         self,
@@ -132,6 +138,9 @@ class Consumer:
         self.group_request: int | None = None  # a cooperative rejoin's JoinGroup or SyncGroup
         self.group_reply = None  # its response, handled at the next poll() iteration
         self.retry_join_after_us = 0  # after a coordinator error: when to send the next JoinGroup
+        # markCoordinatorUnknown: False from a coordinator error until the driver's lookup
+        # (FindCoordinator) finds it again (`on_coordinator_found`); no heartbeat meanwhile.
+        self.coordinator_known = True
         self.last_assignment: tuple[int, ...] = ()  # what `sticky` remembers across eager joins
         self.config = config
         self.strategy = strategy
@@ -307,6 +316,11 @@ class Consumer:
             self.processed[p] = start + taken
             records -= taken
 
+    def held_partitions(self) -> tuple[int, ...]:
+        """The partitions the application believes it holds (the driver ends their tenures
+        when the process stops)."""
+        return self.assignment
+
     # ---- what strategies read -------------------------------------------------------------------
     def position_offsets(self) -> Offsets:
         return tuple((p, self.positions[p]) for p in self.assignment if p in self.positions)
@@ -428,6 +442,7 @@ class Consumer:
                 yield from self.on_join_prepare()
             if self.now < self.retry_join_after_us:
                 yield Wait(self.retry_join_after_us, wakeable=False)
+            yield from self._await_coordinator()
             self.state = PREPARING_REBALANCE
             response = yield Call(self._join_request(), self._request_id())
             if self._join_failed(response):
@@ -467,7 +482,11 @@ class Consumer:
                     return False
         if self.failed or self.group_request is not None:
             return True
-        if (self.rejoin_needed or self.state != STABLE) and self.now >= self.retry_join_after_us:
+        if (
+            (self.rejoin_needed or self.state != STABLE)
+            and self.now >= self.retry_join_after_us
+            and self.coordinator_known
+        ):
             if self.needs_join_prepare:
                 self.needs_join_prepare = False
                 yield from self.on_join_prepare()
@@ -514,7 +533,7 @@ class Consumer:
             self.state = COMPLETING_REBALANCE
             return False
         if response.error in COORDINATOR_ERRORS:
-            self._coordinator_lost()
+            self._coordinator_lost(response.error)
         elif response.error == "FENCED_INSTANCE_ID":
             self.failed = True
         else:
@@ -537,7 +556,7 @@ class Consumer:
         error once the coordinator is found again; FENCED_INSTANCE_ID is fatal; other errors
         reset the generation first."""
         if response.error in COORDINATOR_ERRORS:
-            self._coordinator_lost()
+            self._coordinator_lost(response.error)
         elif response.error == "FENCED_INSTANCE_ID":
             self.failed = True
         elif response.error != "REBALANCE_IN_PROGRESS":
@@ -640,18 +659,52 @@ class Consumer:
             response = yield Call(OffsetFetch(partitions), self._request_id())
             if response.error not in COORDINATOR_ERRORS:
                 return response
+            self._coordinator_lost(response.error)
             yield from self._rediscover_coordinator()
 
     def _rediscover_coordinator(self):
-        """A coordinator error: mark the coordinator unknown, find it again and retry after
-        retry.backoff.ms, keeping the generation (AbstractCoordinator.joinGroupIfNeeded)."""
-        self._coordinator_lost()
+        """A coordinator error: back off retry.backoff.ms, then wait until the coordinator is
+        found again, keeping the generation (AbstractCoordinator.joinGroupIfNeeded, then
+        ensureCoordinatorReady before the next request)."""
         yield Wait(self.retry_join_after_us, wakeable=False)
+        yield from self._await_coordinator()
 
-    def _coordinator_lost(self) -> None:
-        """markCoordinatorUnknown: the next group request waits retry.backoff.ms, the time the
-        model gives the lookup (no FindCoordinator is modelled)."""
+    def _coordinator_lost(self, error: str = "NOT_COORDINATOR") -> None:
+        """A coordinator error on a group request: the next one waits retry.backoff.ms, and
+        NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE or a lost connection mark the coordinator
+        unknown (markCoordinatorUnknown); COORDINATOR_LOAD_IN_PROGRESS only backs off."""
         self.retry_join_after_us = self.now + self.config.retry_backoff_us
+        if error in COORDINATOR_LOST_ERRORS and self.coordinator_known:
+            self.coordinator_known = False
+            self.observer.coordinator_unknown(self.now)
+
+    def on_coordinator_found(self) -> list:
+        """The driver's lookup found the coordinator (FindCoordinator answered): requests that
+        waited for it may go. Returns the requests to send now (none for the Java client: its
+        calls wait in `_await_coordinator`)."""
+        self.coordinator_known = True
+        return []
+
+    def coordinator_lookup_delay_us(self) -> int:
+        """When the next FindCoordinator goes after the coordinator was marked unknown (or a
+        lookup failed): the heartbeat thread looks every retry.backoff.ms
+        (HeartbeatThread.run: lookupCoordinator, then wait(retryBackoffMs))."""
+        return self.config.retry_backoff_us
+
+    def on_client_session_timeout(self) -> list:
+        """No successful heartbeat for a whole session while the coordinator is unknown: the
+        Java heartbeat thread only marks the coordinator unknown (it already is)."""
+        return []
+
+    def _await_coordinator(self, deadline_us: int | None = None):
+        """ensureCoordinatorReady: block until the coordinator is known again (the driver wakes
+        the consumer when its lookup succeeds). Returns False if `deadline_us` passed first."""
+        while not self.coordinator_known:
+            if deadline_us is not None and self.now >= deadline_us:
+                return False
+            until = self.now + self.config.session_timeout_us
+            yield Wait(until if deadline_us is None else min(until, deadline_us))
+        return True
 
     def _set_position(self, partition: int, offset: int, source: str) -> None:
         self.positions[partition] = offset
@@ -710,6 +763,8 @@ class Consumer:
                 self.on_rebalance_notice()
         elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
             self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
+        elif error in COORDINATOR_LOST_ERRORS:
+            self._coordinator_lost(error)
 
     # ---- commits --------------------------------------------------------------------------------
     def call(self, calls):
@@ -783,6 +838,9 @@ class Consumer:
             error = self._gate()
             if error is not None:
                 break
+            if not (yield from self._await_coordinator(deadline)):
+                error = "TIMEOUT"  # ensureCoordinatorReady ran out of time
+                break
             request_id = self._request_id()
             generation = self.generation
             self.observer.commit_sent(self.now, request_id, generation, offsets, kind)
@@ -793,6 +851,7 @@ class Consumer:
             if error is None:
                 break
             if error in RETRIABLE_COMMIT_ERRORS:
+                self._coordinator_lost(error)
                 backoff = min(config.retry_backoff_us << retries, config.retry_backoff_max_us)
                 retries += 1
                 if self.now + backoff < deadline:
@@ -833,6 +892,8 @@ class Consumer:
         self.observer.commit_completed(self.now, request_id, error or "ok")
         if error is not None and error not in RETRIABLE_COMMIT_ERRORS:
             self._on_commit_error(error, generation)
+        elif error is not None:
+            self._coordinator_lost(error)
         if kind == "auto":
             if error in RETRIABLE_COMMIT_ERRORS:  # re-armed after retry.backoff.ms
                 self.next_auto_commit_us = self.now + self.config.retry_backoff_us

@@ -31,6 +31,14 @@ COORDINATOR_ERRORS = frozenset(
 )
 
 
+# Errors after which the client marks the coordinator unknown and looks it up again
+# (FindCoordinator) before its next group request: AbstractCoordinator.markCoordinatorUnknown from
+# the response handlers (a lost connection too); librdkafka's rd_kafka_cgrp_coord_dead.
+COORDINATOR_LOST_ERRORS = frozenset(
+    {"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "REQUEST_TIMED_OUT", "UNKNOWN"}
+)
+
+
 def as_offsets(mapping: dict[int, int]) -> Offsets:
     return tuple(sorted(mapping.items()))
 

@@ -53,6 +53,7 @@ LESSONS = {
     "async-processing-auto-loss": (None, True, False),
     "async-processing-completed-commit": (None, False, True),
     "librdkafka-auto-crash": (None, True, False),
+    "librdkafka-queued-commit": (None, True, False),
     "java-new-consumer-autocommit": (None, True, False),
     "async-retry-regression": (None, False, False),
     "coordinator-failover": (None, False, False),
@@ -84,6 +85,14 @@ def test_librdkafka_storing_after_processing_loses_nothing(cli):
     """The twin of librdkafka-auto-crash: offsets stored after processing, the timer commits
     only processed records, and the crash re-processes instead of losing."""
     out = run_json(cli, "librdkafka-auto-crash", "--strategy", "auto-store-after-process")
+    assert out["lost"] == 0 and out["duplicated_records"] > 0
+
+
+def test_librdkafka_explicit_offsets_or_the_java_client_lose_nothing_to_the_queued_commit(cli):
+    """The twins of librdkafka-queued-commit: an async commit of explicit offsets, or Java's
+    commitAsync() (positions read at the call), commit nothing unprocessed; the crash only
+    re-processes."""
+    out = run_json(cli, "librdkafka-queued-commit", "--strategy", "async-per-batch")
     assert out["lost"] == 0 and out["duplicated_records"] > 0
 
 

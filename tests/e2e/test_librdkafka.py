@@ -56,3 +56,33 @@ def test_the_java_new_consumer_before_its_fix_loses_like_librdkafka():
     """KAFKA-18641: the background thread committed positions mid-batch."""
     runs = summaries(scenario("java-new-consumer-autocommit"), "auto")
     assert all(r["lost"] == 50 for r in runs)
+
+
+REVOKE_MID_BATCH = {
+    "name": "librdkafka-revoke-mid-batch",
+    "run": {"duration_ms": 30_000},
+    "topic": {"partitions": 2, "initial_records": 2_000},
+    "group": {"consumers": 1, "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1_000},
+    "consumer": {
+        "client": "librdkafka",
+        "max_poll_records": 500,
+        "processing_ms": {"dist": "constant", "mean": 10.0},
+    },
+    "strategy": {"name": "auto-store-after-process"},
+    "faults": [{"kind": "join", "at_ms": 14_500}],
+}
+
+
+@pytest.mark.parametrize("callback", [False, True], ids=["no-rebalance-cb", "rebalance-cb"])
+def test_a_revoke_without_a_rebalance_callback_makes_concurrent_duplicates(callback):
+    """A second consumer joins while the first processes a batch of p1. Without a rebalance
+    callback librdkafka's thread revokes at once and commits the offsets stored so far: the new
+    owner gets the unprocessed rest of the batch while the old one finishes it (concurrent
+    duplicates). With one, the revoke waits for the next poll: nothing is processed twice."""
+    from sim.scenario import parse_scenario
+
+    data = {**REVOKE_MID_BATCH, "consumer": {**REVOKE_MID_BATCH["consumer"]}}
+    data["consumer"]["rebalance_callback"] = callback
+    summary = run(parse_scenario(data)).summary()
+    assert summary["lost"] == 0
+    assert (summary["concurrent_duplicates"] > 0) == (not callback)

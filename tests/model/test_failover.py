@@ -146,8 +146,10 @@ def test_a_group_with_members_schedules_no_expiry():
 
 # ---- the client --------------------------------------------------------------------------------
 def test_join_retries_a_coordinator_error_keeping_the_generation():
-    """JoinGroup answered NOT_COORDINATOR: rediscover, wait retry.backoff.ms, send it again; the
-    generation and member id stay (AbstractCoordinator.joinGroupIfNeeded)."""
+    """JoinGroup answered NOT_COORDINATOR: the coordinator is marked unknown; after
+    retry.backoff.ms the client waits until it is found again (ensureCoordinatorReady), then
+    sends it again; the generation and member id stay (AbstractCoordinator.joinGroupIfNeeded).
+    COORDINATOR_LOAD_IN_PROGRESS only backs off: the coordinator stays known."""
     s = Script("sync-per-batch")
     s.join()
     c = s.consumer
@@ -159,12 +161,15 @@ def test_join_retries_a_coordinator_error_keeping_the_generation():
     assert isinstance(s.command, Call) and isinstance(s.command.request, JoinGroup)
     s.reply(JoinResponse("NOT_COORDINATOR"), now=2 * S)
     assert s.command == Wait(2 * S + 100_000, wakeable=False)
-    assert c.generation == 1 and c.member_id == "m"
+    assert c.generation == 1 and c.member_id == "m" and not c.coordinator_known
     s.reply(None, now=2 * S + 100_000)
+    assert isinstance(s.command, Wait) and s.command.wakeable  # no JoinGroup while unknown
+    assert c.on_coordinator_found() == []
+    s.reply(None, now=2 * S + 300_000)
     assert isinstance(s.command.request, JoinGroup) and s.command.request.member_id == "m"
     s.reply(JoinResponse(None, 1, "m", ("m",)), now=3 * S)
     s.reply(SyncResponse("COORDINATOR_LOAD_IN_PROGRESS"), now=3 * S)
-    assert isinstance(s.command, Wait) and c.generation == 1
+    assert isinstance(s.command, Wait) and c.generation == 1 and c.coordinator_known
     s.reply(None, now=4 * S)
     assert isinstance(s.command.request, JoinGroup)
 
@@ -191,6 +196,8 @@ def test_offset_fetch_retries_a_coordinator_error():
     s.reply(OffsetFetchResponse((), "NOT_COORDINATOR"), now=S)
     assert s.command == Wait(S + 100_000, wakeable=False)
     s.reply(None, now=S + 100_000)
+    s.consumer.on_coordinator_found()
+    s.reply(None, now=S + 200_000)
     assert isinstance(s.command.request, OffsetFetch)
     s.reply(OffsetFetchResponse((9,)))
     assert s.process_batch(20, now=2 * S).slices == ((0, 9, 19),)

@@ -42,9 +42,9 @@ def test_a_fenced_commit_is_fatal():
     s.join(committed=0)
     s.hand_over(30)
     s.reply(Processed(10, False))
-    send = s.skip_points()
+    assert isinstance(s.skip_points(), Wait)  # commit() enqueued; the application waits
+    send = s.served()
     assert isinstance(send, Send) and send.request.instance_id == "instance-0"
-    assert isinstance(s.reply(), Wait)
     s.consumer.on_response(send.request_id, CommitResponse("FENCED_INSTANCE_ID"))
     assert s.consumer.failed
     s.reply()
