@@ -8,7 +8,7 @@ failure means the simulator, not the strategy, is broken: `ok` is False and the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -102,7 +102,7 @@ class CheckReport:
     def summary(self) -> dict:
         """The metrics as plain values, plus the cross-checks' verdict and failures."""
         out = {name: getattr(self.metrics, name) for name in _METRIC_NAMES}
-        out["lag_by_partition"] = [asdict(lag) for lag in self.metrics.lag_by_partition]
+        out["lag_by_partition"] = [lag._asdict() for lag in self.metrics.lag_by_partition]
         out["cross_checks_ok"] = self.ok
         out["cross_check_failures"] = self.failures
         return out

@@ -12,7 +12,7 @@ over the per-record arrays the checker already holds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,8 +22,7 @@ from sim.witness import History
 QUANTILES = (0.50, 0.99)  # reported with the maximum: p50, p99, max
 
 
-@dataclass(frozen=True, slots=True)
-class PartitionLag:
+class PartitionLag(NamedTuple):
     """One partition's committed lag over the run, and its state at the end (the columns of
     `kafka-consumer-groups --describe`: log end offset, current offset, lag)."""
 
@@ -37,8 +36,7 @@ class PartitionLag:
     lag_mean_ms: float
 
 
-@dataclass(frozen=True, slots=True)
-class Latency:
+class Latency(NamedTuple):
     """Append to first effect over a set of processed records, in milliseconds (nearest rank:
     each value is one record's latency). None when the set is empty."""
 
@@ -139,7 +137,8 @@ def consumer_lag(history: History) -> list[PartitionLag]:
     )
     commit_to = np.array([max(o, 0) for per in steps for o in (0, *(o for _, _, o in per))])
     ends = [p * span + end_us for p in range(parts)]
-    at = np.unique(np.concatenate((append_at, commit_at, ends)))  # every breakpoint, sorted
+    # Every breakpoint, sorted; a time listed twice makes a row that lasts no time, harmless.
+    at = np.sort(np.concatenate((append_at, commit_at, ends)))
     log_end = append_end[np.searchsorted(append_at, at, "right") - 1]
     committed = commit_to[np.searchsorted(commit_at, at, "right") - 1]
     lag = np.maximum(log_end - committed, 0)
@@ -149,14 +148,15 @@ def consumer_lag(history: History) -> list[PartitionLag]:
     np.subtract(at[1:], at[:-1], out=width[:-1])
     width[last] = 0
     # The age of the oldest uncommitted record, the committed offset's, at each row's start.
-    since = np.where(lag > 0, at % span, 0)
+    waiting = lag > 0
+    since = np.where(waiting, at % span, 0)
     if any(t for times in ledger.append_us for t in times):  # not every record pre-loaded
         scale = max(ledger.log_end) + 1
         append_key = [p * scale + e for p, ends in enumerate(ledger.append_ends) for e in ends]
         born = np.array([t for times in ledger.append_us for t in times], np.int64)
         index = np.searchsorted(append_key, at // span * scale + committed, "right")
-        since -= np.where(lag > 0, born[index.clip(max=len(born) - 1)], 0)
-    until = np.where(lag > 0, since + width, 0)
+        since -= np.where(waiting, born[index.clip(max=len(born) - 1)], 0)
+    until = np.where(waiting, since + width, 0)
     width = width.astype(np.float64)  # areas of records x microseconds outgrow int64
     total = max(end_us, 1)
     lag_mean = (np.add.reduceat(lag * width, first) / total).tolist()
