@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim import __version__
+from sim.aggregate import aggregate, mark_identical
 from sim.checker import check
 from sim.engine.simulation import Simulation
-from sim.stats import mean_interval
 from sim.strategies import STRATEGY_NAMES
 
 
@@ -20,7 +20,7 @@ class RunResult:
     ledger: object
 
     def summary(self) -> dict:
-        """The fields of `offsim run --json` (DESIGN.md, Command line)."""
+        """The fields of `offsim run --json` (docs/metrics.md)."""
         out = {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed}
         out.update(self.report.summary())
         out["offsim_version"] = __version__
@@ -53,23 +53,12 @@ def compare(
     scenario, strategies=None, seeds: int = 10, first_seed: int | None = None
 ) -> list[dict]:
     """Every strategy on the same seeds (the same processing times and latencies: common random
-    numbers), each numeric field as a mean with a 95% interval."""
+    numbers), each numeric field summarised over them (`sim.aggregate`); a strategy whose runs
+    repeat an earlier one's is marked `identical_to` it."""
     strategies = list(STRATEGY_NAMES if strategies is None else strategies)
     first = scenario.run.seed if first_seed is None else first_seed
     rows = []
     for name in strategies:
         summaries = [run(scenario, seed=first + i, strategy=name).summary() for i in range(seeds)]
         rows.append(aggregate(scenario.name, name, summaries))
-    return rows
-
-
-def aggregate(scenario: str, strategy: str, summaries: list[dict]) -> dict:
-    row: dict = {"scenario": scenario, "strategy": strategy, "seeds": len(summaries)}
-    for key, value in summaries[0].items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or key == "seed":
-            continue
-        mean, low, high = mean_interval([s[key] for s in summaries])
-        row[key] = {"mean": mean, "low": low, "high": high}
-    row["cross_checks_ok"] = all(s.get("cross_checks_ok", True) for s in summaries)
-    row["quiesced"] = all(s.get("quiesced", True) for s in summaries)
-    return row
+    return mark_identical(rows, scenario)

@@ -15,6 +15,13 @@ import numpy as np
 from sim.anomalies import Anomaly, find_duplicates, find_gaps, find_lost, find_regressions
 from sim.cross_checks import CrossCheck, cross_checks
 from sim.ledger import Ledger
+from sim.metrics import (
+    PartitionLag,
+    consumer_lag,
+    group_stall_us,
+    latency,
+    rebalance_downtime_us,
+)
 from sim.witness import History, Witness
 
 ANOMALY_KINDS = (
@@ -29,7 +36,7 @@ ANOMALY_KINDS = (
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """The numbers of `offsim run --json` (DESIGN.md, Command line), in that order."""
+    """The numbers of `offsim run --json`, in that order; docs/metrics.md defines each."""
 
     produced: int
     effects: int
@@ -46,15 +53,28 @@ class Metrics:
     failed_commits: int
     rebalances: int
     crashes: int
-    rebalance_downtime_ms: float
+    rebalance_downtime_ms: float  # partition-milliseconds
+    group_stall_ms: float
+    lag_records_max: int
+    lag_records_mean: float
+    lag_max_ms: float
+    lag_mean_ms: float
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    latency_max_ms: float | None
+    live_latency_p50_ms: float | None
+    live_latency_p99_ms: float | None
+    live_latency_max_ms: float | None
     records_per_sim_s: float
     sim_time_ms: float
     events: int
     trace_digest: str
     quiesced: bool
+    lag_by_partition: tuple[PartitionLag, ...]
 
 
-_METRIC_NAMES = tuple(f.name for f in fields(Metrics))  # plain values: no deep copy needed
+# Plain values, copied as they are; the per-partition lag becomes a list of dicts.
+_METRIC_NAMES = tuple(f.name for f in fields(Metrics) if f.name != "lag_by_partition")
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,7 @@ class CheckReport:
     def summary(self) -> dict:
         """The metrics as plain values, plus the cross-checks' verdict and failures."""
         out = {name: getattr(self.metrics, name) for name in _METRIC_NAMES}
+        out["lag_by_partition"] = [lag._asdict() for lag in self.metrics.lag_by_partition]
         out["cross_checks_ok"] = self.ok
         out["cross_check_failures"] = self.failures
         return out
@@ -105,6 +126,9 @@ def check(ledger: Ledger, sink) -> CheckReport:
         unique += int(np.count_nonzero(counts))
     end_us = history.end_us
     commits = ledger.commits.values()
+    earliest = [earliest_effect_us(history, p)[:end] for p, end in enumerate(ledger.log_end)]
+    lags = tuple(consumer_lag(history))
+    every, live = latency(history, earliest)
     metrics = Metrics(
         produced=sum(ledger.log_end),
         effects=effects,
@@ -116,17 +140,29 @@ def check(ledger: Ledger, sink) -> CheckReport:
         offset_regressions=regression.count,
         skips=skip.count,
         reorders=reorder.count,
-        over_commits=over_commits(history),
+        over_commits=over_commits(history, earliest),
         commits=len(ledger.commits),
         failed_commits=sum(1 for c in commits if c.outcome is not None and c.outcome != "ok"),
         rebalances=len(ledger.rebalances),
         crashes=sum(1 for s in ledger.stops.values() if s.how == "crash"),
         rebalance_downtime_ms=round(rebalance_downtime_us(history) / 1000, 3),
+        group_stall_ms=round(group_stall_us(history) / 1000, 3),
+        lag_records_max=max(lag.lag_records_max for lag in lags),
+        lag_records_mean=round(sum(lag.lag_records_mean for lag in lags) / len(lags), 3),
+        lag_max_ms=max(lag.lag_max_ms for lag in lags),
+        lag_mean_ms=round(sum(lag.lag_mean_ms for lag in lags) / len(lags), 3),
+        latency_p50_ms=every.p50_ms,
+        latency_p99_ms=every.p99_ms,
+        latency_max_ms=every.max_ms,
+        live_latency_p50_ms=live.p50_ms,
+        live_latency_p99_ms=live.p99_ms,
+        live_latency_max_ms=live.max_ms,
         records_per_sim_s=processing_rate(ledger, effects),
         sim_time_ms=round(end_us / 1000, 3),
         events=ledger.events,
         trace_digest=ledger.trace_digest,
         quiesced=ledger.quiesced,
+        lag_by_partition=lags,
     )
     return CheckReport(metrics, anomalies, cross_checks(history, sink), history)
 
@@ -153,44 +189,21 @@ def processing_rate(ledger: Ledger, effects: int) -> float:
     return round(effects * 1e6 / max(last - first, 1), 1)
 
 
-def over_commits(history: History) -> int:
+def over_commits(history: History, earliest: list[np.ndarray]) -> int:
     """Applied (commit, partition) offsets that moved the committed offset past a record that
     had not finished processing by then (or does not exist). Counted where the committed offset
-    first covers such a record, so one loss does not make every later commit count."""
+    first covers such a record, so one loss does not make every later commit count. `earliest`:
+    per partition, `earliest_effect_us` up to the log end."""
     count = 0
     for p, entries in enumerate(history.applied):
         if not entries:
             continue
         end = history.ledger.log_end[p]
-        earliest = earliest_effect_us(history, p)[:end]
         previous = 0
         for commit, offset in entries:
             if offset > previous:
-                newly = earliest[previous : min(offset, end)]
+                newly = earliest[p][previous : min(offset, end)]
                 if offset > end or (len(newly) and int(newly.max()) > commit.applied_us):
                     count += 1
             previous = offset
     return count
-
-
-def rebalance_downtime_us(history: History) -> int:
-    """Partition-time, from each partition's first assignment to the end of the run, during which
-    no live instance held it in an open tenure."""
-    end_us = history.end_us
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for t in history.ledger.tenures:
-        stop = end_us if t.end_us is None else t.end_us
-        spans.setdefault(t.partition, []).append((t.start_us, stop))
-    down = 0
-    for p in sorted(spans):
-        covered, reach = 0, None
-        first = min(s for s, _ in spans[p])
-        for start, stop in sorted(spans[p]):
-            if reach is None or start > reach:
-                covered += stop - start
-                reach = stop
-            elif stop > reach:
-                covered += stop - reach
-                reach = stop
-        down += max(end_us - first - covered, 0)
-    return down

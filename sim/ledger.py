@@ -124,8 +124,9 @@ class Ledger:
         self._seq = 0
         self.last_us = 0
         self.log_end = [0] * partitions
-        # Per partition: the seq of every append and the log end after it.
+        # Per partition: the seq and time of every append, and the log end after it.
         self.append_seqs: list[list[int]] = [[] for _ in range(partitions)]
+        self.append_us: list[list[int]] = [[] for _ in range(partitions)]
         self.append_ends: list[list[int]] = [[] for _ in range(partitions)]
         self._delivery_counts = [np.zeros(0, np.int32) for _ in range(partitions)]
         self._effect_counts = [np.zeros(0, np.int32) for _ in range(partitions)]
@@ -187,6 +188,7 @@ class Ledger:
         end = self.log_end[partition] + count
         self.log_end[partition] = end
         self.append_seqs[partition].append(seq)
+        self.append_us[partition].append(at_us)
         self.append_ends[partition].append(end)
         self._room(partition, end)
 

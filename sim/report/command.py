@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from sim.files import write_text
-from sim.report.tables import COMPARE_FIELDS
+from sim.report.tables import CELL_LEGEND, cell_text, compare_tables, folded, identical_notes
 from sim.usage import UsageError, resolve_scenario
 
 SCENARIOS = ("production-like", "crash-mid-batch")
@@ -35,7 +35,7 @@ def _summary(job: tuple[str, str, int]) -> dict:
 def compare_rows(name: str, seeds: int = SEEDS, workers: int = 1) -> list[dict]:
     """`sim.api.compare` for every strategy, its runs spread over worker processes. Each run
     depends only on (scenario, strategy, seed), so the rows are those of a serial compare."""
-    from sim.api import aggregate
+    from sim.aggregate import aggregate, mark_identical
     from sim.scenario import load_scenario
     from sim.strategies import STRATEGY_NAMES
 
@@ -48,41 +48,46 @@ def compare_rows(name: str, seeds: int = SEEDS, workers: int = 1) -> list[dict]:
             summaries = list(pool.map(_summary, jobs))
     else:
         summaries = [_summary(job) for job in jobs]
-    return [
+    rows = [
         aggregate(scenario.name, s, summaries[k * seeds : (k + 1) * seeds])
         for k, s in enumerate(STRATEGY_NAMES)
     ]
+    return mark_identical(rows, scenario)
 
 
-def _cell(cell: dict) -> str:
-    """The terminal table's cell: the mean, and ± half the 95% interval when seeds differ."""
-    mean, low, high = cell["mean"], cell["low"], cell["high"]
-    return f"{mean:,.1f}" if low == high else f"{mean:,.1f} ±{(high - low) / 2:,.1f}"
-
-
-def markdown_table(rows: list[dict]) -> list[str]:
-    head = ["strategy"] + [label for _, label in COMPARE_FIELDS]
-    lines = ["| " + " | ".join(head) + " |", "|---" + "|---:" * len(COMPARE_FIELDS) + "|"]
-    for row in rows:
-        cells = [f"`{row['strategy']}`"] + [_cell(row[key]) for key, _ in COMPARE_FIELDS]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+def markdown_tables(rows: list[dict]) -> list[str]:
+    """The comparison's tables in markdown; a strategy identical to another shares its row,
+    and a note under the tables says why."""
+    lines: list[str] = []
+    for title, columns in compare_tables(rows):
+        head = ["strategy"] + [label for _, label, _ in columns]
+        lines += [f"{title[0].upper()}{title[1:]}:", ""]
+        lines += ["| " + " | ".join(head) + " |", "|---" + "|---:" * len(columns) + "|"]
+        for row, same in folded(rows):
+            names = " = ".join(f"`{name}`" for name in [row["strategy"], *same])
+            cells = [names] + [cell_text(row.get(key), scale) for key, _, scale in columns]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines + [f"- {note}" for note in identical_notes(rows, quote="`")]
 
 
 def comparison_markdown(sections: list[tuple[str, str, list[dict]]], seeds: int) -> str:
-    """The report's text: per scenario, its description, the table and a link to its chart."""
+    """The report's text: per scenario, its description, the tables and a link to its chart."""
     lines = [
         "# Strategy comparison",
         "",
         f"Every commit strategy on the same {seeds} seeds per scenario (common random numbers: "
-        "the same processing times and latencies for each strategy). A cell is the mean over "
-        "seeds, ± half its 95% interval. Regenerate with `offsim report`; the file is "
-        "deterministic, so a diff means the numbers moved.",
+        f"the same processing times and latencies for each strategy); {CELL_LEGEND}. "
+        "Durations are in seconds; downtime in partition-seconds (two partitions without an "
+        "owner for one second count two); docs/metrics.md defines every column. A strategy "
+        "whose runs repeat another's (the same trace, or the same numbers, on every seed) "
+        "shares its row, with a note saying how and why. Regenerate with "
+        "`offsim report`; the file is deterministic, so a diff means the numbers moved.",
     ]
     for name, description, rows in sections:
         lines += ["", f"## {name}", "", " ".join(description.split()), ""]
-        lines += markdown_table(rows)
-        lines += ["", f"![{name}: loss, duplicates, throughput, commit load, downtime]"
+        lines += markdown_tables(rows)
+        lines += ["", f"![{name}: loss, duplicates, throughput, commit load, downtime, lag]"
                   f"(comparison-{name}.png)"]  # fmt: skip
     return "\n".join(lines) + "\n"
 

@@ -13,7 +13,8 @@ import sys
 from tqdm import tqdm
 
 from sim._toml import toml_value
-from sim.api import aggregate
+from sim.aggregate import aggregate
+from sim.report.tables import CELL_LEGEND, cell_text
 from sim.sweep.executors import ExecutorError, run_dask, run_processes, run_serial
 from sim.sweep.spec import Sweep, Task, load_sweep
 from sim.sweep.store import Store, StoreError
@@ -125,18 +126,12 @@ def sweep_table(sweep: Sweep, rows: list[tuple[dict, str, dict]]) -> str:
             *map(toml_value, point.values()),
             strategy,
             str(row["seeds"]),
-            _mean(row["lost"]),
-            _mean(row["duplicated_records"]),
+            cell_text(row["lost"]),
+            cell_text(row["duplicated_records"]),
         ]
         for point, strategy, row in rows
     ]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *body]]
-    title = f"{sweep.name}: mean over seeds (± half the 95% interval)"
+    title = f"{sweep.name}: {CELL_LEGEND}"
     return "\n".join([title, lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
-
-
-def _mean(cell: dict) -> str:
-    if cell["low"] == cell["high"]:
-        return f"{cell['mean']:,.1f}"
-    return f"{cell['mean']:,.1f} ±{(cell['high'] - cell['low']) / 2:,.1f}"

@@ -1,29 +1,29 @@
-"""`compare --plot`: one panel per question, deterministic bytes, clipped intervals."""
+"""`compare --plot`: one panel per question, deterministic bytes, intervals that respect the
+quantity, identical strategies in one lane."""
 
 import pytest
 
-from sim.report.charts import commits_per_sim_s, plot_comparison, short
+from sim.report.charts import commits_per_sim_s, comparison_figure, plot_comparison, short
+from sim.stats import summarise
 from tests.e2e.conftest import offsim
 
 
-def cell(mean, low=None, high=None):
-    return {
-        "mean": mean,
-        "low": mean if low is None else low,
-        "high": mean if high is None else high,
-    }
-
-
-def row(strategy, lost=0.0, dup=0.0):
-    return {
-        "scenario": "hand-made", "strategy": strategy, "seeds": 3,
-        "lost": cell(lost, lost - 50, lost + 50), "duplicated_records": cell(dup),
-        "records_per_sim_s": cell(500.0, 480.0, 520.0), "commits": cell(120.0, 100.0, 140.0),
-        "sim_time_ms": cell(60_000.0), "rebalance_downtime_ms": cell(9_000.0),
+def row(strategy, lost=(0, 0, 0), dup=(0, 0, 0), digests=("a", "b", "c"), **marks):
+    """A compare row over three seeds; the other fields as a typical run has them."""
+    cells = {
+        "lost": lost, "duplicated_records": dup, "records_per_sim_s": (480, 500, 520),
+        "commits": (100, 120, 140), "sim_time_ms": (60_000,) * 3,
+        "rebalance_downtime_ms": (9_000, 9_500, 10_000), "group_stall_ms": (0, 1_000, 2_000),
+        "lag_records_mean": (40, 50, 60), "latency_p99_ms": (900, 1_000, 1_100),
     }  # fmt: skip
+    out = {"scenario": "hand-made", "strategy": strategy, "seeds": 3}
+    out.update({key: summarise(values) for key, values in cells.items()})
+    out.update(trace_digests=list(digests), identical_to=None, identical_why=None)
+    out.update(marks)
+    return out
 
 
-ROWS = [row("auto", dup=1300.0), row("commit-before-process", lost=20.0)]
+ROWS = [row("auto", dup=(1200, 1300, 1400)), row("commit-before-process", lost=(0, 0, 60))]
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
@@ -38,7 +38,25 @@ def test_the_same_rows_draw_the_same_bytes(tmp_path, suffix):
 
 
 def test_commit_load_is_per_simulated_second():
-    assert commits_per_sim_s(ROWS[0]) == {"mean": 2.0, "low": 100 / 60, "high": 140 / 60}
+    load = commits_per_sim_s(ROWS[0])
+    assert (load["mean"], load["min"], load["max"]) == (2.0, 100 / 60, 140 / 60)
+
+
+def test_strategies_with_identical_runs_share_a_lane():
+    """A row marked identical_to another is drawn in that row's lane, named with both."""
+    rows = [*ROWS, row("auto-store-after-process", identical_to="auto", identical_why="same")]
+    figure = comparison_figure(rows)
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels == ["auto = auto-store-after-process", "commit-before-process"]
+
+
+def test_every_axis_starts_at_zero_and_no_whisker_reaches_below():
+    """Counts and rates cannot be negative: a seed that lost 60 beside two that lost none
+    draws a whisker from 0 at the lowest, never below the axis."""
+    figure = comparison_figure(ROWS)
+    assert all(ax.get_xlim()[0] == 0 for ax in figure.axes)
+    lost = ROWS[1]["lost"]
+    assert 0 <= lost["low"] < lost["mean"] < lost["high"] <= 60
 
 
 def test_bar_labels_stay_short():
