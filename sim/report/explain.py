@@ -307,7 +307,7 @@ def cmd_explain(args) -> int:
     if args.plot:
         from sim.report.timeline import plot_run
 
-        plot_run(result, args.plot)
+        plot_run(result, args.plot, record)
     return 0
 
 
