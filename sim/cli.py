@@ -13,8 +13,8 @@ from pathlib import Path
 from sim import api
 from sim.claims.command import add_parser as add_check_parser
 from sim.report.command import add_parser as add_report_parser
-from sim.report.explain import add_explain_parser
-from sim.report.tables import anomaly_lines, compare_table, run_table
+from sim.report.explain import add_explain_parser, explain_lines
+from sim.report.tables import compare_table, run_table
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import STRATEGY_NAMES, describe
 from sim.sweep.command import add_parser as add_sweep_parser
@@ -37,8 +37,7 @@ def cmd_run(args) -> int:
         print(json.dumps(result.summary(), indent=2))
     else:
         print(run_table(result.summary()))
-        for line in anomaly_lines(result.report):
-            print(line)
+        print("\n".join(explain_lines(result.report, scenario)))
     if args.plot:
         from sim.report.timeline import plot_run  # matplotlib loads only when asked for
 
