@@ -74,7 +74,9 @@ def cmd_sweep(args) -> int:
     if args.plot:
         from sim.report.sweep_charts import plot_sweep  # matplotlib loads only when asked for
 
-        plot_sweep(sweep.name, list(sweep.points[0]), grouped, args.plot)
+        parameters = list(sweep.points[0])
+        labels = {p: sweep.label(p) for p in parameters}
+        plot_sweep(sweep.name, parameters, grouped, args.plot, labels)
     ok = all(s["cross_checks_ok"] and s["quiesced"] for s in summaries.values())
     return 0 if ok else 1
 
