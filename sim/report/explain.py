@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sim.anomalies import AnomalyGroup, find_duplicates, find_gaps, find_lost, find_regressions
 from sim.report.timeline_data import rebalance_windows
-from sim.usage import UsageError, check_plot, check_strategy, resolve_scenario
+from sim.usage import UsageError, check_html, check_plot, check_strategy, resolve_scenario
 from sim.witness import History
 
 TIMES = {1: "once", 2: "twice", 3: "three times"}
@@ -443,6 +443,7 @@ def cmd_explain(args) -> int:
     check_strategy(args.strategy)
     record = None if args.record is None else parse_record(args.record)
     check_plot(args.plot)
+    check_html(args.html)
     scenario = load_scenario(resolve_scenario(args.scenario))
     result = api.run(scenario, seed=args.seed, strategy=args.strategy)
     if record is not None:
@@ -461,6 +462,10 @@ def cmd_explain(args) -> int:
         from sim.report.timeline import plot_run
 
         plot_run(result, args.plot, record)
+    if args.html:
+        from sim.report.page import run_page, write_page
+
+        write_page(args.html, run_page(result, record))
     return 0
 
 
@@ -473,4 +478,5 @@ def add_explain_parser(subparsers) -> None:
     p.add_argument("--record", metavar="P:OFFSET", help="explain this one record")
     p.add_argument("--causes", type=int, default=3, help="causes told per anomaly kind")
     p.add_argument("--plot", metavar="FILE", help="also draw the timeline (.png or .svg)")
+    p.add_argument("--html", metavar="FILE", help="also write the run's interactive page (.html)")
     p.set_defaults(func=cmd_explain)

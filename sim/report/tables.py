@@ -74,4 +74,3 @@ def compare_table(rows: list[dict]) -> str:
     seeds = rows[0]["seeds"] if rows else 0
     title = f"{rows[0]['scenario']}: mean over {seeds} seeds (± half the 95% interval)"
     return "\n".join([title, line(head), line(["-" * w for w in widths]), *map(line, body)])
-

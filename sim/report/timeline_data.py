@@ -126,6 +126,8 @@ class Anomaly:
     at_us: float
     records: str
     witness: list[Point]
+    partition: int
+    start: int
 
 
 @dataclass
@@ -387,7 +389,7 @@ class _Builder:
                     applied = [w.at_us for w in g.witness if w.event == "commit-applied"]
                     at = applied[0] if applied else at
                     self.points.append(Point(lane, at, "lost", f"{span} lost ({g.records})"))
-                found.append(Anomaly(g.kind, lane, at, span, witness))
+                found.append(Anomaly(g.kind, lane, at, span, witness, g.partition, g.start))
         return alerts, found
 
     # ---- one record's life ------------------------------------------------------------------
