@@ -74,3 +74,20 @@ def compare_table(rows: list[dict]) -> str:
     seeds = rows[0]["seeds"] if rows else 0
     title = f"{rows[0]['scenario']}: mean over {seeds} seeds (± half the 95% interval)"
     return "\n".join([title, line(head), line(["-" * w for w in widths]), *map(line, body)])
+
+
+def anomaly_lines(report, groups_per_kind: int = 3) -> list[str]:
+    """The anomalies found, each kind with its count and the witnesses of its first groups
+    (a counterexample's record; `sim.report.explain` tells the stories by cause)."""
+    lines: list[str] = []
+    for anomaly in report.anomalies.values():
+        if not anomaly.count:
+            continue
+        lines.append("")
+        lines.append(f"{anomaly.kind}: {anomaly.count:,} ({anomaly.total_groups:,} groups)")
+        for group in anomaly.groups[:groups_per_kind]:
+            lines.extend("  " + line for line in str(group).splitlines())
+        hidden = anomaly.total_groups - min(groups_per_kind, len(anomaly.groups))
+        if hidden > 0:
+            lines.append(f"  ... and {hidden:,} more groups (offsim explain tells every cause)")
+    return lines
