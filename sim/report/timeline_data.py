@@ -185,7 +185,7 @@ class _Builder:
         self.record = record
         self.columns = columns
         self.end_us = self.history.end_us or 1
-        self.pixel_us = self.end_us / columns  # refined once the axis is trimmed
+        self.pixel_us = 0.0  # known once the axis is trimmed (`build`)
         self.spans: list[Span] = []
         self.points: list[Point] = []
         self.labels: list[Label] = []
@@ -245,10 +245,14 @@ class _Builder:
             if stop is not None and stop.how == "crash":
                 self.points.append(Point(lane, stop.at_us, "crash", f"{name} crashed"))
         for f in ledger.faults:
-            if f.kind in NOT_MARKED or f.instance not in ledger.instances:
+            if f.kind in NOT_MARKED:
                 continue
-            lane, name = self.lane_of(f.instance), history.name(f.instance)
-            words = f"{f.kind} of {name} at {_s(f.at_us)}" + (f" ({f.detail})" if f.detail else "")
+            if f.instance in ledger.instances:
+                lane, name = self.lane_of(f.instance), history.name(f.instance)
+                words = f"{f.kind} of {name} at {_s(f.at_us)}"
+            else:  # the group's own (offsets expired): on the group lane
+                lane, name, words = 0, "the group", f"{f.kind} at {_s(f.at_us)}"
+            words += f" ({f.detail})" if f.detail else ""
             if f.kind in LANE_SPANS:
                 end = f.at_us + self.plan.durations.get((f.at_us, f.kind, f.instance), 0)
                 self.spans.append(Span(lane, f.at_us, end, f.kind, words))

@@ -172,6 +172,11 @@ def test_joins_leaves_lost_responses_and_commit_errors_each_have_a_mark():
         assert points(tl, kind), kind
 
 
+def test_expired_offsets_are_marked_on_the_group_lane():
+    tl = timeline("offsets-expire")
+    assert [p.lane for p in points(tl, "offsets-expired")] == [0]
+
+
 def test_a_poison_record_and_its_loss_are_marked():
     tl = timeline("finally-commit-poison")
     assert points(tl, "processing-error") and points(tl, "lost")
