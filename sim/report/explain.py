@@ -188,8 +188,9 @@ class Storyteller:
     def window(self, at_us: int, ending: str) -> str:
         """The rebalance under way when a record was processed, if its processor's hold then
         ended by revocation: the window in which poll() goes on returning records while the
-        join runs, and commits wait for the group to be stable again (cooperative protocol;
-        ConsumerCoordinator.onJoinPrepare commits only at its start)."""
+        join runs (cooperative protocol). Java auto-commits at the join's start
+        (ConsumerCoordinator.onJoinPrepare) and fails any commit until the member is stable
+        again (sendOffsetCommitRequest: generationIfStable, RebalanceInProgressException)."""
         if ending != "revoked":
             return ""
         for start, end, generation in rebalance_windows(self.h.ledger):
