@@ -13,7 +13,8 @@ from pathlib import Path
 from sim import api
 from sim.claims.command import add_parser as add_check_parser
 from sim.report.command import add_parser as add_report_parser
-from sim.report.explain import add_explain_parser, explain_lines
+from sim.report.explain import explain_lines
+from sim.report.explain_command import add_explain_parser
 from sim.report.tables import compare_table, run_table
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import STRATEGY_NAMES, describe

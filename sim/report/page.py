@@ -21,7 +21,7 @@ from sim.files import write_text
 from sim.report.explain import Storyteller, stories
 from sim.report.page_figures import S, compare_figure, sweep_figure, timeline_figure
 from sim.report.tables import compare_table, run_table
-from sim.report.timeline_data import build_timeline
+from sim.report.timeline_build import build_timeline
 from sim.scenario import dump_scenario
 
 COLUMNS = 2000  # pixel columns of the page's timeline: finer than the PNG's, for zooming

@@ -16,7 +16,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.report.charts import save  # noqa: E402
-from sim.report.timeline_data import MARKS, SPANS, build_timeline  # noqa: E402
+from sim.report.timeline_build import build_timeline  # noqa: E402
+from sim.report.timeline_data import MARKS, SPANS  # noqa: E402
 
 WIDTH_IN, DPI, LANE_IN = 12.0, 110, 0.34
 COLUMNS = int(WIDTH_IN * DPI * 0.85)  # pixel columns of the plotting area

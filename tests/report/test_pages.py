@@ -8,7 +8,7 @@ import pytest
 from sim import load_scenario, run
 from sim.report.page import run_page
 from sim.report.page_figures import steps, timeline_figure
-from sim.report.timeline_data import build_timeline
+from sim.report.timeline_build import build_timeline
 from tests.e2e.conftest import offsim
 from tests.report.test_timeline import SCENARIOS
 

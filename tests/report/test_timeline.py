@@ -9,7 +9,8 @@ import pytest
 from sim import load_scenario, run
 from sim.ledger import Fault
 from sim.report.timeline import plot_run
-from sim.report.timeline_data import MARKS, SPANS, build_timeline
+from sim.report.timeline_build import build_timeline
+from sim.report.timeline_data import MARKS, SPANS
 from tests.e2e.conftest import offsim
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
