@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim import __version__
 from sim.aggregate import aggregate, mark_identical
@@ -18,6 +18,7 @@ class RunResult:
     seed: int
     report: object  # sim.checker.CheckReport: anomalies with witnesses, metrics, cross-checks
     ledger: object
+    spec: object = field(default=None, repr=False)  # the Scenario run (its faults' plan)
 
     def summary(self) -> dict:
         """The fields of `offsim run --json` (docs/metrics.md)."""
@@ -46,7 +47,7 @@ def run(scenario, *, seed: int | None = None, strategy=None, trace=None) -> RunR
 
         with trace_writer(trace, header(scenario, name, seed)) as writer:
             ledger, sink = Simulation(scenario, seed, strategy, listener=writer).run()
-    return RunResult(scenario.name, name, seed, check(ledger, sink), ledger)
+    return RunResult(scenario.name, name, seed, check(ledger, sink), ledger, scenario)
 
 
 def compare(

@@ -13,12 +13,20 @@ from pathlib import Path
 from sim import api
 from sim.claims.command import add_parser as add_check_parser
 from sim.report.command import add_parser as add_report_parser
-from sim.report.explain import add_explain_parser
-from sim.report.tables import anomaly_lines, compare_table, run_table
+from sim.report.explain import explain_lines
+from sim.report.explain_command import add_explain_parser
+from sim.report.tables import compare_table, run_table
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import STRATEGY_NAMES, describe
 from sim.sweep.command import add_parser as add_sweep_parser
-from sim.usage import SCENARIO_DIR, UsageError, check_plot, check_strategy, resolve_scenario
+from sim.usage import (
+    SCENARIO_DIR,
+    UsageError,
+    check_html,
+    check_plot,
+    check_strategy,
+    resolve_scenario,
+)
 
 
 def strategy_list(text: str) -> list[str]:
@@ -32,17 +40,21 @@ def cmd_run(args) -> int:
     check_strategy(args.strategy)
     scenario = load_scenario(resolve_scenario(args.scenario))
     check_plot(args.plot)
+    check_html(args.html)
     result = api.run(scenario, seed=args.seed, strategy=args.strategy, trace=args.trace)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
     else:
         print(run_table(result.summary()))
-        for line in anomaly_lines(result.report):
-            print(line)
+        print("\n".join(explain_lines(result.report, scenario)))
     if args.plot:
         from sim.report.timeline import plot_run  # matplotlib loads only when asked for
 
         plot_run(result, args.plot)
+    if args.html:
+        from sim.report.page import run_page, write_page  # plotly loads only when asked for
+
+        write_page(args.html, run_page(result))
     return 0 if result.ok else 1
 
 
@@ -52,6 +64,7 @@ def cmd_compare(args) -> int:
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
     check_plot(args.plot)
+    check_html(args.html)
     rows = api.compare(scenario, strategies, seeds=args.seeds)
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -61,6 +74,10 @@ def cmd_compare(args) -> int:
         from sim.report.charts import plot_comparison  # matplotlib loads only when asked for
 
         plot_comparison(rows, args.plot)
+    if args.html:
+        from sim.report.page import compare_page, write_page
+
+        write_page(args.html, compare_page(rows, scenario))
     return 0 if all(r["cross_checks_ok"] and r["quiesced"] for r in rows) else 1
 
 
@@ -98,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--trace", metavar="FILE", help="write the JSONL event trace (docs/trace.md)")
     p.add_argument("--plot", metavar="FILE", help="draw the timeline (.png or .svg)")
+    p.add_argument("--html", metavar="FILE", help="write the run's interactive page (.html)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run strategies over seeds on the same scenario")
@@ -106,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=10, help="seeds per strategy (default 10)")
     p.add_argument("--json", action="store_true", help="a JSON list, one object per strategy")
     p.add_argument("--plot", metavar="FILE", help="draw the comparison charts (.png or .svg)")
+    p.add_argument("--html", metavar="FILE", help="write the comparison's page (.html)")
     p.set_defaults(func=cmd_compare)
 
     add_explain_parser(sub)

@@ -33,3 +33,14 @@ def check_strategy(name: str | None) -> None:
 def check_plot(path: str | None) -> None:
     if path and not path.lower().endswith((".png", ".svg")):
         raise UsageError(f"--plot {path}: the file must end in .png or .svg")
+
+
+def check_html(path: str | None) -> None:
+    """Before anything runs: an .html file in a folder that exists."""
+    if not path:
+        return
+    if not path.lower().endswith((".html", ".htm")):
+        raise UsageError(f"--html {path}: the file must end in .html")
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UsageError(f"--html {path}: no such folder {folder}")

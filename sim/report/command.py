@@ -1,11 +1,13 @@
 """`offsim report`: regenerate the committed reports in `reports/`, byte for byte.
 
 `reports/comparison.md` compares every strategy on the flagship and the teaching scenario, with
-a chart per scenario beside it. Nothing in it depends on the wall clock or the machine's core
-count (runs are keyed by seed, charts carry no date), so a diff in review means the numbers
-moved. `reports/claims.md` belongs to `offsim check`: it is regenerated through that command
-when the claims package provides it. `reports/perf.md` is never touched: benchmarks measure the
-machine, not the model.
+a chart per scenario beside it. `reports/pictures.md` shows the timeline of each lesson whose
+cause a picture must make plain, and a screenshot of a run's HTML page as headless Chromium
+draws it (taken only where Chromium is installed: browsers differ, so it is not compared).
+Nothing in them depends on the wall clock or the machine's core count (runs are keyed by seed,
+charts carry no date), so a diff in review means the numbers moved. `reports/claims.md`
+belongs to `offsim check`: it is regenerated through that command when the claims package
+provides it. `reports/perf.md` is never touched: benchmarks measure the machine, not the model.
 """
 
 from __future__ import annotations
@@ -21,6 +23,23 @@ from sim.usage import UsageError, resolve_scenario
 SCENARIOS = ("production-like", "crash-mid-batch")
 SEEDS = 5
 DEFAULT_DIR = Path("reports")
+# (scenario, record followed, what the picture must make plain)
+PICTURES = (
+    ("crash-mid-batch", (0, 1200), "a crash mid-batch: its partitions have no owner until the "
+     "group moves on, and the record 0:1200 is delivered, processed, delivered again and "
+     "processed again by the restarted consumer"),
+    ("gc-pause", None, "a stop-the-world pause: no processing, no heartbeats; the group gives p0 "
+     "away while the paused member still holds it, and both process its records"),
+    ("zombie-poll-timeout", None, "a stalled poll loop (the heartbeat thread runs on) until "
+     "max.poll.interval.ms runs out: the same duplicates as the pause, from another cause"),
+    ("network-cut", None, "a member cut off from the coordinator: its commits end with an "
+     "unknown outcome, the group moves on without it"),
+    ("coordinator-failover", None, "the coordinator moves: unavailable, then loading; commits "
+     "fail and the members wait, which is not a rebalance"),
+    ("rolling-restart", None, "a deployment: each consumer closed and restarted in turn, every "
+     "step a rebalance, nothing processed twice"),
+)  # fmt: skip
+PAGE = "crash-mid-batch"  # the run whose HTML page is photographed
 
 
 def _summary(job: tuple[str, str, int]) -> dict:
@@ -109,6 +128,64 @@ def write_comparison(out: Path, seeds: int = SEEDS, workers: int = 1) -> list[Pa
     return [out / "comparison.md", *written]
 
 
+def write_pictures(out: Path) -> list[Path]:
+    """The timelines of PICTURES into out/pictures/ and out/pictures.md; return the paths."""
+    from sim import api
+    from sim.report.timeline import plot_run
+    from sim.scenario import load_scenario
+
+    folder = out / "pictures"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Pictures",
+        "",
+        "The timeline of each lesson whose cause a picture must make plain (`offsim run NAME "
+        "--plot FILE`; `offsim explain crash-mid-batch --record 0:1200 --plot FILE`), and the "
+        "HTML page of a run as headless Chromium shows it (`offsim run NAME --html FILE`). "
+        "Regenerate with `offsim report`.",
+    ]
+    written = []
+    for name, record, caption in PICTURES:
+        result = api.run(load_scenario(resolve_scenario(name)))
+        path = folder / f"timeline-{name}.png"
+        plot_run(result, path, record)
+        written.append(path)
+        lines += ["", f"## {name}", "", caption[0].upper() + caption[1:] + ".", "",
+                  f"![{name}](pictures/{path.name})"]  # fmt: skip
+    lines += [
+        "", "## The page of a run", "",
+        f"`offsim run {PAGE} --html {PAGE}.html`, opened in headless Chromium (1400 x 1000):",
+        "", f"![the page](pictures/page-{PAGE}.png)",
+    ]  # fmt: skip
+    write_text(out / "pictures.md", "\n".join(lines) + "\n")
+    return [out / "pictures.md", *written]
+
+
+def write_page_screenshot(out: Path) -> Path | None:
+    """The run page of PAGE, photographed in headless Chromium into out/pictures/; None when
+    no browser is installed. A page that logs an error or reaches the network is refused."""
+    import tempfile
+
+    from sim import api
+    from sim.report.browser import NoBrowser, screenshot
+    from sim.report.page import run_page, write_page
+    from sim.scenario import load_scenario
+
+    shot = out / "pictures" / f"page-{PAGE}.png"
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / f"{PAGE}.html"
+        write_page(page, run_page(api.run(load_scenario(resolve_scenario(PAGE)))))
+        try:
+            visit = screenshot(page, shot)
+        except NoBrowser as error:
+            print(f"page screenshot skipped: {error}")
+            return None
+    problems = visit.console_errors + visit.page_errors + visit.outside
+    if problems:
+        raise RuntimeError(f"the page of {PAGE} misbehaved in Chromium: {problems}")
+    return shot
+
+
 def regenerate_claims(out: Path) -> int | None:
     """`offsim check` over the whole catalogue, its report written to out/claims.md; its exit
     code, or None when the claims package does not (yet) provide the command."""
@@ -129,8 +206,11 @@ def cmd_report(args) -> int:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     out = Path(args.out)
-    for path in write_comparison(out, workers=args.workers):
+    for path in write_comparison(out, workers=args.workers) + write_pictures(out):
         print(path)
+    shot = write_page_screenshot(out)
+    if shot is not None:
+        print(shot)
     if args.skip_claims:
         return 0
     code = regenerate_claims(out)

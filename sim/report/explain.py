@@ -3,28 +3,36 @@
 The checker's witnesses list events; a reader wants the story: who processed the record, what
 went wrong with the commits that should have covered it, how that consumer's hold ended, and
 where the next owner resumed. Everything here is read from `History` (the checker's index of
-the ledger) after the run; nothing is recomputed from the model. Groups that share a cause
-(the same processor, ending, commit failures and resume point) are told once, with their count.
+the ledger) after the run; nothing is recomputed from the model. The checker cuts its groups
+wherever a batch begins or ends; a reader wants causes: groups that share one (the same
+processor, ending, commit failures and resume point) are told once, in one paragraph, with the
+record ranges it covers, adjacent groups joined into one range.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
+from collections import Counter
+from dataclasses import dataclass, field
 
-from sim.anomalies import AnomalyGroup
-from sim.usage import UsageError, check_plot, check_strategy, resolve_scenario
+from sim.anomalies import AnomalyGroup, find_duplicates, find_gaps, find_lost, find_regressions
+from sim.report.timeline_data import rebalance_windows
+from sim.report.timeline_data import seconds as _s
 from sim.witness import History
 
 TIMES = {1: "once", 2: "twice", 3: "three times"}
 
 
-def _s(us: int) -> str:
-    return f"{us / 1e6:.3f} s"
-
-
 def _rec(p: int, offset: int) -> str:
     return f"p{p}:{offset}"
+
+
+def _failure(outcome: str | None) -> str:
+    if outcome is None:
+        return "got no answer before it stopped"
+    if outcome == "UNKNOWN":
+        return "had an unknown outcome (its connection failed with the request in flight)"
+    return f"failed with {outcome}"
 
 
 class Storyteller:
@@ -94,19 +102,26 @@ class Storyteller:
         return sorted(found, key=lambda c: c.sent_seq)
 
     def commits_phrase(self, commits: list, partition: int) -> str:
+        """How the commits that should have covered the record failed, each error named once:
+        an error code as Kafka spells it; UNKNOWN (the connection failed with the request in
+        flight) and no answer at all in words, never as a code."""
         if not commits:
             return ""
         offsets = [o for c in commits for p, o in c.offsets if p == partition]
         kinds = sorted({c.kind for c in commits})
-        codes = sorted({c.outcome or "no answer before it stopped" for c in commits})
-        why = " / ".join(f"with {code}" if code.isupper() else code for code in codes)
+        counts = Counter(c.outcome for c in commits)
+        whys = {code: _failure(code) for code in counts}
         retry = " and was not retried" if kinds == ["async"] and len(commits) == 1 else ""
         if len(commits) == 1:
-            return f"its {kinds[0]} commit of {offsets[0]} failed {why}{retry}"
-        return (
+            return f"its {kinds[0]} commit of {offsets[0]} {whys[commits[0].outcome]}{retry}"
+        head = (
             f"its {len(commits)} {'/'.join(kinds)} commits covering it "
-            f"({', '.join(map(str, offsets))}) all failed {why}"
+            f"({', '.join(map(str, offsets))})"
         )
+        if len(counts) == 1:
+            return f"{head} all {whys[commits[0].outcome]}"
+        order = sorted(counts, key=lambda code: (-counts[code], code or ""))
+        return f"{head}: " + ", ".join(f"{counts[code]} {whys[code]}" for code in order)
 
     def resume_phrase(self, seg, offset: int) -> tuple[str, int | None]:
         pos = self.h.resumed_from(seg, offset)
@@ -119,7 +134,7 @@ class Storyteller:
             "reset": f"from offset {pos.offset} (auto.offset.reset)",
             "seek": f"after seeking to {pos.offset}",
         }.get(pos.source, f"from {pos.offset} ({pos.source})")
-        return f"{who} resumed p{p} {source} at {_s(pos.at_us)}", pos.offset
+        return f"{who} resumed p{p} {source} at {_s(pos.at_us)}", pos.source
 
     # ---- stories ----------------------------------------------------------------------------
     def processed(self, p: int, offset: int) -> tuple[tuple, str]:
@@ -132,12 +147,14 @@ class Storyteller:
             return ("once",), f"{rec} was processed once: {first}."
         times = TIMES.get(len(runs), f"{len(runs)} times")
         parts = [first]
-        cause: list = ["duplicate", p, s0.instance]
-        for (tk, sk), (_, sp) in zip(runs[1:], runs[:-1], strict=True):
-            resume, resumed_at = self.resume_phrase(sk, offset)
+        # A cause is what happened to whom, not where: the same crash behind records of two
+        # partitions is one cause, told once with both ranges.
+        cause: list = ["duplicate", s0.instance]
+        for (tk, sk), (tp, sp) in zip(runs[1:], runs[:-1], strict=True):
+            resume, resumed_from = self.resume_phrase(sk, offset)
             if sk.instance == sp.instance:
                 parts.append(f"{resume} and processed {offset} again at {_s(tk)}")
-                cause += ["again", resumed_at]
+                cause += ["again", resumed_from]
                 continue
             failed = self.failed_commits(sp.instance, p, offset, sp.seq)
             if failed:
@@ -153,10 +170,68 @@ class Storyteller:
             word, phrase = self.ending(sp.instance, p, sp.seq)
             if not failed and word == "crash":
                 phrase = phrase.replace("; ", " before any commit covered it; ", 1)
+            window = self.window(tp, word)
+            if window:
+                parts.append(f"that was {window}")
+                if not failed:
+                    phrase += " with no commit covering it"
             parts += [phrase, f"{resume} and processed {offset} again at {_s(tk)}"]
             codes = tuple(sorted({c.outcome or "-" for c in failed}))
-            cause += [word, codes, sk.instance, resumed_at]
+            cause += [word, codes, sk.instance, resumed_from, bool(window)]
         return tuple(cause), f"{rec} was processed {times}. " + "; ".join(parts) + "."
+
+    def window(self, at_us: int, ending: str) -> str:
+        """The rebalance under way when a record was processed, if its processor's hold then
+        ended by revocation: the window in which poll() goes on returning records while the
+        join runs (cooperative protocol). Java auto-commits at the join's start
+        (ConsumerCoordinator.onJoinPrepare) and fails any commit until the member is stable
+        again (sendOffsetCommitRequest: generationIfStable, RebalanceInProgressException)."""
+        if ending != "revoked":
+            return ""
+        for start, end, generation in rebalance_windows(self.h.ledger):
+            if start <= at_us <= end:
+                return (
+                    f"inside the rebalance window (the group rebalanced from generation "
+                    f"{generation} between {_s(start)} and {_s(end)}: poll() went on returning "
+                    "records while the join was under way)"
+                )
+        return ""
+
+    def concurrent(self, p: int, offset: int) -> tuple[tuple, str]:
+        """(cause, paragraph) of a record two members processed while both held the
+        partition: which member was the zombie (the older generation), what kept it from
+        learning, when the group moved the partition, and when the zombie found out."""
+        h, rec = self.h, _rec(p, offset)
+        runs = h.processings(p, offset)
+        pair = next(
+            ((a, b) for a, b in zip(runs, runs[1:], strict=False)
+             if a[1].instance != b[1].instance and b[0] < h.owner_until(a[1])),
+            None,
+        )  # fmt: skip
+        if pair is None:
+            return self.processed(p, offset)
+        (t1, s1), (t2, s2) = pair
+        held = {s.instance: h.tenure(s.instance, p, s.seq) for s in (s1, s2)}
+        zombie, owner = sorted((s1, s2), key=lambda s: held[s.instance].generation)
+        z, o = h.name(zombie.instance), h.name(owner.instance)
+        parts = [
+            f"{rec} was processed by two members at once: {self.who(s1.instance, p, s1.seq)} "
+            f"processed it at {_s(t1)} and {self.who(s2.instance, p, s2.seq)} at {_s(t2)}, "
+            f"while both believed they owned p{p}"
+        ]
+        why = [f"at {_s(w.at_us)} {w.words}" for w in h.liveness(zombie, max(t1, t2))]
+        taken = held[owner.instance]
+        why.append(
+            f"the group gave p{p} to {o} in generation {taken.generation} at {_s(taken.start_us)}"
+        )
+        end = held[zombie.instance]
+        if end.end_us is not None:
+            why.append(f"{z} learned it had lost p{p} only at {_s(end.end_us)} ({end.ended_by})")
+        else:
+            why.append(f"{z} never learned it had lost p{p}")
+        kinds = tuple(sorted({f.kind for f in h.ledger.faults if f.instance == zombie.instance}))
+        cause = ("concurrent-duplicate", p, zombie.instance, owner.instance, kinds)
+        return cause, ". ".join(parts) + ". Why: " + "; ".join(why) + "."
 
     def lost(self, p: int, offset: int) -> tuple[tuple, str]:
         """(cause, paragraph) of a record nobody processed."""
@@ -175,7 +250,7 @@ class Storyteller:
         if done:
             parts.append(f"it processed up to {max(done) - 1}")
         fault = self._fault(d.instance, d.seq)
-        cause: list = ["lost", p, d.instance]
+        cause: list = ["lost", d.instance]
         if cover is None:
             word, phrase = self.ending(d.instance, p, d.seq)
             parts.append(phrase + ", and no commit ever covered it")
@@ -206,7 +281,7 @@ class Storyteller:
                 f"{who} resumed p{p} from the {nxt.source} offset {nxt.offset} at "
                 f"{_s(nxt.at_us)}: {offset} was never read again"
             )
-        cause += [word, when, commit.kind, nxt.offset if nxt else None]
+        cause += [word, when, commit.kind, nxt.source if nxt else None]
         return tuple(cause), f"{rec} was lost. " + "; ".join(parts) + "."
 
     def record(self, p: int, offset: int) -> tuple[tuple, str]:
@@ -219,105 +294,118 @@ class Storyteller:
     def group(self, group: AnomalyGroup) -> tuple[tuple, str]:
         """A group's cause and story: told for its first record; kinds without a story of their
         own (offset-regression, skip, reorder) read out their witness."""
-        if group.kind in ("lost", "duplicate", "concurrent-duplicate"):
+        if group.kind == "concurrent-duplicate":
+            return self.concurrent(group.partition, group.start)
+        if group.kind in ("lost", "duplicate"):
             cause, words = self.record(group.partition, group.start)
             return (group.kind, *cause[1:]), words
         events = "; ".join(f"at {_s(w.at_us)}, {w.words}" for w in group.witness)
         return (group.kind, group.partition, group.start), f"{events}."
 
 
-def _span(g: AnomalyGroup) -> str:
-    return f"{g.partition}:{g.start}" + ("" if g.records == 1 else f"..{g.end - 1}")
+@dataclass
+class Cause:
+    """One cause of one anomaly kind: its paragraph, and the record ranges it covers."""
+
+    words: str
+    groups: list[AnomalyGroup] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(g.records for g in self.groups)
+
+    def ranges(self) -> list[tuple[int, int, int]]:
+        """(partition, start, end) of the cause's records, adjacent groups joined."""
+        out: list[list[int]] = []
+        for g in sorted(self.groups, key=lambda g: (g.partition, g.start)):
+            if out and out[-1][0] == g.partition and out[-1][2] == g.start:
+                out[-1][2] = g.end
+            else:
+                out.append([g.partition, g.start, g.end])
+        return [tuple(r) for r in out]
+
+    def spans(self, shown: int = 4) -> str:
+        """ "0:500..1999, 2:40" and how many more ranges."""
+        ranges = self.ranges()
+        text = ", ".join(f"{p}:{a}" + (f"..{b - 1}" if b - a > 1 else "") for p, a, b in ranges)
+        if len(ranges) > shown:
+            text = ", ".join(text.split(", ")[:shown]) + f" and {len(ranges) - shown} more ranges"
+        return text
 
 
-def explain_lines(report, scenario, causes_per_kind: int = 3) -> list[str]:
-    """Every anomaly kind found: its groups merged by cause, the largest causes told."""
+@dataclass
+class Section:
+    """One anomaly kind: its count and its causes, largest first."""
+
+    kind: str
+    count: int
+    causes: list[Cause]
+    unexamined_records: int  # beyond the groups the checker spelled out (sim.anomalies)
+
+
+GROUPS_TOLD = 1_000  # groups per kind whose cause is looked for; the checker spells out fewer
+
+
+def _groups(history, anomaly, limit: int = GROUPS_TOLD) -> tuple[AnomalyGroup, ...]:
+    """The anomaly's groups, up to `limit`: the checker's own when it spelled them all out,
+    else found again with the higher limit (the checker keeps a few, for speed)."""
+    if anomaly.total_groups <= len(anomaly.groups):
+        return anomaly.groups
+    kind = anomaly.kind
+    if kind == "lost":
+        return find_lost(history, limit).groups
+    if kind in ("duplicate", "concurrent-duplicate"):
+        duplicate, _, concurrent = find_duplicates(history, limit)
+        return (duplicate if kind == "duplicate" else concurrent).groups
+    if kind == "offset-regression":
+        return find_regressions(history, limit).groups
+    skip, reorder = find_gaps(history, limit)
+    return (skip if kind == "skip" else reorder).groups
+
+
+def stories(report, scenario) -> list[Section]:
+    """Every anomaly kind found, its groups merged by cause. A duplicate whose records two
+    members processed at once is told under concurrent-duplicate, and only pointed to here."""
     teller = Storyteller(report.history, scenario.group.session_timeout_ms)
-    lines: list[str] = []
+    sections = []
     for anomaly in report.anomalies.values():
         if not anomaly.count:
             continue
-        causes: dict[tuple, list] = {}
-        for g in anomaly.groups:
+        causes: dict[tuple, Cause] = {}
+        for g in _groups(report.history, anomaly):
             cause, words = teller.group(g)
-            causes.setdefault(cause, [words, []])[1].append(g)
-        ranked = sorted(causes.values(), key=lambda c: -sum(g.records for g in c[1]))
-        lines += ["", f"{anomaly.kind}: {anomaly.count:,} ({len(causes)} causes)"]
-        for words, groups in ranked[:causes_per_kind]:
-            spans = ", ".join(_span(g) for g in groups[:3])
-            more = f" and {len(groups) - 3} more" if len(groups) > 3 else ""
-            records = sum(g.records for g in groups)
-            lines.append(f"{spans}{more} ({records:,} records, {len(groups)} groups)")
-            lines += textwrap.wrap(words, 98, initial_indent="  ", subsequent_indent="  ")
-        hidden = len(ranked) - causes_per_kind
-        if hidden > 0:
-            rest = sum(g.records for c in ranked[causes_per_kind:] for g in c[1])
-            lines.append(f"... and {hidden} more causes ({rest:,} records)")
-        unexamined = anomaly.total_groups - len(anomaly.groups)
-        if unexamined > 0 and anomaly.kind != "offset-regression":
-            rest = anomaly.count - sum(g.records for g in anomaly.groups)
-            lines.append(f"... and {unexamined:,} more groups ({rest:,} records) not examined")
+            if anomaly.kind == "duplicate" and "zombie" in cause:
+                words = (
+                    "processed twice by two members at once: the concurrent-duplicate story "
+                    "below tells why"
+                )
+            causes.setdefault(cause, Cause(words)).groups.append(g)
+        ranked = sorted(causes.values(), key=lambda c: -c.records)
+        rest = anomaly.count - sum(c.records for c in ranked)
+        if anomaly.kind == "offset-regression":
+            rest = 0  # counted in regressions, not records
+        sections.append(Section(anomaly.kind, anomaly.count, ranked, rest))
+    return sections
+
+
+def explain_lines(report, scenario, causes_per_kind: int = 3) -> list[str]:
+    """The stories as text: per anomaly kind, its largest causes, one paragraph each."""
+    lines: list[str] = []
+    for section in stories(report, scenario):
+        n = len(section.causes)
+        lines += ["", f"{section.kind}: {section.count:,} ({n} cause{'s' * (n != 1)})"]
+        for cause in section.causes[:causes_per_kind]:
+            lines.append(f"{cause.spans()} ({cause.records:,} records)")
+            lines += textwrap.wrap(cause.words, 98, initial_indent="  ", subsequent_indent="  ")
+        hidden = section.causes[causes_per_kind:]
+        if hidden:
+            rest = sum(c.records for c in hidden)
+            lines.append(f"... and {len(hidden)} more causes ({rest:,} records)")
+        if section.unexamined_records > 0:
+            lines.append(
+                f"... and {section.unexamined_records:,} more records whose cause was not "
+                "examined (offsim explain --record P:OFFSET tells any record's story)"
+            )
     if not lines:
         lines = ["", "no anomaly: nothing lost, nothing processed twice."]
     return lines
-
-
-RECORD = re.compile(r"^(\d+):(\d+)$")
-
-
-def parse_record(text: str) -> tuple[int, int]:
-    """P:OFFSET, or a UsageError with a one-line message."""
-    m = RECORD.match(text.strip())
-    if m is None:
-        raise UsageError(f"--record {text!r}: expected PARTITION:OFFSET, e.g. 2:417")
-    return int(m.group(1)), int(m.group(2))
-
-
-def check_record(ledger, p: int, offset: int) -> None:
-    """A UsageError naming the allowed range when the record is not in the run's log."""
-    if not 0 <= p < ledger.partitions:
-        raise UsageError(f"--record {p}:{offset}: partition must be in 0..{ledger.partitions - 1}")
-    end = ledger.log_end[p]
-    if not 0 <= offset < end:
-        allowed = f"0..{end - 1}" if end else "none (the partition is empty)"
-        raise UsageError(f"--record {p}:{offset}: offset of partition {p} must be in {allowed}")
-
-
-def cmd_explain(args) -> int:
-    from sim import api
-    from sim.scenario import load_scenario
-
-    check_strategy(args.strategy)
-    record = None if args.record is None else parse_record(args.record)
-    check_plot(args.plot)
-    scenario = load_scenario(resolve_scenario(args.scenario))
-    result = api.run(scenario, seed=args.seed, strategy=args.strategy)
-    if record is not None:
-        check_record(result.ledger, *record)
-    m = result.report.metrics
-    print(
-        f"{result.scenario} · {result.strategy} · seed {result.seed}: {m.lost:,} lost, "
-        f"{m.duplicated_records:,} processed more than once"
-    )
-    if record is not None:
-        teller = Storyteller(result.report.history, scenario.group.session_timeout_ms)
-        print("\n".join(textwrap.wrap(teller.record(*record)[1], 100)))
-    else:
-        print("\n".join(explain_lines(result.report, scenario, args.causes)))
-    if args.plot:
-        from sim.report.timeline import plot_run
-
-        plot_run(result, args.plot)
-    return 0
-
-
-def add_explain_parser(subparsers) -> None:
-    """`offsim explain SCENARIO [--seed N] [--strategy NAME] [--record P:OFFSET] [--plot F]`."""
-    p = subparsers.add_parser("explain", help="the story of each anomaly, or of one record")
-    p.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
-    p.add_argument("--seed", type=int, help="overrides run.seed")
-    p.add_argument("--strategy", help="overrides strategy.name")
-    p.add_argument("--record", metavar="P:OFFSET", help="explain this one record")
-    p.add_argument("--causes", type=int, default=3, help="causes told per anomaly kind")
-    p.add_argument("--plot", metavar="FILE", help="also draw the timeline (.png or .svg)")
-    p.set_defaults(func=cmd_explain)

@@ -210,7 +210,8 @@ def compare_table(rows: list[dict]) -> str:
 
 
 def anomaly_lines(report, groups_per_kind: int = 3) -> list[str]:
-    """The anomalies found, each kind with its count and the stories of its first groups."""
+    """The anomalies found, each kind with its count and the witnesses of its first groups
+    (a counterexample's record; `sim.report.explain` tells the stories by cause)."""
     lines: list[str] = []
     for anomaly in report.anomalies.values():
         if not anomaly.count:
@@ -221,5 +222,5 @@ def anomaly_lines(report, groups_per_kind: int = 3) -> list[str]:
             lines.extend("  " + line for line in str(group).splitlines())
         hidden = anomaly.total_groups - min(groups_per_kind, len(anomaly.groups))
         if hidden > 0:
-            lines.append(f"  ... and {hidden:,} more groups (offsim run --json for the counts)")
+            lines.append(f"  ... and {hidden:,} more groups (offsim explain tells every cause)")
     return lines

@@ -18,7 +18,7 @@ from sim.report.tables import CELL_LEGEND, cell_text
 from sim.sweep.executors import ExecutorError, run_dask, run_processes, run_serial
 from sim.sweep.spec import Sweep, Task, load_sweep
 from sim.sweep.store import Store, StoreError
-from sim.usage import UsageError, check_plot
+from sim.usage import UsageError, check_html, check_plot
 
 BATCH = 32  # rows per transaction: a kill loses at most this many finished runs
 
@@ -33,6 +33,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--plot", help="draw loss and duplicate heatmaps and the trade-offs (.png or .svg)"
     )
+    p.add_argument("--html", help="write the same charts as an interactive page (.html)")
     p.set_defaults(func=cmd_sweep)
 
 
@@ -43,9 +44,11 @@ def cmd_sweep(args) -> int:
         raise UsageError("--workers and --scheduler exclude each other: a cluster has its own")
     workers = args.workers or os.cpu_count() or 1
     check_plot(args.plot)
+    check_html(args.html)
     sweep = load_sweep(args.sweep)
-    if args.plot and not sweep.points[0]:
-        raise UsageError(f"--plot {args.plot}: the sweep has no parameters to plot over")
+    for flag, value in (("--plot", args.plot), ("--html", args.html)):
+        if value and not sweep.points[0]:
+            raise UsageError(f"{flag} {value}: the sweep has no parameters to plot over")
     tasks = sweep.tasks()
     try:
         store = Store(args.out)
@@ -71,11 +74,21 @@ def cmd_sweep(args) -> int:
             store.export_csv(args.csv, [t.key for t in tasks])
     summaries = {key: summary for key, _, summary in rows}
     grouped = sweep_rows(sweep, tasks, summaries)
-    print(sweep_table(sweep, grouped))
+    table = sweep_table(sweep, grouped)
+    print(table)
+    parameters = list(sweep.points[0])
+    labels = {p: sweep.label(p) for p in parameters}
     if args.plot:
         from sim.report.sweep_charts import plot_sweep  # matplotlib loads only when asked for
 
-        plot_sweep(sweep.name, list(sweep.points[0]), grouped, args.plot)
+        plot_sweep(sweep.name, parameters, grouped, args.plot, labels)
+    if args.html:
+        from sim.report.page import sweep_page, write_page
+        from sim.report.sweep_charts import sweep_chart
+
+        chart = sweep_chart(sweep.name, parameters, grouped, labels)
+        text = open(args.sweep, encoding="utf-8").read()
+        write_page(args.html, sweep_page(sweep.name, chart, table, text))
     ok = all(s["cross_checks_ok"] and s["quiesced"] for s in summaries.values())
     return 0 if ok else 1
 

@@ -103,6 +103,7 @@ class SweepFile(Table):
     name: str = Field(min_length=1)
     base: str = Field(min_length=1)
     parameters: Annotated[dict, BeforeValidator(_parameters)] = {}
+    labels: dict[str, Annotated[str, Field(min_length=1)]] = {}  # parameter -> axis name
     strategies: Annotated[list, BeforeValidator(_strategies)] = list(STRATEGY_NAMES)
     seeds: int = Field(10, ge=1, le=1_000_000)
     first_seed: int = Field(1, ge=0)
@@ -134,6 +135,12 @@ class Sweep:
     scenarios: tuple[Scenario, ...]
     strategies: tuple[str, ...]
     seeds: tuple[int, ...]
+    labels: tuple[tuple[str, str], ...] = ()  # (parameter, the axis name the file gives it)
+
+    def label(self, path: str) -> str:
+        """A parameter's name on a chart: the file's label, else its field's name and unit
+        ("faults[0].rate_per_min" -> "crash rate (per min)")."""
+        return dict(self.labels).get(path) or field_name(path, self.base)
 
     def tasks(self) -> list[Task]:
         """Every (grid point, strategy, seed) in order; a scenario reached twice runs once."""
@@ -157,12 +164,42 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
         spec = SweepFile.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(*(f"{name}: {line}" for line in explain(e, SweepFile))) from None
+    unknown = [path for path in spec.labels if path not in spec.parameters]
+    if unknown:
+        raise ScenarioError(
+            f'{name}: labels."{unknown[0]}": is not a parameter of the sweep; allowed: '
+            + ", ".join(f'"{p}"' for p in spec.parameters)
+        )
     base = load_scenario(Path(name).parent / spec.base)
     axes = [[(p, v) for v in values] for p, values in spec.parameters.items()]
     points = tuple(dict(combo) for combo in itertools.product(*axes))
     scenarios = tuple(apply_point(base, point, name) for point in points)
     seeds = tuple(range(spec.first_seed, spec.first_seed + spec.seeds))
-    return Sweep(spec.name, name, base, points, scenarios, tuple(spec.strategies), seeds)
+    labels = tuple(spec.labels.items())
+    return Sweep(spec.name, name, base, points, scenarios, tuple(spec.strategies), seeds, labels)
+
+
+UNITS = {"ms": "ms", "us": "µs", "per_min": "per min", "per_s": "per s", "mb": "MB"}
+
+
+def field_name(path: str, base: Scenario) -> str:
+    """A field path in words with its unit: "strategy.auto_commit_interval_ms" -> "auto commit
+    interval (ms)"; a fault's field is named after its kind ("faults[0].rate_per_min" -> "crash
+    rate (per min)"); a distribution's field after its setting ("consumer.processing_ms.mean"
+    -> "processing mean (ms)")."""
+    segments = path.split(".")
+    words, unit = [], ""
+    for segment in segments[1:] if len(segments) > 1 else segments:
+        name = re.sub(r"\[\d+\]$", "", segment)
+        for suffix, text in UNITS.items():
+            if name.endswith("_" + suffix):
+                name, unit = name[: -len(suffix) - 1], text
+                break
+        words.append(name.replace("_", " "))
+    top, index = _SEGMENT.fullmatch(segments[0]).groups()
+    if top == "faults" and index is not None and int(index) < len(base.faults):
+        words.insert(0, base.faults[int(index)].kind.replace("-", " "))
+    return " ".join(words) + (f" ({unit})" if unit else "")
 
 
 def apply_point(base: Scenario, point: dict, source: str = "<sweep>") -> Scenario:

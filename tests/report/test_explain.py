@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from sim import load_scenario, run
-from sim.report.explain import Storyteller, explain_lines, parse_record
+from sim.ledger import Commit
+from sim.report.explain import Storyteller, explain_lines, stories
+from sim.report.explain_command import parse_record
 from sim.usage import UsageError
 from tests.e2e.conftest import offsim
 
@@ -53,9 +55,9 @@ def test_commit_before_process_loses_what_the_early_commit_covered_at_the_crash(
 
 def test_async_masked_failure_duplicates_follow_failed_async_commits_and_a_crash():
     """Failed async commits, never retried, then a crash: the new owner resumes far back. The
-    three groups with that cause are told once."""
+    checker's three groups (cut at batch boundaries) with that cause are one range, told once."""
     text = story("async-masked-failure")
-    assert "0:500..999, 0:1000..1499, 0:1500..1999 (1,500 records, 3 groups)" in text
+    assert "0:500..1999 (1,500 records) p0:500 was processed twice" in text
     assert "async commits covering it (1000, 1500, 2000) all failed with " in text
     assert "COORDINATOR_NOT_AVAILABLE" in text
     assert "resumed p0 from the committed offset 500" in text
@@ -96,3 +98,78 @@ def test_cli_bad_record_exits_2_with_one_line(record, message):
 def test_cli_explains_one_record():
     proc = offsim("explain", "crash-mid-batch", "--record", "0:1000", check=True)
     assert "p0:1000 was processed twice" in proc.stdout
+
+
+def test_one_paragraph_per_cause_whatever_the_batches_and_partitions():
+    """ghost-member-stall under auto commit: the crash of consumer-1-0 doubles 650 records of
+    p2 and p3 in many small batches; that is one cause, told once, with both ranges, and no
+    record is left "not examined"."""
+    text = story("ghost-member-stall", strategy="auto")
+    assert "duplicate: 650 (1 cause) 2:1838..2162, 3:1837..2161 (650 records)" in text
+    assert "not examined" not in text and "groups" not in text
+
+
+def test_a_concurrent_duplicate_says_two_members_processed_at_once_and_why():
+    """gc-pause: the paused member still held p0 when the group gave it to the other. The
+    concurrent story names both members, the pause, the hand-over and when the zombie learned;
+    the duplicate section points to it instead of repeating a paragraph."""
+    scenario = load_scenario(SCENARIOS / "gc-pause.toml")
+    sections = {s.kind: s for s in stories(run(scenario).report, scenario)}
+    (duplicate,), (concurrent,) = (
+        sections["duplicate"].causes,
+        sections["concurrent-duplicate"].causes,
+    )
+    assert duplicate.words != concurrent.words
+    assert "concurrent-duplicate story below" in duplicate.words
+    words = concurrent.words
+    assert words.startswith("p0:500 was processed by two members at once: consumer-0-0 (generation")
+    assert "consumer-0-0's whole process paused for 15000 ms" in words
+    assert "the group gave p0 to consumer-1-0 in generation 2" in words
+    assert "consumer-0-0 learned it had lost p0 only at 23.082 s (lost)" in words
+
+
+def test_a_stalled_zombie_story_names_the_stall_and_the_poll_timeout():
+    text = story("zombie-poll-timeout")
+    assert "by two members at once" in text and "poll loop stalled" in text
+    assert "max.poll.interval.ms ran out" in text
+
+
+def test_the_cooperative_story_names_the_rebalance_window():
+    """cooperative-window-redelivery: the records were processed while the group rebalanced,
+    poll() returning records, and the revocation committed nothing for them."""
+    text = story("cooperative-window-redelivery")
+    assert (
+        "consumer-1-0 (generation 1) processed it at 22.410 s; that was inside the rebalance "
+        "window (the group rebalanced from generation 2 between 21.148 s and 24.150 s" in text
+    )
+    assert "ended (revoked) at 24.341 s with no commit covering it" in text
+
+
+def test_each_error_is_named_once_and_an_unknown_outcome_is_not_an_error_code():
+    """Commits that failed differently: each code once, with its count; a lost connection's
+    unknown outcome in words (UNKNOWN is no Kafka error code)."""
+    scenario = load_scenario(SCENARIOS / "crash-mid-batch.toml")
+    teller = Storyteller(run(scenario).report.history, 10_000)
+
+    def commit(offset, outcome, kind="async"):
+        return Commit(1, 0, 1, ((0, offset),), kind, 1, 0, outcome=outcome)
+
+    phrase = teller.commits_phrase(
+        [commit(10, "UNKNOWN"), commit(20, "UNKNOWN_MEMBER_ID"), commit(30, "UNKNOWN_MEMBER_ID")], 0
+    )
+    assert phrase == (
+        "its 3 async commits covering it (10, 20, 30): 2 failed with UNKNOWN_MEMBER_ID, 1 had an "
+        "unknown outcome (its connection failed with the request in flight)"
+    )
+    assert teller.commits_phrase([commit(10, "ILLEGAL_GENERATION", "sync")], 0) == (
+        "its sync commit of 10 failed with ILLEGAL_GENERATION"
+    )
+    same = teller.commits_phrase([commit(10, "NOT_COORDINATOR"), commit(20, "NOT_COORDINATOR")], 0)
+    assert same.count("NOT_COORDINATOR") == 1
+
+
+def test_run_prints_the_stories_and_no_reference_to_json_groups():
+    """`offsim run` tells causes, as explain does; the JSON has no groups, so no pointer to it."""
+    proc = offsim("run", "ghost-member-stall", "--strategy", "auto", check=True)
+    assert "duplicate: 650 (1 cause)" in proc.stdout
+    assert "--json" not in proc.stdout and "groups" not in proc.stdout

@@ -24,3 +24,19 @@ def test_committed_comparison_matches_a_fresh_run(tmp_path, monkeypatch):
         else:
             assert path.read_bytes() == committed.read_bytes(), f"{path.name} is stale"
     assert (REPORTS / "perf.md").exists()  # benchmarks are never regenerated here
+
+
+def test_committed_pictures_match_a_fresh_drawing(tmp_path, monkeypatch):
+    """Each lesson's timeline in reports/pictures/ is what `offsim report` draws now; a failure
+    means a picture changed: look at it, run `offsim report`, commit."""
+    from sim.report.command import PAGE, PICTURES, write_pictures
+
+    monkeypatch.chdir(ROOT)
+    written = write_pictures(tmp_path)
+    assert [p.name for p in written[1:]] == [f"timeline-{name}.png" for name, _, _ in PICTURES]
+    assert written[0].read_text() == (REPORTS / "pictures.md").read_text(), "pictures.md is stale"
+    for path in written[1:]:
+        committed = REPORTS / "pictures" / path.name
+        assert path.read_bytes() == committed.read_bytes(), f"{path.name} is stale"
+    # The page's screenshot depends on the browser's version: it is there, not compared.
+    assert (REPORTS / "pictures" / f"page-{PAGE}.png").read_bytes()[:4] == b"\x89PNG"

@@ -45,6 +45,14 @@ def test_sweep_plot_is_drawn_from_the_stored_results_and_is_deterministic(write_
     assert first.read_bytes() == second.read_bytes()
 
 
+def test_sweep_writes_its_page_with_the_same_panels(write_sweep, tmp_path):
+    out = tmp_path / "sweep.html"
+    offsim("sweep", write_sweep(), "--workers", "1", "--out", tmp_path / "r.sqlite",
+           "--html", out, check=True)  # fmt: skip
+    text = out.read_text(encoding="utf-8")
+    assert "auto commit interval (ms)" in text and "Over the grid" in text
+
+
 def test_sweep_plot_needs_a_picture_file(write_sweep, tmp_path):
     proc = offsim("sweep", write_sweep(), "--out", tmp_path / "r.sqlite", "--plot", "x.txt")
     assert proc.returncode == 2 and "must end in .png or .svg" in proc.stderr
