@@ -227,12 +227,15 @@ class ConsumerGroupCoordinator:
             return member
         self._update(updated, out)
         if updated.state == UNREVOKED_PARTITIONS:
-            token = ("rebalance", updated.member_id, updated.epoch, now)
-            self._rebalance[updated.member_id] = token
-            out.append(SetTimer(now + updated.rebalance_timeout_us, token))
+            self._arm_rebalance(now, updated, out)
         else:
             self._rebalance.pop(updated.member_id, None)
         return updated
+
+    def _arm_rebalance(self, now: int, member: Member, out: list) -> None:
+        token = ("rebalance", member.member_id, member.epoch, now)
+        self._rebalance[member.member_id] = token
+        out.append(SetTimer(now + member.rebalance_timeout_us, token))
 
     def _partition_epoch(self, partition: int) -> int:
         return self.partition_epochs.get(partition, -1)
@@ -395,9 +398,7 @@ class ConsumerGroupCoordinator:
             self._arm_session(member_id, now, out)
         for member in self.members.values():
             if member.state == UNREVOKED_PARTITIONS:
-                token = ("rebalance", member.member_id, member.epoch, now)
-                self._rebalance[member.member_id] = token
-                out.append(SetTimer(now + member.rebalance_timeout_us, token))
+                self._arm_rebalance(now, member, out)
         return out
 
     def refuse(self, request_id: int, request) -> list | None:
