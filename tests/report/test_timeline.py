@@ -1,21 +1,17 @@
 """`--plot` draws the timeline to PNG or SVG; long runs are drawn at pixel resolution."""
 
-from pathlib import Path
-
 import pytest
 
 from sim import load_scenario, run
 from sim.report.timeline import merge_spans, plot_run, thin
 from tests.e2e.conftest import offsim
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-
 
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_plot_writes_a_picture(tmp_path, suffix):
     """Both formats, by the file's extension, with the anomaly marks of a lossy run."""
     path = tmp_path / f"timeline{suffix}"
-    plot_run(run(load_scenario(SCENARIOS / "finally-commit-poison.toml")), path)
+    plot_run(run(load_scenario("finally-commit-poison")), path)
     data = path.read_bytes()
     assert len(data) > 1000
     assert data.startswith(b"\x89PNG") if suffix == ".png" else b"<svg" in data[:2000]
