@@ -29,7 +29,7 @@ ANOMALY_KINDS = (
 
 @dataclass(frozen=True, slots=True)
 class Metrics:
-    """The numbers of `offsim run --json` (DESIGN.md, Command line), in that order."""
+    """The numbers of `offsim run --json` (docs/trace.md), in that order."""
 
     produced: int
     effects: int

@@ -4,7 +4,7 @@ A `Scenario` is everything a run depends on besides the code, and nothing else: 
 function of it. It is immutable and validated as a whole when built, so the engine never meets a
 half-checked value. The rule this module keeps: a bad scenario is the user's fault, reported as a
 `ScenarioError` whose message is one line naming the file, the field path and what is allowed,
-never a pydantic traceback (DESIGN.md, Scenario files). Times are in milliseconds, as in the file.
+never a pydantic traceback (docs/scenarios.md). Times are in milliseconds, as in the file.
 
 The allowed values of the "only X for now" settings are module constants: widening one is a
 one-line change here plus the model behind it.
