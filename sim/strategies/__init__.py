@@ -17,7 +17,17 @@ from .async_then_sync_processed import AsyncThenSyncProcessed
 from .async_worker_commit_completed import AsyncWorkerCommitCompleted
 from .auto import Auto
 from .auto_store_after_process import AutoStoreAfterProcess
-from .base import Strategy
+from .base import (
+    Batch,
+    CommitAsync,
+    CommitResult,
+    CommitSync,
+    DrainWorker,
+    Pause,
+    Resume,
+    Seek,
+    Strategy,
+)
 from .commit_before_process import CommitBeforeProcess
 from .commit_before_process_async import CommitBeforeProcessAsync
 from .off_by_one import OffByOne
@@ -46,6 +56,12 @@ STRATEGIES: dict[str, type[Strategy]] = {
 }
 STRATEGY_NAMES = tuple(STRATEGIES)
 
+
+__all__ = [
+    "STRATEGIES", "STRATEGY_NAMES", "Batch", "CommitAsync", "CommitResult", "CommitSync",
+    "DrainWorker", "Pause", "Resume", "Seek", "Strategy", "StrategyError", "describe",
+    "make_strategy", "resolve_strategy", "strategy_label", "strategy_reference",
+]  # fmt: skip
 
 REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 REFERENCE_FORM = '"package.module:ClassName" (a Strategy subclass of your own)'
