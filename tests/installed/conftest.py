@@ -3,7 +3,8 @@ session, with this checkout installed by pip as the README's first command does 
 `notebooks` extra, for `jupyter execute`). Every test here runs the installed `offsim` (or its
 Python) from a folder outside the checkout, so nothing can lean on the checkout's files or on
 the working directory. pip fetches the dependencies from the configured index (its cache makes
-a second session quick). Select or skip these tests with `-m installed` / `-m "not installed"`.
+a second session quick). Select them with `-m installed`; skip them with
+`-m "not deep and not installed"` (a `-m` replaces the default `-m "not deep"`).
 """
 
 import os
