@@ -36,6 +36,32 @@ def problem(message: str, allowed: str, field: str = "") -> PydanticCustomError:
     )
 
 
+class Problems:
+    """The problems one validator finds, raised together so that the user sees every one.
+
+    A validator adds each problem it meets and calls `raise_any()` at its end: pydantic keeps one
+    error per validator, so the first problem travels as that error and the others ride in its
+    context (`explain` spells each out on its own line)."""
+
+    def __init__(self) -> None:
+        self._found: list[dict[str, str]] = []
+
+    def add(self, message: str, allowed: str, field: str = "") -> None:
+        self._found.append({"problem": message, "allowed": allowed, "field": field})
+
+    def raise_any(self) -> None:
+        if self._found:
+            first, *more = self._found
+            raise PydanticCustomError(
+                "scenario", "{problem}; allowed: {allowed}", {**first, "more": tuple(more)}
+            )
+
+
+# A TOML array arrives as a list; a table keeps it as a tuple (immutable, and strict mode takes
+# no list for a tuple).
+as_tuple = BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v)
+
+
 def only(*values: Any) -> BeforeValidator:
     """Accept exactly these values, type included (Literal[False] would take 0, Literal[1] true)."""
 
@@ -49,8 +75,8 @@ def only(*values: Any) -> BeforeValidator:
 
 
 def explain(error: ValidationError, root: type[BaseModel]) -> list[str]:
-    """Each error of `error` as one line, paths relative to the `root` model."""
-    return [_line(e, root) for e in error.errors(include_url=False)]
+    """Each problem of `error` as one line, paths relative to the `root` model."""
+    return [line for e in error.errors(include_url=False) for line in _lines(e, root)]
 
 
 @dataclass(frozen=True)
@@ -84,11 +110,21 @@ _WHAT_IT_IS_NOT = {
 }
 
 
+def _lines(error: dict[str, Any], root: type[BaseModel]) -> list[str]:
+    """One error's lines: one, or one per problem a validator gathered (`Problems`)."""
+    if error["type"] != "scenario":
+        return [_line(error, root)]
+    path = _locate(error["loc"], root)[0]
+    ctx = error["ctx"]
+    return [
+        f"{_join(path, p['field'])}: {p['problem']}; allowed: {p['allowed']}"
+        for p in (ctx, *ctx.get("more", ()))
+    ]
+
+
 def _line(error: dict[str, Any], root: type[BaseModel]) -> str:
     path, owner, name, node = _locate(error["loc"], root)
     kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "scenario":
-        return f"{_join(path, ctx['field'])}: {ctx['problem']}; allowed: {ctx['allowed']}"
     if kind == "extra_forbidden":
         return f"{path}: unknown field; allowed: {', '.join(owner.model_fields)}"
     if kind in ("union_tag_invalid", "union_tag_not_found") and isinstance(node, _Tagged):
@@ -175,7 +211,9 @@ def _describe_node(node: Any) -> str:
         return "an array of tables"
     if _is_model(node):
         return "a table with fields " + ", ".join(node.model_fields)
-    return "see the scenario file reference (DESIGN.md)"
+    if _literals(node):
+        return ", ".join(map(toml_value, _literals(node)))
+    return "see the scenario file reference (docs/scenarios.md)"
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:

@@ -1,47 +1,41 @@
-"""The `offsim` command line: a thin layer over `sim.api` (DESIGN.md, Command line).
+"""The `offsim` command line: a thin layer over `sim.api`.
 
-Exit codes: 0 done, 1 a check failed (a cross-check, or a drain that did not finish), 2 bad input.
+Exit codes: 0 done, 1 a check failed (a cross-check, a drain that did not finish, a `--fail-on`
+anomaly, a claim whose verdict is not the expected one), 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from sim import api
 from sim.claims.command import add_parser as add_check_parser
+from sim.fail_on import ANOMALIES, parse_fail_on, verdict
+from sim.progress import progress
 from sim.report.command import add_parser as add_report_parser
 from sim.report.explain import explain_lines
 from sim.report.explain_command import add_explain_parser
 from sim.report.tables import compare_table, run_table
 from sim.scenario import ScenarioError, load_scenario
+from sim.shipped import SHIPPED, shipped_files, shipped_name
 from sim.strategies import STRATEGY_NAMES, describe
 from sim.sweep.command import add_parser as add_sweep_parser
-from sim.usage import (
-    SCENARIO_DIR,
-    UsageError,
-    check_html,
-    check_plot,
-    check_strategy,
-    resolve_scenario,
-)
-
-
-def strategy_list(text: str) -> list[str]:
-    names = list(STRATEGY_NAMES) if text == "all" else [s.strip() for s in text.split(",") if s]
-    for name in names:
-        check_strategy(name)
-    return names
+from sim.usage import UsageError, check_html, check_plot, check_strategy, strategy_list
 
 
 def cmd_run(args) -> int:
     check_strategy(args.strategy)
-    scenario = load_scenario(resolve_scenario(args.scenario))
+    fail_on = parse_fail_on(args.fail_on)
+    scenario = load_scenario(args.scenario)
     check_plot(args.plot)
     check_html(args.html)
     result = api.run(scenario, seed=args.seed, strategy=args.strategy, trace=args.trace)
+    failed = verdict(fail_on, [(result.strategy, [result.summary()])])
+    _say_failure(failed, args.json)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
     else:
@@ -55,17 +49,29 @@ def cmd_run(args) -> int:
         from sim.report.page import run_page, write_page  # plotly loads only when asked for
 
         write_page(args.html, run_page(result))
-    return 0 if result.ok else 1
+    return 0 if result.ok and failed is None else 1
 
 
 def cmd_compare(args) -> int:
-    scenario = load_scenario(resolve_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     strategies = strategy_list(args.strategies)
+    fail_on = parse_fail_on(args.fail_on)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     check_plot(args.plot)
     check_html(args.html)
-    rows = api.compare(scenario, strategies, seeds=args.seeds)
+
+    def report(results, total):
+        return progress(results, total, f"compare {scenario.name}", "run")
+
+    runs = api.compare_runs(
+        scenario, strategies, seeds=args.seeds, workers=args.workers, progress=report
+    )
+    rows = api.summarise(scenario, runs)
+    failed = verdict(fail_on, runs)
+    _say_failure(failed, args.json)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -78,7 +84,14 @@ def cmd_compare(args) -> int:
         from sim.report.page import compare_page, write_page
 
         write_page(args.html, compare_page(rows, scenario))
-    return 0 if all(r["cross_checks_ok"] and r["quiesced"] for r in rows) else 1
+    ok = all(r["cross_checks_ok"] and r["quiesced"] for r in rows)
+    return 0 if ok and failed is None else 1
+
+
+def _say_failure(line: str | None, as_json: bool) -> None:
+    """A `--fail-on` verdict comes first: atop the table, or on stderr beside JSON."""
+    if line is not None:
+        print(line, file=sys.stderr if as_json else sys.stdout, flush=True)
 
 
 def cmd_strategies(args) -> int:
@@ -89,16 +102,29 @@ def cmd_strategies(args) -> int:
 
 
 def cmd_scenarios(args) -> int:
-    directory = Path(args.directory)
-    paths = sorted(directory.glob("*.toml"))
-    if not paths:
-        raise UsageError(f"{directory}: no scenario files (*.toml)")
-    width = max(len(p.stem) for p in paths)
-    for path in paths:
-        scenario = load_scenario(path)
-        first = scenario.description.split(". ")[0].replace("\n", " ").strip().rstrip(".")
-        print(f"{path.stem:<{width}}  {first}.")
+    """The shipped scenarios and sweeps (or a folder's scenario files), one line each."""
+    if args.directory is None:
+        entries = [(shipped_name(p), p) for p in shipped_files()]
+    else:
+        directory = Path(args.directory)
+        entries = [(p.stem, p) for p in sorted(directory.glob("*.toml"))]
+        if not entries:
+            raise UsageError(f"{directory}: no scenario files (*.toml)")
+    width = max(len(name) for name, _ in entries)
+    for name, path in entries:
+        print(f"{name:<{width}}  {_first_sentence(path)}")
     return 0
+
+
+def _first_sentence(path: Path) -> str:
+    """The first sentence of a scenario's (or a sweep's) description."""
+    from sim.scenario import read_toml
+    from sim.sweep.spec import load_sweep
+
+    is_sweep = "base" in read_toml(path)
+    description = (load_sweep if is_sweep else load_scenario)(path).description
+    first = " ".join(description.split()).split(". ")[0].rstrip(".")
+    return f"(sweep) {first}." if is_sweep else f"{first}."
 
 
 def parser() -> argparse.ArgumentParser:
@@ -108,23 +134,38 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True)
 
+    fail_on = (
+        "exit 1 when any run shows one of these anomalies, said on the first line: "
+        + ",".join(ANOMALIES)
+    )
     p = sub.add_parser("run", help="run one scenario and count every lost and duplicated record")
     p.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
     p.add_argument("--seed", type=int, help="overrides run.seed")
-    p.add_argument("--strategy", help="overrides strategy.name")
+    p.add_argument(
+        "--strategy", help="overrides strategy.name: a name, or package.module:Class of your own"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--trace", metavar="FILE", help="write the JSONL event trace (docs/trace.md)")
     p.add_argument("--plot", metavar="FILE", help="draw the timeline (.png or .svg)")
     p.add_argument("--html", metavar="FILE", help="write the run's interactive page (.html)")
+    p.add_argument("--fail-on", metavar="ANOMALIES", help=fail_on)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="run strategies over seeds on the same scenario")
-    p.add_argument("scenario")
-    p.add_argument("--strategies", default="all", help="a,b,... or all (default)")
+    p.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
+    p.add_argument(
+        "--strategies",
+        default="all",
+        help="a,b,package.module:Class,... or all (default: every shipped strategy)",
+    )
     p.add_argument("--seeds", type=int, default=10, help="seeds per strategy (default 10)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="local processes (default 1; same results)"
+    )
     p.add_argument("--json", action="store_true", help="a JSON list, one object per strategy")
     p.add_argument("--plot", metavar="FILE", help="draw the comparison charts (.png or .svg)")
     p.add_argument("--html", metavar="FILE", help="write the comparison's page (.html)")
+    p.add_argument("--fail-on", metavar="ANOMALIES", help=fail_on)
     p.set_defaults(func=cmd_compare)
 
     add_explain_parser(sub)
@@ -133,7 +174,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_strategies)
 
     p = sub.add_parser("scenarios", help="the ready scenarios, one line each")
-    p.add_argument("directory", nargs="?", default=str(SCENARIO_DIR))
+    p.add_argument(
+        "directory", nargs="?", help=f"a folder of scenario files (default: the shipped, {SHIPPED})"
+    )
     p.set_defaults(func=cmd_scenarios)
     add_sweep_parser(sub)
     add_check_parser(sub)
@@ -143,14 +186,27 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    _import_from_here()
     try:
         return args.func(args)
-    except (ScenarioError, UsageError) as error:
+    except ScenarioError as error:
+        for line in error.lines:
+            print(f"offsim: {line}", file=sys.stderr)
+        return 2
+    except UsageError as error:
         print(f"offsim: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("offsim: interrupted", file=sys.stderr)
         return 130
+
+
+def _import_from_here() -> None:
+    """A strategy named `mymodule:MyStrategy` is found in the current folder too, as with
+    `python -m` (the `offsim` script's own folder is what Python puts on sys.path)."""
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.append(here)
 
 
 if __name__ == "__main__":

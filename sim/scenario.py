@@ -4,7 +4,7 @@ A `Scenario` is everything a run depends on besides the code, and nothing else: 
 function of it. It is immutable and validated as a whole when built, so the engine never meets a
 half-checked value. The rule this module keeps: a bad scenario is the user's fault, reported as a
 `ScenarioError` whose message is one line naming the file, the field path and what is allowed,
-never a pydantic traceback (DESIGN.md, Scenario files). Times are in milliseconds, as in the file.
+never a pydantic traceback (docs/scenarios.md). Times are in milliseconds, as in the file.
 
 The allowed values of the "only X for now" settings are module constants: widening one is a
 one-line change here plus the model behind it.
@@ -17,9 +17,9 @@ import os
 import tomllib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
-from sim._scenario_base import Table, explain, only, problem
+from sim._scenario_base import Problems, Table, explain, only, problem
 from sim._toml import toml_document, toml_value
 from sim.scenario_faults import (
     COMMIT_ERROR_CODES,
@@ -39,7 +39,14 @@ from sim.scenario_faults import (
     check_faults,
     ends_with_run,
 )
-from sim.strategies import STRATEGY_NAMES
+from sim.shipped import locate, not_found_hint
+from sim.strategies import (
+    REFERENCE,
+    REFERENCE_FORM,
+    STRATEGY_NAMES,
+    StrategyError,
+    resolve_strategy,
+)
 
 __all__ = [
     "ASSIGNORS",
@@ -197,30 +204,6 @@ class GroupSettings(Table):
     auto_offset_reset: Literal[OFFSET_RESETS] = "earliest"
     static_membership: bool = False  # each consumer slot has group.instance.id "instance-<slot>"
 
-    @model_validator(mode="after")
-    def _heartbeat_below_session(self) -> GroupSettings:
-        # The Java client refuses to start otherwise ("heartbeat.interval.ms must be set lower
-        # than session.timeout.ms").
-        beat, session = self.heartbeat_interval_ms, self.session_timeout_ms
-        if beat >= session:
-            raise problem(
-                f"{beat} is not below group.session_timeout_ms ({session})",
-                f"an integer in [1, {session - 1}]",
-                "heartbeat_interval_ms",
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _assignor_fits_protocol(self) -> GroupSettings:
-        allowed = PROTOCOL_ASSIGNORS[self.protocol]
-        if self.assignor not in allowed:
-            raise problem(
-                f'"{self.assignor}" does not give the {self.protocol} protocol',
-                ", ".join(f'"{a}"' for a in allowed),
-                "assignor",
-            )
-        return self
-
 
 class ConsumerSettings(Table):
     client: Literal[CLIENTS] = "java"
@@ -237,8 +220,25 @@ class ConsumerSettings(Table):
     rebalance_callback: bool = True
 
 
+def _strategy_name(value: Any) -> Any:
+    """A shipped strategy's name, or the import path of one's own, checked by importing it."""
+    allowed = ", ".join(f'"{name}"' for name in STRATEGY_NAMES) + f", or {REFERENCE_FORM}"
+    if not isinstance(value, str):
+        raise problem(f"{toml_value(value)} is not a string", allowed)
+    if value in STRATEGY_NAMES:
+        return value
+    if not REFERENCE.fullmatch(value):
+        raise problem(f"{toml_value(value)} is not allowed", allowed)
+    try:
+        resolve_strategy(value)
+    except StrategyError as error:
+        raise problem(str(error), allowed) from None
+    return value
+
+
 class StrategySettings(Table):
-    name: Literal[STRATEGY_NAMES] = "sync-per-batch"
+    # A shipped name, or "package.module:ClassName" (docs/strategies.md).
+    name: Annotated[str, BeforeValidator(_strategy_name)] = "sync-per-batch"
     auto_commit_interval_ms: int = Field(5_000, gt=0)
     on_commit_error: Literal[COMMIT_ERROR_POLICIES] | None = None  # None: the strategy's own
 
@@ -259,7 +259,7 @@ class Scenario(Table):
     parse_scenario (errors worded for the user); change it with replace (validated again)."""
 
     version: Annotated[int, only(1)] = 1
-    name: str = Field(min_length=1)
+    name: str = Field("scenario", min_length=1)  # a file's own stem when it has none
     description: str = ""
     run: RunSettings = RunSettings()
     topic: TopicSettings = TopicSettings()
@@ -291,11 +291,30 @@ class Scenario(Table):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        """The rules that relate fields, each problem reported (a table's own field errors stop
+        these: they need valid values to compare)."""
+        found = Problems()
+        # The Java client refuses to start otherwise ("heartbeat.interval.ms must be set lower
+        # than session.timeout.ms").
+        beat, session = self.group.heartbeat_interval_ms, self.group.session_timeout_ms
+        if beat >= session:
+            found.add(
+                f"{beat} is not below group.session_timeout_ms ({session})",
+                f"an integer in [1, {session - 1}]",
+                "group.heartbeat_interval_ms",
+            )
+        allowed = PROTOCOL_ASSIGNORS[self.group.protocol]
+        if self.group.assignor not in allowed:
+            found.add(
+                f'"{self.group.assignor}" does not give the {self.group.protocol} protocol',
+                ", ".join(f'"{a}"' for a in allowed),
+                "group.assignor",
+            )
         low, high = self.broker.min_session_timeout_ms, self.broker.max_session_timeout_ms
         session = self.group.session_timeout_ms
         if not low <= session <= high:
             # The broker refuses the JoinGroup with INVALID_SESSION_TIMEOUT.
-            raise problem(
+            found.add(
                 f"{session} is outside broker.min_session_timeout_ms..max_session_timeout_ms",
                 f"an integer in [{low}, {high}]",
                 "group.session_timeout_ms",
@@ -303,22 +322,23 @@ class Scenario(Table):
         if self.consumer.client == "librdkafka" and self.group.protocol == "cooperative":
             # librdkafka has an incremental (cooperative-sticky) rebalance, but its model here
             # revokes everything at each rejoin and has no incremental unassign (docs/model.md).
-            raise problem(
+            found.add(
                 'the "librdkafka" client is modelled with the eager protocol only',
                 '"eager"',
                 "group.protocol",
             )
         if not self.consumer.rebalance_callback and self.consumer.client != "librdkafka":
             # The Java clients always revoke inside poll(), listener or not.
-            raise problem(
+            found.add(
                 f"a rebalance without a callback is librdkafka's, and consumer.client is \""
                 f'{self.consumer.client}"',
                 'true, or consumer.client = "librdkafka"',
                 "consumer.rebalance_callback",
             )
-        check_faults(self.faults, self.group.consumers, self.run.duration_ms)
+        check_faults(found, self.faults, self.group.consumers, self.run.duration_ms)
         if self.consumer.processing == "async":
-            _check_async_faults(self.faults)
+            _check_async_faults(found, self.faults)
+        found.raise_any()
         return self
 
     def replace(self, **changes: Any) -> Scenario:
@@ -348,18 +368,18 @@ class Scenario(Table):
         return hashlib.sha256(dump_scenario(self).encode()).hexdigest()
 
 
-def _check_async_faults(faults: tuple[Fault, ...]) -> None:
+def _check_async_faults(found: Problems, faults: tuple[Fault, ...]) -> None:
     """A poison record and a mid-batch crash are points inside synchronous processing; with a
     worker thread they are not modelled (docs/model.md, Asynchronous processing)."""
     for i, fault in enumerate(faults):
         if fault.kind == "processing-error":
-            raise problem(
+            found.add(
                 'a poison record is met inside the poll loop, and consumer.processing = "async"',
                 'processing-error faults only with consumer.processing = "sync"',
                 f"faults[{i}].kind",
             )
-        if getattr(fault, "at", None) == "mid-batch":
-            raise problem(
+        elif getattr(fault, "at", None) == "mid-batch":
+            found.add(
                 "mid-batch is a point of processing inside the poll loop, and "
                 'consumer.processing = "async"',
                 'at = "mid-batch" only with consumer.processing = "sync"',
@@ -377,7 +397,7 @@ def read_toml(path: str | os.PathLike[str], what: str = "scenario") -> dict:
         with open(name, "rb") as file:
             return tomllib.load(file)
     except FileNotFoundError:
-        raise ScenarioError(f"{name}: no such {what} file") from None
+        raise ScenarioError(f"{name}: no such {what} file{not_found_hint(name)}") from None
     except OSError as e:
         raise ScenarioError(f"{name}: cannot read the file: {e.strerror}") from None
     except UnicodeDecodeError:
@@ -386,9 +406,15 @@ def read_toml(path: str | os.PathLike[str], what: str = "scenario") -> dict:
         raise ScenarioError(f"{name}: not valid TOML: {e}") from None
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario file; any problem is a ScenarioError naming the file."""
-    return parse_scenario(read_toml(path), source=os.fspath(path))
+def load_scenario(source: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file, or a shipped scenario by name (`"crash-mid-batch"`,
+    see `sim.shipped`); any problem is a ScenarioError naming the file. A file without `name`
+    is named after itself (its stem)."""
+    path = locate(source)
+    data = read_toml(path)
+    if isinstance(data, dict) and "name" not in data:
+        data = {"name": path.stem, **data}
+    return parse_scenario(data, source=os.fspath(path))
 
 
 def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:

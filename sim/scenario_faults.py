@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from sim._scenario_base import Table, problem
+from sim._scenario_base import Problems, Table, problem
 from sim._toml import toml_value
 
 LOOP_POINTS = ("before-process", "mid-batch", "after-process", "before-commit", "after-commit")
@@ -239,48 +239,53 @@ def ends_with_run(fault: dict) -> bool:
     )
 
 
-def check_faults(faults: tuple[Table, ...], consumers: int, duration_ms: int) -> None:
-    """The rules that need the rest of the scenario: consumers exist, faults fall in the run."""
+def check_faults(
+    found: Problems, faults: tuple[Table, ...], consumers: int, duration_ms: int
+) -> None:
+    """The rules that need the rest of the scenario: consumers exist, faults fall in the run.
+    Every problem is added to `found`, so a file with several is told of each."""
     members = consumers + sum(f.kind == "join" for f in faults)
     for i, fault in enumerate(faults):
         at = f"faults[{i}]."
         consumer = getattr(fault, "consumer", None)
         if type(consumer) is int and consumer >= members:
             either = ', or "random"' if isinstance(fault, (_PointFault, _SpanFault)) else ""
-            raise problem(
+            found.add(
                 f"there is no consumer {consumer} (group.consumers = {consumers}, "
                 f"plus {members - consumers} joined)",
                 f"an integer in [0, {members - 1}]{either}",
                 at + "consumer",
             )
         if isinstance(fault, RollingRestartFault):
-            _check_rolling_restart(fault, at, consumers, members, duration_ms)
+            _check_rolling_restart(found, fault, at, consumers, members, duration_ms)
         for name in ("at_ms", "from_ms", "to_ms"):
             value = getattr(fault, name, None)
             if value is not None and value > duration_ms:
-                raise problem(
+                found.add(
                     f"{value} is after the end of the run (run.duration_ms)",
                     f"an integer in [0, {duration_ms}]",
                     at + name,
                 )
         start, stop = getattr(fault, "from_ms", None), getattr(fault, "to_ms", None)
         if start is not None and stop is not None and start > stop:
-            raise problem(
+            found.add(
                 f"{start} is after to_ms ({stop})", f"an integer in [0, {stop}]", at + "from_ms"
             )
 
 
-def _check_rolling_restart(fault, at: str, consumers: int, members: int, duration_ms: int) -> None:
+def _check_rolling_restart(
+    found: Problems, fault, at: str, consumers: int, members: int, duration_ms: int
+) -> None:
     for k, consumer in enumerate(fault.consumers or ()):
         if consumer >= members:
-            raise problem(
+            found.add(
                 f"there is no consumer {consumer}",
                 f"integers in [0, {members - 1}]",
                 f"{at}consumers[{k}]",
             )
     last = fault.last_close_ms(consumers)
     if last > duration_ms:
-        raise problem(
+        found.add(
             f"the last consumer would close at {last} ms, after the end of the run "
             f"(run.duration_ms = {duration_ms})",
             f"at_ms + (consumers - 1) * interval_ms <= {duration_ms}",

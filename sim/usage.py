@@ -6,28 +6,31 @@ class `main()` catches, even when the CLI runs as `python -m sim.cli`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sim.strategies import STRATEGY_NAMES
-
-SCENARIO_DIR = Path("scenarios")
+from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES, StrategyError, resolve_strategy
 
 
 class UsageError(Exception):
     """Bad input on the command line: one line, exit 2, no traceback."""
 
 
-def resolve_scenario(name: str) -> Path:
-    """A scenario path, or the name of a shipped scenario (`crash-mid-batch`)."""
-    path = Path(name)
-    if path.exists() or path.suffix == ".toml":
-        return path
-    return SCENARIO_DIR / f"{name}.toml"
+def check_strategy(name: str | None, option: str = "--strategy") -> None:
+    """A shipped name or a `package.module:Class` import path that resolves (docs/strategies.md)."""
+    if name is not None:
+        try:
+            resolve_strategy(name)
+        except StrategyError as error:
+            allowed = f"{', '.join(STRATEGY_NAMES)}, or {REFERENCE_FORM}"
+            raise UsageError(f"{option}: {error}; allowed: {allowed}") from None
 
 
-def check_strategy(name: str | None) -> None:
-    if name is not None and name not in STRATEGY_NAMES:
-        raise UsageError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGY_NAMES)}")
+def strategy_list(text: str) -> list[str]:
+    """`--strategies a,b,package.module:Class`, or `all` (the shipped ones)."""
+    names = list(STRATEGY_NAMES) if text == "all" else [s.strip() for s in text.split(",") if s]
+    if not names:
+        raise UsageError("--strategies: name at least one strategy, or all")
+    for name in names:
+        check_strategy(name, "--strategies")
+    return names
 
 
 def check_plot(path: str | None) -> None:

@@ -31,7 +31,7 @@ class Witness:
         return f"{self.at_us / 1000:>12.3f} ms  {self.words}"
 
 
-# How a stall, pause, network cut or poll timeout reads in a story (DESIGN.md, fault catalogue).
+# How a stall, pause, network cut or poll timeout reads in a story (docs/scenarios.md, faults).
 _LIVENESS = {
     "stall": "{who}'s poll loop stalled {detail}",
     "pause": "{who}'s whole process paused {detail}, its heartbeats too",

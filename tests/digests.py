@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from sim import __version__, load_scenario, run
+from sim.shipped import SHIPPED
 from sim.strategies import STRATEGY_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ SEED = 1
 
 
 def scenario_paths() -> list[Path]:
-    return sorted((ROOT / "scenarios").glob("*.toml"))
+    return sorted(SHIPPED.glob("*.toml"))
 
 
 def digests_of(path: Path) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """The scenario file format: defaults, canonical dump, digest, and one-line errors that name the
-file, the field path and what is allowed (DESIGN.md, Scenario files)."""
+file, the field path and what is allowed (docs/scenarios.md)."""
 
 import tomllib
 
@@ -19,7 +19,7 @@ from sim.scenario import (
     load_scenario,
     parse_scenario,
 )
-from sim.strategies import STRATEGY_NAMES
+from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES
 
 EVERY_FAULT = """
 name = "every fault"
@@ -351,10 +351,27 @@ def test_the_three_client_models_are_allowed(tmp_path):
 
 
 def test_strategy_names_come_from_the_strategies_package(tmp_path):
-    """The allowed list is sim.strategies.STRATEGY_NAMES, never a copy of it."""
+    """The allowed list is sim.strategies.STRATEGY_NAMES, never a copy of it, and an import
+    path of one's own."""
     allowed = ", ".join(f'"{name}"' for name in STRATEGY_NAMES)
     assert error(tmp_path, '[strategy]\nname = "yolo"') == (
-        f's.toml: strategy.name: "yolo" is not allowed; allowed: {allowed}'
+        f's.toml: strategy.name: "yolo" is not allowed; allowed: {allowed}, or {REFERENCE_FORM}'
+    )
+
+
+def test_a_strategy_of_ones_own_is_named_by_its_import_path(tmp_path):
+    """package.module:Class is imported when the file is read: a class that is not there, or
+    is not a Strategy, is a one-line error naming the field."""
+    ok = parse_scenario({"strategy": {"name": "sim.strategies.auto:Auto"}})
+    assert ok.strategy.name == "sim.strategies.auto:Auto"
+    assert "strategy.name: cannot import 'no_such_module:Mine'" in error(
+        tmp_path, '[strategy]\nname = "no_such_module:Mine"'
+    )
+    assert "strategy.name: sim.strategies has no Nope;" in error(
+        tmp_path, '[strategy]\nname = "sim.strategies:Nope"'
+    )
+    assert "is not a subclass of sim.strategies.Strategy" in error(
+        tmp_path, '[strategy]\nname = "sim.strategies:make_strategy"'
     )
 
 
@@ -386,11 +403,12 @@ def test_non_finite_floats_are_refused(tmp_path):
     )
 
 
-def test_missing_name(tmp_path):
-    """name is the one required field."""
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(write(tmp_path, "[run]\nseed = 2"))
-    assert str(caught.value) == f"{tmp_path / 's.toml'}: name: missing; allowed: a non-empty string"
+def test_a_file_without_a_name_is_named_after_its_stem(tmp_path):
+    """name defaults to the file's stem, as every other field has a default."""
+    assert load_scenario(write(tmp_path, "[run]\nseed = 2", "our-consumer.toml")).name == (
+        "our-consumer"
+    )
+    assert parse_scenario({}).name == "scenario"
 
 
 def test_heartbeat_must_be_below_session_timeout(tmp_path):
@@ -555,10 +573,52 @@ def test_a_file_that_is_not_utf8(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    """A wrong path says so plainly."""
+    """A wrong path says so plainly, and what else is allowed."""
     with pytest.raises(ScenarioError) as caught:
         load_scenario(tmp_path / "nope.toml")
-    assert str(caught.value) == f"{tmp_path / 'nope.toml'}: no such scenario file"
+    assert str(caught.value) == (
+        f"{tmp_path / 'nope.toml'}: no such scenario file; allowed: a path, or the name of a "
+        "shipped scenario (offsim scenarios lists them)"
+    )
+
+
+def test_a_shipped_scenario_is_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    """load_scenario takes a bare name, as the command line does, wherever it runs; a missing
+    path whose stem is a shipped name says which name to use."""
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("crash-mid-batch").name == "crash-mid-batch"
+    assert load_scenario("commit-interval-base").name == "commit-interval-base"
+    with pytest.raises(ScenarioError, match="a shipped name such as 'crash-mid-batch'"):
+        load_scenario("scenarios/crash-mid-batch.toml")
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    """Checks that need several fields report each problem they find, not the first only."""
+    text = """
+[group]
+consumers = 2
+session_timeout_ms = 10_000
+heartbeat_interval_ms = 10_000
+assignor = "cooperative-sticky"
+[[faults]]
+kind = "crash"
+consumer = 5
+at_ms = 90_000
+[[faults]]
+kind = "leave"
+consumer = 7
+at_ms = 1_000
+"""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, text))
+    fields = [line.split(": ")[1] for line in caught.value.lines]
+    assert fields == [
+        "group.heartbeat_interval_ms",
+        "group.assignor",
+        "faults[0].consumer",
+        "faults[0].at_ms",
+        "faults[1].consumer",
+    ]
 
 
 def test_a_directory_is_not_a_scenario(tmp_path):

@@ -32,7 +32,8 @@ NEVER_LOSES = Claim(
 def test_our_consumer_never_loses():
     """The search finds no counterexample in 30 fault schedules."""
     outcome = check_claim(NEVER_LOSES, examples=30)
-    assert outcome.matches, outcome.counterexample
+    # On failure: the violation, its witness, and a replay file written to counterexamples/.
+    assert outcome.matches, outcome.explain("counterexamples")
 
 
 def test_committing_before_processing_would_lose():

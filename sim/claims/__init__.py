@@ -1,8 +1,9 @@
 """Claims you can check: the catalogue, the counterexample search, and the same API for yours.
 
     from sim.claims import Claim, check_claim
-    claim = Claim("my-claim", "never loses", ("sync-per-batch",), "no-loss", "holds", "us")
-    assert check_claim(claim, examples=50).matches
+    claim = Claim("my-claim", "never loses", ("sync-per-batch",), "no-loss", "holds")
+    outcome = check_claim(claim, examples=50)
+    assert outcome.matches, outcome.explain("counterexamples")
 
 Imports are lazy so that `offsim` starts without loading hypothesis (docs/claims.md).
 """
@@ -15,10 +16,13 @@ __all__ = [
     "Claim",
     "Counterexample",
     "Outcome",
+    "SearchSpace",
+    "UnreplayableError",
     "check_claim",
     "claim_by_id",
     "crash_points",
     "fault_schedules",
+    "load_claims",
     "violation",
 ]
 
@@ -28,7 +32,10 @@ _EXPORTS = {
     "Claim": "sim.claims.catalogue",
     "claim_by_id": "sim.claims.catalogue",
     "violation": "sim.claims.catalogue",
+    "SearchSpace": "sim.claims.catalogue",
     "Counterexample": "sim.claims.search",
+    "UnreplayableError": "sim.claims.search",
+    "load_claims": "sim.claims.load",
     "Outcome": "sim.claims.search",
     "check_claim": "sim.claims.search",
     "crash_points": "sim.claims.exhaustive",

@@ -1,19 +1,33 @@
-"""The claims catalogue: what the seed page and SEMANTICS.md say, as data `offsim check` can test.
+"""The claims catalogue: what tutorials and the clients' sources say, as data `offsim check` can
+test; and the `Claim` a user writes over a scenario of their own.
 
 A claim names the strategies it covers, the faults it allows, a property of a finished run and
-the verdict the catalogue expects. Every expected verdict is what the simulator shows (the
-quick budget of `offsim check` confirms each one); a claim the seed page states loosely is
-stated here as precisely as the model can show it (DESIGN.md, The seed page's claims).
+the verdict it expects. Every expected verdict in the catalogue is what the simulator shows (the
+quick budget of `offsim check` confirms each one); a claim tutorials state loosely is stated
+here as precisely as the model can show it (docs/claims.md, Where the claims come from).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
-from sim.scenario import LOOP_POINTS, Scenario, parse_scenario
+from sim.scenario import LOOP_POINTS, Scenario, load_scenario, parse_scenario
+from sim.strategies import strategy_reference
 
-__all__ = ["BASE_SCENARIO", "CATALOGUE", "PROPERTIES", "Claim", "claim_by_id", "violation"]
+__all__ = [
+    "BASE_SCENARIO",
+    "MAX_FAULTS",
+    "CATALOGUE",
+    "PROPERTIES",
+    "Claim",
+    "SearchSpace",
+    "claim_by_id",
+    "violated_anomaly",
+    "violation",
+]
 
 MAX_POLL_RECORDS = 50
 
@@ -31,6 +45,7 @@ BASE_SCENARIO = MappingProxyType(
     }
 )
 FAULT_WINDOW_MS = (3_000, 11_000)  # after the initial join delay, inside run.duration_ms
+MAX_FAULTS = 3
 
 PROPERTIES = {
     "no-loss": "every record in the log is processed at least once",
@@ -44,22 +59,45 @@ PROPERTIES = {
 
 
 @dataclass(frozen=True)
+class SearchSpace:
+    """Where a search draws its fault schedules: the kinds, 1..max_faults of them, timed inside
+    window_ms, on consumers 0..consumers-1, mid-batch points up to max_records."""
+
+    kinds: tuple[str, ...]
+    window_ms: tuple[int, int]
+    consumers: int
+    max_records: int
+    max_faults: int
+    loop_points: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Claim:
     """One checkable statement. `per_crash` is the duplicates-bounded window: the most records a
     single crash may send back to be processed again (sync-per-batch: one poll batch,
-    max_poll_records, since everything before it is committed; sync-per-record: one record)."""
+    max_poll_records, since everything before it is committed; sync-per-record: one record).
+
+    `base`: the scenario the claim speaks of, a file (or a shipped name) or a `Scenario`; None
+    is the catalogue's small one (BASE_SCENARIO). A search replaces the base's faults with the
+    schedules it draws: of the kinds in `faults` (default: the kinds of the base's own
+    `[[faults]]`, or crash for the catalogue's), at most `max_faults` at a time, timed inside
+    `window_ms` (default: from the initial rebalance delay to the end of the run).
+    `client` and `protocol`, when given, are set in the scenario (the base's own otherwise)."""
 
     id: str
     statement: str
     strategies: tuple[str, ...]
     property: str
     expected: str  # "holds" | "refuted"
-    source: str
-    faults: tuple[str, ...] = ("crash",)
+    source: str = ""
+    faults: tuple[str, ...] | None = None
     per_crash: int = 0
     overrides: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
-    client: str = "java"
-    protocol: str = "eager"
+    client: str | None = None
+    protocol: str | None = None
+    base: str | os.PathLike | Scenario | None = field(default=None, hash=False)
+    window_ms: tuple[int, int] | None = None
+    max_faults: int = MAX_FAULTS
 
     def __post_init__(self) -> None:
         if self.property not in PROPERTIES:
@@ -67,22 +105,63 @@ class Claim:
         if self.expected not in ("holds", "refuted"):
             raise ValueError(f"{self.id}: expected {self.expected!r}; allowed: holds, refuted")
 
+    @cached_property
+    def template(self) -> Scenario:
+        """The claim's scenario with no faults: the base, its overrides, client and protocol."""
+        if self.base is None:
+            data = {key: dict(value) for key, value in BASE_SCENARIO.items()}
+        else:
+            base = self.base if isinstance(self.base, Scenario) else load_scenario(self.base)
+            data = base.model_dump(exclude_none=True)
+        for key, value in self.overrides.items():
+            data[key] = {**data.get(key, {}), **value}
+        if self.protocol is not None:
+            data.setdefault("group", {})["protocol"] = self.protocol
+        if self.client is not None:
+            data.setdefault("consumer", {})["client"] = self.client
+        return parse_scenario(data, source=f"<claim {self.id}>")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The fault kinds a search may draw."""
+        if self.faults is not None:
+            return self.faults
+        if self.base is None:
+            return ("crash",)
+        return tuple(dict.fromkeys(f.kind for f in self.template.faults))
+
     @property
     def loop_points(self) -> tuple[str, ...]:
         """Where a search may pin a crash: under async processing there is no mid-batch point in
         the poll loop (the worker processes), and the scenario refuses one."""
-        if self.overrides.get("consumer", {}).get("processing") == "async":
+        if self.template.consumer.processing == "async":
             return tuple(p for p in LOOP_POINTS if p != "mid-batch")
         return LOOP_POINTS
 
+    def search_space(self) -> SearchSpace:
+        template = self.template
+        if self.window_ms is not None:
+            window = tuple(self.window_ms)
+        elif self.base is None:
+            window = FAULT_WINDOW_MS
+        else:
+            window = (template.broker.initial_rebalance_delay_ms, template.run.duration_ms)
+        return SearchSpace(
+            self.kinds,
+            window,
+            template.group.consumers,
+            template.consumer.max_poll_records,
+            self.max_faults,
+            self.loop_points,
+        )
+
     def scenario(self, faults, strategy: str | None = None, seed: int | None = None) -> Scenario:
-        """The claim's base scenario with these faults: what a counterexample file holds."""
-        data = {key: dict(value) for key, value in BASE_SCENARIO.items()}
-        for key, value in self.overrides.items():
-            data[key] = {**data.get(key, {}), **value}
-        data["group"]["protocol"] = self.protocol
-        data["consumer"]["client"] = self.client
-        data["strategy"] = {**data.get("strategy", {}), "name": strategy or self.strategies[0]}
+        """The claim's scenario with these faults: what a counterexample file holds. `strategy`
+        (a name or an import path) defaults to the claim's first, if a file can name it (else
+        the base's own stays)."""
+        data = self.template.model_dump(exclude_none=True)
+        name = strategy or strategy_reference(self.strategies[0]) or data["strategy"]["name"]
+        data["strategy"] = {**data["strategy"], "name": name}
         if seed is not None:
             data["run"]["seed"] = seed
         return parse_scenario(
@@ -109,6 +188,19 @@ def violation(claim: Claim, summary: dict) -> str | None:
     return None
 
 
+def violated_anomaly(claim: Claim, summary: dict) -> str:
+    """The anomaly kind (a key of the checker's report) whose records break the claim."""
+    if claim.property == "exactly-once":
+        return "lost" if summary["lost"] else "duplicate"
+    return {
+        "no-loss": "lost",
+        "no-duplicate": "duplicate",
+        "duplicates-bounded": "duplicate",
+        "no-offset-regression": "offset-regression",
+        "no-concurrent-duplicate": "concurrent-duplicate",
+    }[claim.property]
+
+
 EVERY_FAULT = ("crash", "processing-error", "leave", "join", "commit-error", "lost-response")
 NO_POISON = ("crash", "leave", "join", "commit-error", "lost-response")
 SYNC = ("sync-per-batch", "per-partition-sync")
@@ -128,7 +220,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-loss",
         "refuted",
-        "seed claim 1; SEMANTICS.md §2",
+        "tutorial claim 1; docs/semantics.md §2",
         ("processing-error",),
     ),
     Claim(
@@ -138,7 +230,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-loss",
         "holds",
-        "SEMANTICS.md §2, misconceptions",
+        "docs/semantics.md §2, §13",
         NO_POISON,
     ),
     Claim(
@@ -148,7 +240,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-duplicate",
         "refuted",
-        "seed claim 1; SEMANTICS.md §2",
+        "tutorial claim 1; docs/semantics.md §2",
     ),
     Claim(
         "sync-per-batch-at-least-once",
@@ -156,7 +248,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch",),
         "no-loss",
         "holds",
-        "seed claim 2",
+        "tutorial claim 2",
         EVERY_FAULT,
     ),
     Claim(
@@ -166,7 +258,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch",),
         "exactly-once",
         "refuted",
-        "seed claim 2",
+        "tutorial claim 2",
     ),
     Claim(
         "sync-per-batch-duplicates-bounded",
@@ -175,7 +267,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch",),
         "duplicates-bounded",
         "holds",
-        "seed claim 2; SEMANTICS.md §1",
+        "tutorial claim 2; docs/semantics.md §1",
         per_crash=MAX_POLL_RECORDS,
     ),
     Claim(
@@ -184,7 +276,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-record",),
         "duplicates-bounded",
         "holds",
-        "SEMANTICS.md §1",
+        "docs/semantics.md §1",
         per_crash=1,
     ),
     Claim(
@@ -193,7 +285,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-record",),
         "no-loss",
         "holds",
-        "seed claim 2",
+        "tutorial claim 2",
         ("crash", "commit-error"),
     ),
     Claim(
@@ -202,7 +294,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-per-batch",),
         "no-loss",
         "holds",
-        "seed claim 3",
+        "tutorial claim 3",
         EVERY_FAULT,
     ),
     Claim(
@@ -213,7 +305,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-per-batch",),
         "duplicates-bounded",
         "refuted",
-        "seed claim 3; SEMANTICS.md §3",
+        "tutorial claim 3; docs/semantics.md §6",
         ("crash", "commit-error"),
         per_crash=MAX_POLL_RECORDS,
     ),
@@ -224,7 +316,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-per-batch", "async-then-sync-processed"),
         "no-offset-regression",
         "holds",
-        "SEMANTICS.md §3",
+        "docs/semantics.md §6",
         NO_POISON,
     ),
     Claim(
@@ -234,7 +326,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-retry-naive",),
         "no-offset-regression",
         "refuted",
-        "SEMANTICS.md §3, misconceptions",
+        "docs/semantics.md §6, §13",
         ("commit-error",),
     ),
     Claim(
@@ -244,27 +336,27 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-retry-seq",),
         "no-offset-regression",
         "holds",
-        "SEMANTICS.md §3",
+        "docs/semantics.md §6",
         NO_POISON,
     ),
     Claim(
         "async-then-sync-loses-after-poison",
-        "The seed's pattern as written (commitAsync in the loop, a no-argument commitSync in "
+        "The textbook pattern as written (commitAsync in the loop, a no-argument commitSync in "
         "finally) loses the rest of the batch after a poison record: it commits positions",
         ("async-then-sync",),
         "no-loss",
         "refuted",
-        "seed claim 5; SEMANTICS.md misconceptions",
+        "tutorial claim 5; docs/semantics.md §13",
         ("processing-error",),
     ),
     Claim(
         "async-then-sync-never-loses-without-poison",
-        "The seed's combined pattern as written loses nothing under crashes and rebalances: "
+        "The textbook combined pattern as written loses nothing under crashes and rebalances: "
         "without an exception the position is the processed offset",
         ("async-then-sync",),
         "no-loss",
         "holds",
-        "seed claim 5",
+        "tutorial claim 5",
         ("crash", "leave", "join"),
     ),
     Claim(
@@ -274,7 +366,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-then-sync-processed",),
         "no-loss",
         "holds",
-        "seed claims 5, 7",
+        "tutorial claims 5, 7",
         EVERY_FAULT,
     ),
     Claim(
@@ -283,7 +375,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("per-partition-sync",),
         "no-loss",
         "holds",
-        "seed claim 4",
+        "tutorial claim 4",
         EVERY_FAULT,
     ),
     Claim(
@@ -293,7 +385,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("off-by-one",),
         "no-duplicate",
         "refuted",
-        "seed claim 6; SEMANTICS.md §1",
+        "tutorial claim 6; docs/semantics.md §1",
         ("crash", "leave", "join"),
     ),
     Claim(
@@ -302,7 +394,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("off-by-one",),
         "no-loss",
         "holds",
-        "seed claim 6; SEMANTICS.md §1",
+        "tutorial claim 6; docs/semantics.md §1",
         EVERY_FAULT,
     ),
     Claim(
@@ -312,7 +404,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("commit-before-process",),
         "no-duplicate",
         "holds",
-        "DESIGN.md, Strategies",
+        "the at-most-once pattern; docs/strategies.md",
         ("crash", "processing-error", "leave", "join", "commit-error"),
     ),
     Claim(
@@ -322,7 +414,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("commit-before-process",),
         "no-loss",
         "refuted",
-        "DESIGN.md, Strategies",
+        "the at-most-once pattern; docs/strategies.md",
     ),
     Claim(
         "commit-before-process-async-can-lose",
@@ -330,7 +422,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("commit-before-process-async",),
         "no-loss",
         "refuted",
-        "DESIGN.md, Strategies",
+        "the at-most-once pattern; docs/strategies.md",
     ),
     Claim(
         "commit-before-process-async-can-duplicate",
@@ -339,7 +431,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("commit-before-process-async",),
         "no-duplicate",
         "refuted",
-        "DESIGN.md, Strategies",
+        "the at-most-once pattern; docs/strategies.md",
         ("crash", "commit-error"),
     ),
     Claim(
@@ -348,7 +440,7 @@ CATALOGUE: tuple[Claim, ...] = (
         SYNC + ("off-by-one",),
         "no-offset-regression",
         "holds",
-        "SEMANTICS.md §1, §3",
+        "docs/semantics.md §1, §6",
         EVERY_FAULT,
     ),
     Claim(
@@ -358,7 +450,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-loss",
         "refuted",
-        "SEMANTICS.md §2, misconceptions",
+        "docs/semantics.md §3, §13",
         overrides=FAST_TIMER,
         client="librdkafka",
     ),
@@ -369,7 +461,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto-store-after-process",),
         "no-loss",
         "holds",
-        "SEMANTICS.md §2",
+        "docs/semantics.md §3",
         NO_POISON,
         client="librdkafka",
     ),
@@ -391,7 +483,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-loss",
         "refuted",
-        "SEMANTICS.md §2 (KAFKA-18641)",
+        "docs/semantics.md §12 (KAFKA-18641)",
         overrides=FAST_TIMER,
         client="java-new-prefix",
     ),
@@ -402,7 +494,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-loss",
         "refuted",
-        "SEMANTICS.md §2",
+        "docs/semantics.md §2",
         overrides=MappingProxyType({**ASYNC, **FAST_TIMER}),
     ),
     Claim(
@@ -412,7 +504,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-worker-commit-completed",),
         "no-loss",
         "holds",
-        "SEMANTICS.md §2; KafkaConsumer javadoc (multi-threaded processing)",
+        "docs/semantics.md §2; KafkaConsumer javadoc (multi-threaded processing)",
         NO_POISON,
         overrides=ASYNC,
     ),
@@ -423,7 +515,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch",),
         "no-loss",
         "holds",
-        "SEMANTICS.md §4",
+        "docs/semantics.md §9",
         ("crash",) + LIVENESS,
         overrides=ZOMBIE,
     ),
@@ -434,7 +526,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch",),
         "no-concurrent-duplicate",
         "refuted",
-        "SEMANTICS.md §4",
+        "docs/semantics.md §9",
         ("stall",),
         overrides=ZOMBIE,
     ),
@@ -445,7 +537,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch", "auto"),
         "no-concurrent-duplicate",
         "holds",
-        "SEMANTICS.md §4a",
+        "docs/semantics.md §10",
         ("crash", "leave", "join"),
     ),
     Claim(
@@ -456,7 +548,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("auto",),
         "no-duplicate",
         "refuted",
-        "SEMANTICS.md §4, Cooperative",
+        "docs/semantics.md §8",
         ("join", "leave"),
         overrides=COOPERATIVE,
         protocol="cooperative",
@@ -468,7 +560,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("async-then-sync-processed",),
         "no-duplicate",
         "holds",
-        "SEMANTICS.md §4, Cooperative",
+        "docs/semantics.md §8",
         ("join", "leave"),
         overrides=COOPERATIVE,
         protocol="cooperative",
@@ -480,7 +572,7 @@ CATALOGUE: tuple[Claim, ...] = (
         SYNC,
         "no-loss",
         "holds",
-        "SEMANTICS.md §3, §6",
+        "docs/semantics.md §6, §11",
         ("crash", "coordinator-failover", "rolling-restart"),
     ),
     Claim(
@@ -490,7 +582,7 @@ CATALOGUE: tuple[Claim, ...] = (
         ("sync-per-batch",),
         "no-loss",
         "refuted",
-        "SEMANTICS.md §1",
+        "docs/semantics.md §1",
         overrides=MappingProxyType({"group": {"auto_offset_reset": "latest"}}),
     ),
 )

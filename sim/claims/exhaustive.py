@@ -4,7 +4,7 @@ A crash point is a loop point x a batch x a consumer x restarted-or-not. The enu
 bounded so that it stays a few seconds a strategy, and the bound is part of what "holds for all
 N crash points" means (docs/claims.md):
 
-- singles: (before-process, mid-batch after k for k in MID_BATCH_RECORDS, after-process,
+- singles: (before-process, mid-batch after k for k in `mid_batch_records`, after-process,
   before-commit, after-commit) x batch 1..BATCHES x each consumer x (restart at once, or down
   until the drain): 7 x 3 x 2 x 2 = 84 with the catalogue's 2 consumers;
 - pairs: one restarted crash on each of two different consumers, each at a loop point x batch
@@ -20,13 +20,18 @@ from __future__ import annotations
 
 from itertools import product
 
-from sim.claims.catalogue import MAX_POLL_RECORDS, Claim
+from sim.claims.catalogue import Claim
 
-__all__ = ["BATCHES", "PAIR_BATCHES", "crash_points", "exhaust"]
+__all__ = ["BATCHES", "PAIR_BATCHES", "crash_points", "exhaust", "mid_batch_records"]
 
 BATCHES = 3
 PAIR_BATCHES = 2
-MID_BATCH_RECORDS = (1, MAX_POLL_RECORDS // 2, MAX_POLL_RECORDS - 1)
+
+
+def mid_batch_records(max_poll_records: int) -> tuple[int, ...]:
+    """Where mid-batch crash points fall: after the first record, the middle one, the last but
+    one (1, 25 and 49 for the catalogue's 50 records a poll)."""
+    return tuple(dict.fromkeys((1, max_poll_records // 2, max(max_poll_records - 1, 1))))
 
 
 def _point(kind: str, consumer: int, at: str, batch: int, records: int | None, restart: bool):
@@ -44,31 +49,34 @@ def _points(kind: str, ks: tuple[int, ...], loop_points) -> list[tuple[str, int 
     return [(at, k) for at in points for k in (ks if at == "mid-batch" else (None,))]
 
 
-def crash_points(claim: Claim, consumers: int = 2) -> list[list[dict]]:
+def crash_points(claim: Claim) -> list[list[dict]]:
     """Every fault schedule the exhaustive mode runs for `claim`, singles first, then pairs;
     empty when the claim allows neither crashes nor processing errors."""
-    kind = next((k for k in ("crash", "processing-error") if k in claim.faults), None)
+    space = claim.search_space()
+    kind = next((k for k in ("crash", "processing-error") if k in space.kinds), None)
     if kind is None:
         return []
+    ks = mid_batch_records(space.max_records)
     restarts = (True,) if kind == "processing-error" else (True, False)
     singles = [
         [_point(kind, c, at, batch, k, restart)]
         for (at, k), batch, c, restart in product(
-            _points(kind, MID_BATCH_RECORDS, claim.loop_points),
+            _points(kind, ks, space.loop_points),
             range(1, BATCHES + 1),
-            range(consumers),
+            range(space.consumers),
             restarts,
         )
     ]
     paired = [
         _point(kind, 0, at, batch, k, True)
         for (at, k), batch in product(
-            _points(kind, (MAX_POLL_RECORDS // 2,), claim.loop_points), range(1, PAIR_BATCHES + 1)
+            _points(kind, (space.max_records // 2,), space.loop_points),
+            range(1, PAIR_BATCHES + 1),
         )
     ]
     pairs = [
         [first, {**second, "consumer": other}]
-        for other in range(1, consumers)
+        for other in range(1, space.consumers)
         for first, second in product(paired, paired)
     ]
     return singles + pairs

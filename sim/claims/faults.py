@@ -1,7 +1,7 @@
 """Hypothesis strategies for fault schedules, drawn as data: a list of `[[faults]]` tables.
 
 A whole schedule is one example and one simulation (a hypothesis stateful step costs as much as
-~140 simpy events, DESIGN.md, Performance), and shrinking works on the list: fewer faults,
+~140 simpy events), and shrinking works on the list: fewer faults,
 earlier batches, smaller record counts. Swarm selection (Groce et al., "Swarm testing") lets
 each example enable only a random subset of the allowed kinds, so a schedule of only commit
 errors and crashes is as likely as a soup of everything, which is how masked failures are found.

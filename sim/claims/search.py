@@ -9,31 +9,68 @@ outcome "unknown" unless a real counterexample is found. Nothing here raises for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from sim.claims.catalogue import FAULT_WINDOW_MS, MAX_POLL_RECORDS, Claim, violation
+from sim.claims.catalogue import Claim, violated_anomaly, violation
 from sim.scenario import Scenario, dump_scenario
+from sim.strategies import strategy_label, strategy_reference
 
-__all__ = ["Counterexample", "Outcome", "check_claim", "evaluate"]
+__all__ = ["Counterexample", "Outcome", "UnreplayableError", "check_claim", "evaluate"]
 
 DEFAULT_EXAMPLES = 40
 
 
+class UnreplayableError(ValueError):
+    """A counterexample whose strategy no scenario file can name: refused, not written wrong."""
+
+
 @dataclass(frozen=True)
 class Counterexample:
-    """A fault schedule that breaks the claim, as a scenario `offsim run` replays exactly."""
+    """A fault schedule that breaks the claim. `scenario` replays it exactly (`sim.run`, or
+    `offsim run` on `toml()`): it names the strategy by its shipped name or its import path. It
+    is None when the strategy is a class no import path reaches (defined in `__main__`, a
+    notebook or a function); `replay()` still runs it, and `toml()` refuses."""
 
     strategy: str
-    scenario: Scenario
+    scenario: Scenario | None
+    faults: tuple[dict, ...]
     violation: str
     witness: tuple[str, ...]  # the run's anomaly lines, with the events that caused them
-
-    @property
-    def faults(self) -> list[dict]:
-        return [f.model_dump(exclude_none=True) for f in self.scenario.faults]
+    story: str  # the first record group that breaks the claim and its events, on one line
+    run_as: tuple = field(repr=False, compare=False, default=())  # (scenario, strategy)
 
     def toml(self) -> str:
+        """The scenario file that replays this counterexample."""
+        if self.scenario is None:
+            raise UnreplayableError(
+                f"strategy {self.strategy!r} is a class no import path reaches (defined in "
+                "__main__, a notebook or a function), so no scenario file can name it; define "
+                "it in a module and name it package.module:Class"
+            )
         return dump_scenario(self.scenario)
+
+    def replay(self):
+        """Run the counterexample again: a `sim.api.RunResult` showing the same violation."""
+        from sim.api import run
+
+        scenario, strategy = self.run_as
+        return run(scenario, strategy=strategy)
+
+    def write(self, path: str | Path, claim_id: str) -> Path:
+        """Write the replay file (a scenario file with a comment saying what it shows)."""
+        from sim.files import write_text
+
+        path = Path(path)
+        text = self.toml()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            f"# Counterexample to the claim {claim_id!r} (offsim check): {self.violation}.\n"
+            f"# Replay it with `offsim run {path.as_posix()}`.\n"
+        )
+        write_text(path, header + text)
+        return path
 
 
 @dataclass(frozen=True)
@@ -50,14 +87,20 @@ class Outcome:
 
     @property
     def found(self) -> str:
-        """The verdict in words that claim no more than was shown (DESIGN.md, The checker)."""
+        """The verdict in words that claim no more than was shown, and cannot be read as the
+        claim's own truth: a claim that something *can* happen is borne out by a counterexample."""
         if self.verdict == "refuted":
-            return "refuted"
+            return "counterexample found"
         if self.verdict == "unknown":
             return f"unknown ({self.message})"
         if self.verdict == "holds":
-            return f"holds for all {self.runs} crash points"
-        return f"not refuted in {self.runs} examples"
+            return f"holds at all {self.runs} crash points"
+        return f"no counterexample in {self.runs} examples"
+
+    @property
+    def expected_words(self) -> str:
+        """What the claim expects, in the same words."""
+        return "a counterexample" if self.claim.expected == "refuted" else "no counterexample"
 
     @property
     def evidence(self) -> str:
@@ -68,10 +111,48 @@ class Outcome:
 
     @property
     def matches(self) -> bool:
-        """Does the verdict agree with the catalogue's expectation?"""
+        """Does the verdict agree with the claim's expectation?"""
         if self.claim.expected == "refuted":
             return self.verdict == "refuted"
         return self.verdict in ("holds", "not-refuted")
+
+    def explain(self, out: str | Path | None = None) -> str:
+        """The outcome in a few lines, led by what matters. For a counterexample the claim did
+        not expect: the violation, its witness, and the replay file, written into the folder
+        `out` when given (`<claim id>.toml`). For a pytest assertion:
+        `assert outcome.matches, outcome.explain("counterexamples")`."""
+        example = self.counterexample
+        if self.matches or example is None:
+            return self.described("")
+        if out is None:
+            return self.described("not written (give a folder to write it to)")
+        try:
+            path = example.write(Path(out) / f"{self.claim.id}.toml", self.claim.id)
+        except UnreplayableError as error:
+            return self.described(f"not written: {error}")
+        return self.described(f"offsim run {path.as_posix()}")
+
+    def described(self, replay: str) -> str:
+        """`explain`'s lines, with `replay` saying where the replay file is (or why none)."""
+        claim, example = self.claim, self.counterexample
+        if self.matches:
+            return f"{claim.id}: {self.found}, as expected"
+        if example is None:
+            return f"{claim.id}: {self.found}, and the claim expects {self.expected_words}"
+        faults = "; ".join(_fault_words(f) for f in example.faults) or "no fault"
+        return "\n".join(
+            [
+                f"{claim.id}: counterexample found: {example.violation} "
+                f"({example.strategy}; {faults})",
+                f"  witness: {example.story}",
+                f"  replay: {replay}",
+            ]
+        )
+
+
+def _fault_words(fault: dict) -> str:
+    rest = ", ".join(f"{k} {v}" for k, v in fault.items() if k != "kind")
+    return f"{fault['kind']} ({rest})" if rest else fault["kind"]
 
 
 @dataclass
@@ -87,9 +168,8 @@ def evaluate(claim: Claim, strategy, faults) -> Evaluation:
     """Run the claim's scenario with these faults; never raises."""
     from sim.api import run
 
-    name = strategy if isinstance(strategy, str) else None
     try:
-        scenario = claim.scenario(faults, strategy=name)
+        scenario = claim.scenario(faults, strategy=strategy_reference(strategy))
         result = run(scenario, strategy=strategy)
     except Exception as error:  # a claim check reports a broken run, it does not crash
         return Evaluation(error=f"{type(error).__name__}: {error}")
@@ -104,11 +184,53 @@ def evaluate(claim: Claim, strategy, faults) -> Evaluation:
 def counterexample(claim: Claim, strategy, faults, found: Evaluation) -> Counterexample:
     from sim.report.tables import anomaly_lines
 
-    named = isinstance(strategy, str)
-    scenario = claim.scenario(faults, strategy=strategy if named else None)
-    witness = tuple(line for line in anomaly_lines(found.result.report) if line)
-    name = strategy if named else strategy.name
-    return Counterexample(name, scenario, found.violation, witness)
+    reference = strategy_reference(strategy)
+    run_scenario = claim.scenario(faults, strategy=reference)
+    report = found.result.report
+    witness = tuple(line for line in anomaly_lines(report) if line)
+    story = _story(report.anomalies[violated_anomaly(claim, found.result.summary())])
+    return Counterexample(
+        strategy_label(strategy),
+        run_scenario if reference is not None else None,
+        tuple(f.model_dump(exclude_none=True) for f in run_scenario.faults),
+        found.violation,
+        witness,
+        story,
+        (run_scenario, strategy),
+    )
+
+
+def _story(anomaly) -> str:
+    """The anomaly's first group and the events that show its cause, on one line."""
+    if not anomaly.groups:
+        return f"{anomaly.kind}: {anomaly.count:,}"
+    group = anomaly.groups[0]
+    head = str(group).splitlines()[0]
+    events = "; ".join(f"{w.at_us / 1000:.1f} ms {w.words}" for w in group.witness)
+    return f"{head}: {events}" if events else head
+
+
+@contextlib.contextmanager
+def _no_local_constants():
+    """Hypothesis mixes into its draws constants it reads from the source of the "local"
+    modules loaded in the process (not those under site-packages). Which modules those are (a
+    checkout or an installed offsim, a report's charts, a user's own strategy module) would then
+    change the examples drawn, and so the verdicts' evidence and the counterexamples; pin them to
+    none so the same command searches the same schedules everywhere."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        get, none = providers._get_local_constants, providers.Constants()
+    except (ImportError, AttributeError):  # pragma: no cover - a hypothesis without them
+        yield
+        return
+    providers._get_local_constants = lambda: none
+    providers.CONSTANTS_CACHE.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = get
+        providers.CONSTANTS_CACHE.cache.clear()
 
 
 def search(claim: Claim, strategy, examples: int):
@@ -135,14 +257,18 @@ def search(claim: Claim, strategy, examples: int):
         deadline=None,
         suppress_health_check=list(HealthCheck),
     )
+    space = claim.search_space()
     schedules = fault_schedules(
-        claim.faults,
-        window_ms=FAULT_WINDOW_MS,
-        max_records=MAX_POLL_RECORDS,
-        loop_points=claim.loop_points,
+        space.kinds,
+        consumers=space.consumers,
+        max_faults=space.max_faults,
+        window_ms=space.window_ms,
+        max_records=space.max_records,
+        loop_points=space.loop_points,
     )
     try:
-        faults = find(schedules, breaks, settings=budget)
+        with _no_local_constants():
+            faults = find(schedules, breaks, settings=budget)
     except NoSuchExample:
         return None, runs, unknowns
     found = evaluate(claim, strategy, faults)
@@ -152,9 +278,10 @@ def search(claim: Claim, strategy, examples: int):
 def check_claim(
     claim: Claim, examples: int = DEFAULT_EXAMPLES, exhaustive: bool = False, strategies=None
 ) -> Outcome:
-    """Check one claim over each strategy it covers (or `strategies`: names or your own
-    `Strategy` classes); refuted as soon as one strategy breaks it. With `exhaustive`, every
-    crash point of `sim.claims.exhaustive` is tried first, then the search."""
+    """Check one claim over each strategy it covers (or `strategies`: names, import paths
+    `package.module:Class`, or `Strategy` classes of your own); refuted as soon as one strategy
+    breaks it. With `exhaustive`, every crash point of `sim.claims.exhaustive` is tried first,
+    then the search."""
     total, unknowns, points = 0, [], 0
     for strategy in strategies or claim.strategies:
         if exhaustive:

@@ -1,4 +1,4 @@
-"""Random numbers keyed by what they are about (DESIGN.md, Determinism).
+"""Random numbers keyed by what they are about (docs/model.md, Time and randomness).
 
 Every draw comes from a Philox generator keyed by (seed, stream, subject...). A record's
 processing time depends only on (seed, partition, offset, attempt), a request's latency only on

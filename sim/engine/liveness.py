@@ -1,5 +1,5 @@
 """The heartbeat thread, and the faults that stop a consumer or cut it off: the part of the
-driver that makes zombies (SEMANTICS.md §4; AbstractCoordinator.HeartbeatThread).
+driver that makes zombies (docs/semantics.md §9; AbstractCoordinator.HeartbeatThread).
 
 Nothing here is an event per heartbeat or per poll. The poll timer is one timer per instance,
 re-armed lazily; heartbeat responses are computed from the member's heartbeat phase; a pause or

@@ -1,4 +1,4 @@
-"""Connections that keep Kafka's order (DESIGN.md, Architecture).
+"""Connections that keep Kafka's order (docs/model.md, The network).
 
 A consumer has one connection to the coordinator. Requests on it arrive in the order sent and
 responses return in that order (the broker handles one request per connection at a time), so a

@@ -405,7 +405,7 @@ class Simulation(Liveness):
 
     def _process(self, inst: Instance, command: Process):
         """Process slices as one timeout; a crash or error at time t finds how far it got with
-        one searchsorted on the cumulative processing times (DESIGN.md, Architecture)."""
+        one searchsorted on the cumulative processing times (docs/model.md, The network)."""
         env = self.env
         slices = command.slices
         if len(slices) == 1:
@@ -614,7 +614,7 @@ class Simulation(Liveness):
             self.ledger.revoked(self.env.now, inst.number, held, True)
         # The heartbeat thread dies with the process. A crashed member, and a static member even
         # after a clean close (it sends no LeaveGroup), stays a ghost until its session expires
-        # (SEMANTICS.md §4a); a dynamic member's LeaveGroup removes it before that.
+        # (docs/semantics.md §10); a dynamic member's LeaveGroup removes it before that.
         last = self._last_heartbeat(inst)
         self._apply(self.coordinator.heartbeats_stopped(self.env.now, consumer.member_id, last))
         if self.draining:
@@ -736,7 +736,7 @@ class Simulation(Liveness):
 
     # ---- the network and the coordinator -----------------------------------------------------
     def _transmit(self, inst: Instance, request, request_id: int) -> None:
-        """Bytes sent arrive even if the sender dies meanwhile (DESIGN.md, Architecture)."""
+        """Bytes sent arrive even if the sender dies meanwhile (docs/model.md, The network)."""
         arrival = inst.conn.request_arrival(self.env.now)
         self._at(arrival, self._at_coordinator, inst, request, request_id, self.env.now)
 

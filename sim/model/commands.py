@@ -92,7 +92,7 @@ class AwaitWorker:
 
 @dataclass(frozen=True, slots=True)
 class LoopPoint:
-    """A named point of the poll loop, where a fault may be pinned (DESIGN.md, Faults)."""
+    """A named point of the poll loop, where a fault may be pinned (docs/scenarios.md, faults)."""
 
     name: str
     batch: int

@@ -4,7 +4,7 @@ sees it.
 
 Everything the consumer decides lives here; everything that takes time is a command yielded to
 the driver (`sim.model.commands`). `run()` is the application's main loop, written once for every
-strategy, as the seed page writes it:
+strategy, as tutorials write it:
 
     try { while (running) { records = poll(); process(records); commit... } }
     finally { commit...; close(); }
@@ -15,8 +15,8 @@ instead of processing it (`hand_off`), and the driver reports the worker's progr
 
 The strategy answers the loop's questions; the client rules (auto commit inside poll, commitSync's
 retries, commitAsync's callbacks, the commit gate, onJoinPrepare, close) follow the Java client's
-ConsumerCoordinator (SEMANTICS.md §2-§4). The driver sets `now` before every resumption. A crash is
-the driver dropping the generator: no `finally` runs, as when a process dies.
+ConsumerCoordinator (docs/semantics.md §2, §6, §8, §9). The driver sets `now` before every
+resumption. A crash is the driver dropping the generator: no `finally` runs, as when a process dies.
 
 The heartbeat thread is not a generator: the driver calls its decisions (`on_poll_timeout`,
 `on_heartbeat_error`, `on_rebalance_notice`) between the loop's steps, as the thread would run
@@ -332,7 +332,7 @@ class Consumer:
     # ---- KafkaConsumer.poll() -------------------------------------------------------------------
     def poll(self):
         """Callbacks, rejoin if needed, auto commit if due, then records (or an empty batch when
-        the poll timeout passes). Order of ConsumerCoordinator.poll() (SEMANTICS.md §2)."""
+        the poll timeout passes). Order of ConsumerCoordinator.poll() (docs/semantics.md §2)."""
         self.poll_deadline_us = self.now + self.config.poll_timeout_us
         # Whether the strategy's answer to the last empty batch still holds: no hook runs here.
         quiet = self.quiet
@@ -578,7 +578,7 @@ class Consumer:
         """ConsumerCoordinator.onJoinPrepare: auto commit (sync, awaited, errors logged); then,
         when the generation was reset, onPartitionsLost for everything. Eager: otherwise
         onPartitionsRevoked and the whole assignment goes. Cooperative: nothing is revoked here
-        (SEMANTICS.md §2, §4)."""
+        (docs/semantics.md §2, §8)."""
         if self.strategy.auto_commit and self.generation != NO_GENERATION:
             deadline = self.now + self.config.rebalance_timeout_us
             yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
@@ -741,7 +741,7 @@ class Consumer:
         handlePollTimeoutExpiry -> maybeLeaveGroup): a dynamic member sends LeaveGroup, then the
         generation and member id are reset (resetGenerationOnLeaveGroup). The assignment stays
         until the next poll(), whose onJoinPrepare calls onPartitionsLost; meanwhile the
-        application goes on with its batch, and its commits fail (SEMANTICS.md §4). Returns
+        application goes on with its batch, and its commits fail (docs/semantics.md §9). Returns
         the requests to send, or None when the timer has not expired or the thread is idle."""
         if not self.heartbeating() or not self.poll_timer_expired(self.now):
             return None
@@ -812,8 +812,8 @@ class Consumer:
         return False
 
     def _gate(self) -> str | None:
-        """The client refuses to send a commit unless its member state is stable (SEMANTICS.md
-        §3): RebalanceInProgressException mid-rebalance, CommitFailedException when out."""
+        """The client refuses to send a commit unless its member state is stable (docs/semantics.md
+        §6): RebalanceInProgressException mid-rebalance, CommitFailedException when out."""
         if self.state == STABLE:
             return None
         if self.state in (PREPARING_REBALANCE, COMPLETING_REBALANCE):
@@ -901,7 +901,7 @@ class Consumer:
             self.completed_async.append(CommitResult(offsets, error, sequence))
 
     def _on_commit_error(self, error: str, sent_generation: int) -> None:
-        """OffsetCommitResponseHandler (SEMANTICS.md §3)."""
+        """OffsetCommitResponseHandler (docs/semantics.md §6)."""
         if error == "REBALANCE_IN_PROGRESS":
             self.rejoin_needed = True
         elif error == "FENCED_INSTANCE_ID":
@@ -921,8 +921,8 @@ class Consumer:
         """ConsumerCoordinator.close: the auto commit (sync, errors swallowed), then
         onPartitionsRevoked (onPartitionsLost mid-rebalance or after a reset generation), then
         LeaveGroup (dynamic members only: a static member's partitions wait for its session to
-        expire), then a wait for requests in flight, whose callbacks never run (SEMANTICS.md
-        §2, §4a; AbstractCoordinator.close)."""
+        expire), then a wait for requests in flight, whose callbacks never run (docs/semantics.md
+        §2, §6, §10; AbstractCoordinator.close)."""
         deadline = self.now + self.config.close_timeout_us
         if self.strategy.auto_commit and self.state == STABLE:
             yield from self.commit_sync(None, kind="auto", deadline_us=deadline)

@@ -1,7 +1,7 @@
 """The group coordinator of a classic consumer group: a pure state machine.
 
 It owns the group's state, its generations and membership, the committed offsets, and the
-fencing of commits (SEMANTICS.md §3, §4, §4a). It never reads a clock, never sleeps and never
+fencing of commits (docs/semantics.md §5, §8-§10). It never reads a clock, never sleeps and never
 draws a random number: every input carries the current time, and a timeout is an output asking
 the driver for a timer whose expiry comes back through `timer()`.
 
@@ -12,12 +12,11 @@ session timeout after its last heartbeat, or after the last time it reset everyb
 (`heartbeat`) makes a member that is still there heartbeat again. A member waiting in JoinGroup
 or SyncGroup counts as heartbeating.
 
-Failover (SEMANTICS.md §6): the coordinator can move to another broker. While no broker serves the
-group every request gets NOT_COORDINATOR, while the new one loads COORDINATOR_LOAD_IN_PROGRESS;
+Failover (docs/semantics.md §11): the coordinator can move to another broker. While no broker serves
+the group every request gets NOT_COORDINATOR, while the new one loads COORDINATOR_LOAD_IN_PROGRESS;
 then the group is what `__consumer_offsets` held (its last stable or empty generation, and every
 acked commit), and whatever lived only in memory (parked JoinGroup/SyncGroup, timers, a rebalance
-under way) is gone. The driver says when each phase starts (`failover`, `start_loading`,
-`loaded`).
+under way) is gone. The driver says when each phase starts (`failover`, `start_loading`, `loaded`).
 
 Static members (`group.instance.id`) follow ClassicGroup's rules: a restart that joins with the
 instance id and no member id replaces the old member id and keeps its assignment (no rebalance
@@ -307,7 +306,7 @@ class GroupCoordinator:
         error = self._commit_error(req)
         if error is not None:
             return [Reply(request_id, CommitResponse(error))]
-        # Last write wins: no ownership check, no monotonicity check (SEMANTICS.md §1).
+        # Last write wins: no ownership check, no monotonicity check (docs/semantics.md §1).
         for partition, offset in req.offsets:
             self.committed[partition] = offset
         out = [CommitApplied(request_id, req.offsets), Reply(request_id, STORED)]
@@ -365,7 +364,7 @@ class GroupCoordinator:
         elif kind == "join" and token[1] == self.epoch and self.state == PREPARING_REBALANCE:
             self._complete_join(now, out)
         elif kind == "sync" and token[1] == self.generation and self.state == COMPLETING_REBALANCE:
-            # The leader never sent its plan (SEMANTICS.md §4a: a ghost leader): drop whoever
+            # The leader never sent its plan (docs/semantics.md §10: a ghost leader): drop whoever
             # did not sync and rebalance again.
             for member_id in [m.member_id for m in self.members.values() if m.sync_request is None]:
                 self._remove(now, member_id, "not-synced", out)
@@ -486,7 +485,7 @@ class GroupCoordinator:
     def _commit_error(self, req: OffsetCommit) -> str | None:
         """ClassicGroup.validateOffsetCommit, in its order: member, generation, then state. So
         REBALANCE_IN_PROGRESS only reaches a member of the new generation; an old generation gets
-        ILLEGAL_GENERATION (SEMANTICS.md §3 leaves the order open)."""
+        ILLEGAL_GENERATION (docs/semantics.md §5)."""
         error = self._member_error(req.member_id, req.instance_id)
         if error is not None:
             return error

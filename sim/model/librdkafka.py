@@ -1,5 +1,5 @@
 """One librdkafka consumer instance (classic protocol, eager rebalancing): what differs from the
-Java classic consumer it subclasses (SEMANTICS.md §2, §2a, §3, §6; docs/model.md).
+Java classic consumer it subclasses (docs/semantics.md; docs/model.md).
 
 - Offsets are *stored* per partition: at hand-over to the application (enable.auto.offset.store,
   the default) or by the application after processing (`auto-store-after-process`).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 Offsets = tuple[tuple[int, int], ...]
 
-# Errors a commitSync retries after rediscovering the coordinator (SEMANTICS.md §3).
+# Errors a commitSync retries after rediscovering the coordinator (docs/semantics.md §6).
 RETRIABLE_COMMIT_ERRORS = frozenset(
     {
         "COORDINATOR_LOAD_IN_PROGRESS",
@@ -25,7 +25,7 @@ RETRIABLE_COMMIT_ERRORS = frozenset(
 
 # Errors that mean "this broker does not (yet) serve the group": the client rediscovers the
 # coordinator and retries the request after retry.backoff.ms, keeping its generation
-# (AbstractCoordinator's JoinGroup and SyncGroup response handlers, SEMANTICS.md §6).
+# (AbstractCoordinator's JoinGroup and SyncGroup response handlers, docs/semantics.md §11).
 COORDINATOR_ERRORS = frozenset(
     {"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS"}
 )

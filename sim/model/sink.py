@@ -7,7 +7,7 @@ here with what the ledger saw processed. Counts live in one growing numpy array 
 
 - `plain`: every processing is a visible effect (an email sent, a row appended).
 - `idempotent`: an effect keyed by (partition, offset); a repeat is absorbed (an upsert), so
-  at-least-once delivery still leaves each record visible once (SEMANTICS.md §5).
+  at-least-once delivery still leaves each record visible once (docs/semantics.md §14).
 """
 
 from __future__ import annotations

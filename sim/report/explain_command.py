@@ -7,7 +7,7 @@ import re
 import textwrap
 
 from sim.report.explain import Storyteller, explain_lines
-from sim.usage import UsageError, check_html, check_plot, check_strategy, resolve_scenario
+from sim.usage import UsageError, check_html, check_plot, check_strategy
 
 RECORD = re.compile(r"^(\d+):(\d+)$")
 
@@ -38,7 +38,7 @@ def cmd_explain(args) -> int:
     record = None if args.record is None else parse_record(args.record)
     check_plot(args.plot)
     check_html(args.html)
-    scenario = load_scenario(resolve_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     result = api.run(scenario, seed=args.seed, strategy=args.strategy)
     if record is not None:
         check_record(result.ledger, *record)
@@ -68,7 +68,9 @@ def add_explain_parser(subparsers) -> None:
     p = subparsers.add_parser("explain", help="the story of each anomaly, or of one record")
     p.add_argument("scenario", help="a scenario file, or the name of a shipped scenario")
     p.add_argument("--seed", type=int, help="overrides run.seed")
-    p.add_argument("--strategy", help="overrides strategy.name")
+    p.add_argument(
+        "--strategy", help="overrides strategy.name: a name, or package.module:Class of your own"
+    )
     p.add_argument("--record", metavar="P:OFFSET", help="explain this one record")
     p.add_argument("--causes", type=int, default=3, help="causes told per anomaly kind")
     p.add_argument("--plot", metavar="FILE", help="also draw the timeline (.png or .svg)")

@@ -1,4 +1,4 @@
-"""commitAsync with a callback after each batch, never retried (seed claim 3).
+"""commitAsync with a callback after each batch, never retried (tutorial claim 3, docs/claims.md).
 
     for (record : consumer.poll(timeout)) process(record);
     consumer.commitAsync(nextOffsets(records), (offsets, e) -> { if (e != null) log(e); });

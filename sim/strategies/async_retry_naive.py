@@ -1,5 +1,5 @@
 """commitAsync after each batch; on a retriable failure the callback blindly sends the same
-offsets again (a known pitfall, SEMANTICS.md §3).
+offsets again (a known pitfall, docs/semantics.md §6).
 
     consumer.commitAsync(nextOffsets(records), (offsets, e) -> {
         if (e instanceof RetriableCommitFailedException) consumer.commitAsync(offsets, this);

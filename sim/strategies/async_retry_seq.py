@@ -1,5 +1,5 @@
 """commitAsync after each batch; the callback retries a failed commit only if no commit was made
-since and the partitions are still owned (the known fix, SEMANTICS.md §3).
+since and the partitions are still owned (the known fix, docs/semantics.md §6).
 
     int seq = ++commitSeq;
     consumer.commitAsync(nextOffsets(records), (offsets, e) -> {

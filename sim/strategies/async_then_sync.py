@@ -1,4 +1,4 @@
-"""The seed's combined pattern, literally (seed claim 5):
+"""The textbook combined pattern, literally (tutorial claim 5, docs/claims.md):
 
     try {
         while (running) {
@@ -11,7 +11,7 @@
 
 The no-argument commits name the *positions*: after an exception mid-batch, the `finally`
 commitSync commits the unprocessed rest of the batch, and those records are lost
-(SEMANTICS.md, common misconceptions).
+(docs/semantics.md §13).
 """
 
 from .base import CommitAsync, CommitSync, Strategy

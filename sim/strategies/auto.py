@@ -1,4 +1,5 @@
-"""enable.auto.commit=true, under the client's own rules (seed claim 1; SEMANTICS.md §2).
+"""enable.auto.commit=true, under the client's own rules (tutorial claim 1; docs/semantics.md
+§2, §3).
 
     props.put("enable.auto.commit", "true");
     while (running) { for (record : consumer.poll(timeout)) process(record); }

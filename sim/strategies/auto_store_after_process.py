@@ -1,6 +1,6 @@
 """librdkafka auto commit with the application storing its offsets after processing: the
 pattern librdkafka's docs recommend (INTRODUCTION.md, "Offset management"; CONFIGURATION.md,
-enable.auto.offset.store; SEMANTICS.md §2).
+enable.auto.offset.store; docs/semantics.md §3).
 
     conf.set("enable.auto.commit", "true");
     conf.set("enable.auto.offset.store", "false");

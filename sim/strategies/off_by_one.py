@@ -1,4 +1,5 @@
-"""Commits the last processed offset instead of last + 1 (seed claim 6, the +1 rule).
+"""Commits the last processed offset instead of last + 1 (tutorial claim 6; the +1 rule,
+docs/semantics.md §1).
 
     consumer.commitSync(Map.of(tp, new OffsetAndMetadata(lastRecord.offset())));   // should be + 1
 

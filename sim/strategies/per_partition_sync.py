@@ -1,5 +1,5 @@
 """commitSync of a {partition: offset} map after each partition's slice of the batch
-(seed claim 4): partitions progress at their own rate.
+(tutorial claim 4, docs/claims.md): partitions progress at their own rate.
 
     for (TopicPartition tp : records.partitions()) {
         List<ConsumerRecord> slice = records.records(tp);

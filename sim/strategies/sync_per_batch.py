@@ -1,4 +1,4 @@
-"""commitSync after each processed batch (seed claim 2): at-least-once.
+"""commitSync after each processed batch (tutorial claim 2, docs/claims.md): at-least-once.
 
 records = consumer.poll(timeout);
 for (record : records) process(record);

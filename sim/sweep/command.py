@@ -2,7 +2,7 @@
 
 The command is resumable by construction: it expands the sweep, asks the store which keys are
 done, runs only the rest, and writes results in batches as they arrive, so a killed sweep, run
-again, picks up where it stopped. The progress bar goes to stderr; the table to stdout.
+again, picks up where it stopped. Progress goes to stderr (`sim.progress`); the table to stdout.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import sys
 
-from tqdm import tqdm
-
 from sim._toml import toml_value
 from sim.aggregate import aggregate
+from sim.progress import progress
 from sim.report.tables import CELL_LEGEND, cell_text
-from sim.sweep.executors import ExecutorError, run_dask, run_processes, run_serial
+from sim.sweep.executors import ExecutorError, execute
 from sim.sweep.spec import Sweep, Task, load_sweep
 from sim.sweep.store import Store, StoreError
 from sim.usage import UsageError, check_html, check_plot
@@ -66,7 +65,7 @@ def cmd_sweep(args) -> int:
             file=sys.stderr,
         )
         try:
-            record(store, sweep.name, _executor(args.scheduler, workers, todo), total=len(todo))
+            record(store, sweep.name, execute(todo, workers, args.scheduler), total=len(todo))
         except ExecutorError as error:
             raise UsageError(str(error)) from None
         rows = store.summaries(t.key for t in tasks)
@@ -93,26 +92,17 @@ def cmd_sweep(args) -> int:
     return 0 if ok else 1
 
 
-def _executor(scheduler: str | None, workers: int, todo: list[Task]):
-    if scheduler:
-        return run_dask(todo, scheduler)
-    if workers == 1:
-        return run_serial(todo)
-    return run_processes(todo, workers)
-
-
 def record(store: Store, sweep: str, results, total: int | None = None) -> None:
     """Store results as they arrive, a batch per transaction; on an interrupt, keep what
     finished before re-raising."""
     batch: list[tuple] = []
     results = iter(results)
     try:
-        with tqdm(results, total=total, unit="run", file=sys.stderr, disable=None) as bar:
-            for task, summary in bar:
-                batch.append((task.key, task.point, summary))
-                if len(batch) >= BATCH:
-                    store.add(sweep, batch)
-                    batch.clear()
+        for task, summary in progress(results, total, sweep, "run"):
+            batch.append((task.key, task.point, summary))
+            if len(batch) >= BATCH:
+                store.add(sweep, batch)
+                batch.clear()
     finally:
         store.add(sweep, batch)
 

@@ -2,9 +2,9 @@
 
 Each executor yields (task, summary) pairs as runs finish, in whatever order they finish; the
 summary is `RunResult.summary()`, plain data (a RunResult holds the ledger and is not picklable).
-A run is a pure function of its task (DESIGN.md, Determinism), so the executor changes when a
-result arrives, never what it is. Tasks travel in contiguous chunks to amortise the round trip;
-the chunk size changes nothing but overhead.
+A run is a pure function of its task (docs/model.md, Time and randomness), so the executor
+changes when a result arrives, never what it is. Tasks travel in contiguous chunks to amortise
+the round trip; the chunk size changes nothing but overhead.
 """
 
 from __future__ import annotations
@@ -34,6 +34,18 @@ def chunks(tasks: Sequence[Task], workers: int) -> list[Sequence[Task]]:
     """About four chunks per worker so none idles at the end, at most MAX_CHUNK tasks each."""
     size = max(1, min(MAX_CHUNK, math.ceil(len(tasks) / (4 * workers))))
     return [tasks[i : i + size] for i in range(0, len(tasks), size)]
+
+
+def execute(
+    tasks: Sequence[Task], workers: int = 1, scheduler: str | None = None
+) -> Iterator[tuple[Task, dict]]:
+    """(task, summary) pairs as runs finish: in this process, on `workers` local processes, or
+    on the Dask cluster whose scheduler is at `scheduler`."""
+    if scheduler:
+        return run_dask(tasks, scheduler)
+    if workers <= 1:
+        return run_serial(tasks)
+    return run_processes(tasks, workers)
 
 
 def run_serial(tasks: Sequence[Task]) -> Iterator[tuple[Task, dict]]:

@@ -14,7 +14,6 @@ import itertools
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError
@@ -22,7 +21,8 @@ from pydantic import BeforeValidator, Field, ValidationError
 from sim._scenario_base import Table, explain, problem
 from sim._toml import toml_value
 from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml
-from sim.strategies import STRATEGY_NAMES
+from sim.shipped import beside, locate
+from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES, StrategyError, resolve_strategy
 
 MAX_RANGE_VALUES = 10_000
 # Set by the sweep's own fields, so a grid cannot set them too.
@@ -33,12 +33,16 @@ _SEGMENT = re.compile(r"([a-z_][a-z0-9_]*)(?:\[(\d+)\])?")
 def _strategies(value: Any) -> Any:
     if value == "all":
         return list(STRATEGY_NAMES)
-    allowed = '"all", or an array of: ' + ", ".join(STRATEGY_NAMES)
+    allowed = '"all", or an array of: ' + ", ".join(STRATEGY_NAMES) + f", {REFERENCE_FORM}"
     if not isinstance(value, list) or not value:
         raise problem(f"{_short(value)} is not a list of strategies", allowed)
     for name in value:
-        if name not in STRATEGY_NAMES:
+        if not isinstance(name, str):
             raise problem(f"{toml_value(name)} is not a strategy", allowed)
+        try:
+            resolve_strategy(name)
+        except StrategyError as error:
+            raise problem(str(error), allowed) from None
     if len(set(value)) < len(value):
         raise problem("a strategy is named twice", allowed)
     return value
@@ -100,8 +104,9 @@ def _short(value: Any) -> str:
 class SweepFile(Table):
     """The fields of a sweep file, as written."""
 
-    name: str = Field(min_length=1)
-    base: str = Field(min_length=1)
+    name: str = Field(min_length=1)  # the file's stem when omitted
+    description: str = ""
+    base: str = Field(min_length=1)  # a scenario file beside the sweep file, or a shipped name
     parameters: Annotated[dict, BeforeValidator(_parameters)] = {}
     labels: dict[str, Annotated[str, Field(min_length=1)]] = {}  # parameter -> axis name
     strategies: Annotated[list, BeforeValidator(_strategies)] = list(STRATEGY_NAMES)
@@ -116,7 +121,7 @@ class Task:
     point: dict
     scenario: Scenario
     digest: str
-    strategy: str
+    strategy: str  # a name or an import path (a class of one's own, through sim.api.compare)
     seed: int
 
     @property
@@ -136,6 +141,7 @@ class Sweep:
     strategies: tuple[str, ...]
     seeds: tuple[int, ...]
     labels: tuple[tuple[str, str], ...] = ()  # (parameter, the axis name the file gives it)
+    description: str = ""
 
     def label(self, path: str) -> str:
         """A parameter's name on a chart: the file's label, else its field's name and unit
@@ -156,10 +162,14 @@ class Sweep:
         return tasks
 
 
-def load_sweep(path: str | os.PathLike[str]) -> Sweep:
-    """Read and validate a sweep file and every grid point it spans."""
+def load_sweep(source: str | os.PathLike[str]) -> Sweep:
+    """Read and validate a sweep file (or a shipped sweep, by name) and every grid point it
+    spans. `base` is read beside the sweep file, or else is a shipped scenario's name."""
+    path = locate(source)
     name = os.fspath(path)
     data = read_toml(name, "sweep")
+    if isinstance(data, dict) and "name" not in data:
+        data = {"name": path.stem, **data}
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as e:
@@ -170,13 +180,16 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
             f'{name}: labels."{unknown[0]}": is not a parameter of the sweep; allowed: '
             + ", ".join(f'"{p}"' for p in spec.parameters)
         )
-    base = load_scenario(Path(name).parent / spec.base)
+    base = load_scenario(beside(path.parent, spec.base))
     axes = [[(p, v) for v in values] for p, values in spec.parameters.items()]
     points = tuple(dict(combo) for combo in itertools.product(*axes))
     scenarios = tuple(apply_point(base, point, name) for point in points)
     seeds = tuple(range(spec.first_seed, spec.first_seed + spec.seeds))
     labels = tuple(spec.labels.items())
-    return Sweep(spec.name, name, base, points, scenarios, tuple(spec.strategies), seeds, labels)
+    return Sweep(
+        spec.name, name, base, points, scenarios, tuple(spec.strategies), seeds, labels,
+        spec.description,
+    )
 
 
 UNITS = {"ms": "ms", "us": "µs", "per_min": "per min", "per_s": "per s", "mb": "MB"}

@@ -41,7 +41,7 @@ def timed(results) -> tuple[float, float, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sweep", default=ROOT / "scenarios/sweeps/commit-interval.toml")
+    parser.add_argument("--sweep", default="commit-interval")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sweep = load_sweep(args.sweep)

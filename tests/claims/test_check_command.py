@@ -1,4 +1,4 @@
-"""`offsim check` over the whole catalogue with the quick default budget (DESIGN.md, Claims)."""
+"""`offsim check` over the whole catalogue with the quick default budget (docs/claims.md)."""
 
 import contextlib
 import io
@@ -13,9 +13,11 @@ import pytest
 from sim import run
 from sim.claims import CATALOGUE, claim_by_id, violation
 from sim.cli import main
+from sim.report.command import regenerate_claims
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "reports"
 
 
 def check(*args) -> tuple[int, str]:
@@ -28,10 +30,17 @@ def check(*args) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def catalogue_run(tmp_path_factory):
-    """The whole catalogue once, with --json, counterexamples and the report in a temp dir."""
+    """The whole catalogue once, as `offsim report` checks it (writing reports/claims.md and
+    reports/counterexamples/, here under a temporary folder), with --json."""
     tmp = tmp_path_factory.mktemp("check")
-    code, out = check("--json", "--out", tmp / "ce", "--report", tmp / "claims.md")
-    return code, json.loads(out), tmp
+    here, out = os.getcwd(), io.StringIO()
+    os.chdir(tmp)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = regenerate_claims(Path("reports"), "--json")
+    finally:
+        os.chdir(here)
+    return code, json.loads(out.getvalue()), tmp
 
 
 def test_every_verdict_is_the_catalogues(catalogue_run):
@@ -42,31 +51,59 @@ def test_every_verdict_is_the_catalogues(catalogue_run):
     assert [r["claim"] for r in rows] == [c.id for c in CATALOGUE]
 
 
+def test_the_committed_claims_report_is_what_check_writes(catalogue_run):
+    """reports/claims.md and every counterexample file are what a fresh check writes, byte for
+    byte, and hold the evidence the command printed: one search, one count, wherever it runs.
+    A failure means the verdicts moved: run `offsim report` and commit the result."""
+    _, rows, tmp = catalogue_run
+    fresh = tmp / "reports"
+    assert (fresh / "claims.md").read_text() == (REPORTS / "claims.md").read_text()
+    written = sorted(p.name for p in (fresh / "counterexamples").iterdir())
+    assert written == sorted(p.name for p in (REPORTS / "counterexamples").iterdir())
+    for name in written:
+        committed = (REPORTS / "counterexamples" / name).read_text()
+        assert (fresh / "counterexamples" / name).read_text() == committed, name
+    text = (fresh / "claims.md").read_text()
+    assert all(f"| {r['evidence']} |" in text for r in rows)
+
+
 def test_every_refuted_claim_replays_to_the_same_anomaly(catalogue_run):
     """Each counterexample file, run as a scenario, shows the very violation the search saw."""
     _, rows, tmp = catalogue_run
     refuted = [r for r in rows if r["verdict"] == "refuted"]
     assert refuted
     for row in refuted:
-        scenario = load_scenario(row["counterexample"]["file"])
+        scenario = load_scenario(tmp / row["counterexample"]["file"])
         summary = run(scenario).summary()
         assert violation(claim_by_id(row["claim"]), summary) == row["counterexample"]["violation"]
 
 
 def test_the_report_holds_the_table_counterexamples_and_median(catalogue_run):
-    """reports/claims.md: a row per claim, each counterexample with its witness, the median."""
+    """reports/claims.md: a row per claim with its statement beside the verdict, each
+    counterexample with its witness, the median."""
     _, rows, tmp = catalogue_run
-    text = (tmp / "claims.md").read_text()
-    assert all(f"`{c.id}`" in text for c in CATALOGUE)
+    text = (tmp / "reports" / "claims.md").read_text()
+    assert all(f"| `{c.id}` | {c.statement} | " in text for c in CATALOGUE)
     assert text.count("## Counterexample:") == sum(r["verdict"] == "refuted" for r in rows)
     assert "Median number of faults in the shrunk counterexamples" in text
     assert " s |" not in text  # no wall-clock time: the file is the same bytes every run
 
 
+def test_verdicts_are_worded_so_they_cannot_be_misread(catalogue_run):
+    """ "counterexample found" / "no counterexample in N examples", never "refuted" beside a
+    claim that something can happen."""
+    _, rows, _ = catalogue_run
+    for row in rows:
+        if row["verdict"] == "refuted":
+            assert row["found"] == "counterexample found"
+        else:
+            assert row["found"] == f"no counterexample in {row['evidence']}"
+
+
 def test_a_counterexample_replays_through_the_command_line(catalogue_run):
     """End to end: `offsim run FILE --json` on a counterexample file loses what it claims."""
     _, rows, tmp = catalogue_run
-    path = tmp / "ce" / "commit-before-process-can-lose.toml"
+    path = tmp / "reports" / "counterexamples" / "commit-before-process-can-lose.toml"
     proc = subprocess.run(
         [sys.executable, "-m", "sim.cli", "run", str(path), "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ),

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.shipped import SHIPPED
+
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SCENARIOS = sorted(SHIPPED.glob("*.toml"))
 
 
 def offsim(*args, env=None, check=False):

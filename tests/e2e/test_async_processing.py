@@ -5,8 +5,6 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 SEEDS = range(1, 21)
 POISSON_CRASHES = (
     {"kind": "crash", "consumer": "random", "rate_per_min": 4.0, "restart_after_ms": 2_000},
@@ -15,7 +13,7 @@ A_JOIN = ({"kind": "join", "at_ms": 15_000},)
 
 
 def summaries(name, strategy=None, faults=None):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    s = load_scenario(name)
     if faults is not None:
         s = s.with_faults(faults)
     results = [run(s, seed=seed, strategy=strategy) for seed in SEEDS]

@@ -6,8 +6,6 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 VARIANTS = {
     "cooperative": {"protocol": "cooperative", "assignor": "cooperative-sticky"},
     "static": {"static_membership": True},
@@ -17,7 +15,7 @@ STRATEGIES = ("auto", "async-worker-commit-completed")
 
 
 def async_run(name, variant, strategy):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    s = load_scenario(name)
     s = s.replace(consumer={"processing": "async"}, group=VARIANTS[variant])
     return run(s, strategy=strategy)
 

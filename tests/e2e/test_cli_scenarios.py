@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from sim.shipped import shipped_files
 from sim.strategies import STRATEGY_NAMES
 
 from .conftest import SCENARIOS
@@ -134,4 +135,4 @@ def test_strategies_and_scenarios_list_one_line_each(cli):
     strategies = cli("strategies", check=True).stdout.strip().splitlines()
     assert len(strategies) == len(STRATEGY_NAMES) and strategies[0].startswith("auto")
     scenarios = cli("scenarios", check=True).stdout.strip().splitlines()
-    assert len(scenarios) == len(SCENARIOS)
+    assert len(scenarios) == len(shipped_files())

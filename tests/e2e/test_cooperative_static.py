@@ -2,13 +2,11 @@
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 SEEDS = range(1, 21)
 
 
 def scenario(name):
-    return load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    return load_scenario(name)
 
 
 def summaries(s, strategy=None, seeds=SEEDS):

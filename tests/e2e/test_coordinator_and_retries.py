@@ -5,13 +5,11 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 SEEDS = range(1, 21)
 
 
 def scenario(name, **changes):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    s = load_scenario(name)
     return s.replace(**changes) if changes else s
 
 

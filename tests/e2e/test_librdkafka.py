@@ -6,8 +6,6 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 SEEDS = range(1, 26)
 POISSON_CRASHES = (
     {"kind": "crash", "consumer": "random", "rate_per_min": 4.0, "restart_after_ms": 2_000},
@@ -15,7 +13,7 @@ POISSON_CRASHES = (
 
 
 def scenario(name, client=None, poisson=False):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    s = load_scenario(name)
     if client is not None:
         s = s.replace(consumer={"client": client})
     return s.with_faults(POISSON_CRASHES) if poisson else s

@@ -4,8 +4,6 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 SEEDS = range(1, 51)
 POISSON_CRASHES = (
     {"kind": "crash", "consumer": "random", "rate_per_min": 4.0, "restart_after_ms": 2_000},
@@ -13,7 +11,7 @@ POISSON_CRASHES = (
 
 
 def scenario(name, poisson=False):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    s = load_scenario(name)
     return s.with_faults(POISSON_CRASHES) if poisson else s
 
 

@@ -6,8 +6,6 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 VARIANTS = {
     "static": {"group": {"static_membership": True}},
     "coop+static": {
@@ -27,6 +25,6 @@ VARIANTS = {
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("name", ["coordinator-failover", "production-like", "rolling-restart"])
 def test_scenario_under_static_variant_is_ok(name, variant):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml").replace(**VARIANTS[variant])
+    s = load_scenario(name).replace(**VARIANTS[variant])
     result = run(s)
     assert result.ok, (result.report.metrics.quiesced, result.report.failures)

@@ -6,13 +6,11 @@ import pytest
 
 from sim import load_scenario, run
 
-from .conftest import ROOT
-
 SEEDS = range(1, 26)
 
 
 def summaries(name, faults=None):
-    s = load_scenario(ROOT / "scenarios" / f"{name}.toml")
+    s = load_scenario(name)
     if faults is not None:
         s = s.with_faults(faults)
     results = [run(s, seed=seed, strategy="sync-per-batch") for seed in SEEDS]

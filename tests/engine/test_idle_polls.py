@@ -12,7 +12,6 @@ from sim.strategies.base import CommitSync
 from sim.strategies.sync_per_batch import SyncPerBatch
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "scenarios"
 
 
 def small_claim_run():
@@ -71,7 +70,7 @@ def test_repolled_idle_timeouts_give_the_loops_run(monkeypatch, repolls):
 def test_repolled_idle_timeouts_give_the_loops_run_across_clients_and_faults(
     monkeypatch, name, strategy
 ):
-    scenario = load_scenario(SCENARIOS / f"{name}.toml")
+    scenario = load_scenario(name)
     fast = traces(scenario, (1, 2), strategy)
     loop_only(monkeypatch)
     assert traces(scenario, (1, 2), strategy) == fast

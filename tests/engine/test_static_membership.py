@@ -2,14 +2,12 @@
 
 from sim import load_scenario, run
 
-from ..e2e.conftest import ROOT
-
 
 def test_a_static_member_that_closed_expires_one_session_later():
     """A static member sends no LeaveGroup on close(), but its heartbeats stop with the process:
     the coordinator removes it one session later and the group rebalances. Without that, the
     group never noticed and its partitions were never consumed again (no quiescence)."""
-    s = load_scenario(ROOT / "scenarios" / "static-restart.toml").with_faults(
+    s = load_scenario("static-restart").with_faults(
         [{"kind": "leave", "consumer": 1, "at_ms": 20_000}]
     )
     result = run(s)

@@ -1,7 +1,9 @@
 """Every teaching notebook runs top to bottom without an error, so a lesson never rots.
 
-Each notebook is executed in memory from the repository root (where a reader opens it); the
-committed file, with its stored outputs, is left as it is.
+Each notebook is executed in memory from its own folder, as `jupyter execute` runs it, against
+this checkout's `sim`; the committed file, with its stored outputs, is left as it is.
+tests/installed/ runs them with `jupyter execute` against the installed package, from their
+folder and from `/`.
 """
 
 from pathlib import Path
@@ -20,11 +22,15 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_without_error(path):
+def test_notebook_runs_without_error(path, monkeypatch):
     """nbclient raises CellExecutionError, naming the cell, on the first cell that fails."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this checkout's sim
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
-        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]

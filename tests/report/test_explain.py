@@ -1,7 +1,5 @@
 """`offsim explain` names the cause of each shipped scenario's anomaly in plain words."""
 
-from pathlib import Path
-
 import pytest
 
 from sim import load_scenario, run
@@ -11,11 +9,9 @@ from sim.report.explain_command import parse_record
 from sim.usage import UsageError
 from tests.e2e.conftest import offsim
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-
 
 def story(name: str, **kwargs) -> str:
-    scenario = load_scenario(SCENARIOS / f"{name}.toml")
+    scenario = load_scenario(name)
     result = run(scenario, **kwargs)
     return " ".join(" ".join(explain_lines(result.report, scenario)).split())
 
@@ -65,7 +61,7 @@ def test_async_masked_failure_duplicates_follow_failed_async_commits_and_a_crash
 
 def test_a_record_without_anomaly_is_processed_once():
     """--record on a clean record says who processed it."""
-    scenario = load_scenario(SCENARIOS / "crash-mid-batch.toml")
+    scenario = load_scenario("crash-mid-batch")
     result = run(scenario)
     teller = Storyteller(result.report.history, scenario.group.session_timeout_ms)
     _, words = teller.record(3, 5)

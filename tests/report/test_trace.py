@@ -2,7 +2,6 @@
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 
@@ -10,12 +9,10 @@ from sim import load_scenario, run
 from sim.ledger import EVENT_FIELDS
 from sim.report.trace import FORMAT, read_trace
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-
 
 @pytest.fixture(scope="module")
 def scenario():
-    return load_scenario(SCENARIOS / "crash-mid-batch.toml")
+    return load_scenario("crash-mid-batch")
 
 
 def test_trace_is_byte_identical_across_runs(scenario, tmp_path):

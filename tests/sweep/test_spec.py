@@ -60,8 +60,8 @@ def test_all_strategies(write_sweep):
     ("old", "new", "message"),
     [
         ("seeds = 2", "seeds = 0", "seeds: 0 is out of range; allowed: an integer in [1, "),
-        ("seeds = 2", "colour = 2", "colour: unknown field; allowed: name, base, parameters"),
-        ('"sync-per-batch"]', '"sync"]', 'strategies: "sync" is not a strategy; allowed: "all"'),
+        ("seeds = 2", "colour = 2", "colour: unknown field; allowed: name, description, base"),
+        ('"sync-per-batch"]', '"sync"]', 'strategies: \'sync\' is not a strategy; allowed: "all"'),
         ('"strategy.auto_commit_interval_ms"', '"run.seed"',
          'parameters."run.seed": is set by the sweep itself; allowed: use seeds and first_seed'),
         ("step = 10.0", "step = 0.0", 'parameters."faults[0].rate_per_min": range from 10.0 to'),
