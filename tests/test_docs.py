@@ -2,7 +2,7 @@
 
 import contextlib
 import io
-import re
+import json
 import sys
 from pathlib import Path
 
@@ -70,25 +70,17 @@ def offsim(*args) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def rows_by_strategy(text: str) -> dict[str, list[str]]:
-    """A compare table's rows, each the strategy's cells (means only)."""
-    rows = {}
-    for line in text.splitlines()[3:]:
-        cells = re.split(r"\s{2,}", line.strip())
-        rows[cells[0]] = [c.split(" ±")[0].replace(",", "") for c in cells[1:]]
-    return rows
-
-
 def test_the_first_worked_example_commits_every_100_records(from_examples):
     """docs/strategies.md, example 1, as the doc runs it: fewer records processed twice than
     sync-per-batch on crash-mid-batch (100 against 300), for more commit requests."""
-    code, out = offsim("compare", "crash-mid-batch", "--strategies",
-                       "my_strategies:SyncEveryN,sync-per-batch", "--seeds", 3)  # fmt: skip
+    strategies = "my_strategies:SyncEveryN,sync-per-batch"
+    code, out = offsim("compare", "crash-mid-batch", "--strategies", strategies, "--seeds", 3, "--json")
     assert code == 0, out
-    rows = rows_by_strategy(out)
+    rows = {row["strategy"]: row for row in json.loads(out)}
     ours, sync = rows["my_strategies:SyncEveryN"], rows["sync-per-batch"]
-    assert (float(ours[1]), float(sync[1])) == (100.0, 300.0)  # dup records
-    assert float(ours[4]) > 4 * float(sync[4])  # commits
+    dups = ours["duplicated_records"]["mean"], sync["duplicated_records"]["mean"]
+    assert dups == (100.0, 300.0)
+    assert ours["commits"]["mean"] > 4 * sync["commits"]["mean"]
 
 
 def test_the_second_worked_example_backs_a_failed_async_commit_with_a_sync_one(from_examples):
