@@ -93,4 +93,3 @@ def compare_runs(
         (strategy_label(s), [summaries[(digest, s, first + i)] for i in range(seeds)])
         for s in strategies
     ]
-

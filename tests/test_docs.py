@@ -46,6 +46,8 @@ def test_the_pages_doc_names_every_mark_and_period():
     assert set(words) == set(MARKS) | set(SPANS), "a new kind needs a row in docs/pages.md"
     for kind, phrase in words.items():
         assert phrase in text, kind
+
+
 def test_strategies_doc_names_every_hook_and_attribute():
     """docs/strategies.md documents each hook and class attribute of sim.strategies.Strategy."""
     text = (DOCS / "strategies.md").read_text()
@@ -74,7 +76,9 @@ def test_the_first_worked_example_commits_every_100_records(from_examples):
     """docs/strategies.md, example 1, as the doc runs it: fewer records processed twice than
     sync-per-batch on crash-mid-batch (100 against 300), for more commit requests."""
     strategies = "my_strategies:SyncEveryN,sync-per-batch"
-    code, out = offsim("compare", "crash-mid-batch", "--strategies", strategies, "--seeds", 3, "--json")
+    code, out = offsim(
+        "compare", "crash-mid-batch", "--strategies", strategies, "--seeds", 3, "--json"
+    )
     assert code == 0, out
     rows = {row["strategy"]: row for row in json.loads(out)}
     ours, sync = rows["my_strategies:SyncEveryN"], rows["sync-per-batch"]

@@ -187,7 +187,14 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
     seeds = tuple(range(spec.first_seed, spec.first_seed + spec.seeds))
     labels = tuple(spec.labels.items())
     return Sweep(
-        spec.name, name, base, points, scenarios, tuple(spec.strategies), seeds, labels,
+        spec.name,
+        name,
+        base,
+        points,
+        scenarios,
+        tuple(spec.strategies),
+        seeds,
+        labels,
         spec.description,
     )
 

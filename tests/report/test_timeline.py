@@ -239,6 +239,8 @@ def test_plot_writes_the_same_picture_twice(tmp_path, suffix):
     plot_run(result("finally-commit-poison"), second)
     data = first.read_bytes()
     assert data == second.read_bytes() and len(data) > 1000
+
+
 def test_plot_writes_a_picture(tmp_path, suffix):
     """Both formats, by the file's extension, with the anomaly marks of a lossy run."""
     path = tmp_path / f"timeline{suffix}"
