@@ -6,6 +6,8 @@ class `main()` catches, even when the CLI runs as `python -m sim.cli`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES, StrategyError, resolve_strategy
 
 

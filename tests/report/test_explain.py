@@ -109,7 +109,7 @@ def test_a_concurrent_duplicate_says_two_members_processed_at_once_and_why():
     """gc-pause: the paused member still held p0 when the group gave it to the other. The
     concurrent story names both members, the pause, the hand-over and when the zombie learned;
     the duplicate section points to it instead of repeating a paragraph."""
-    scenario = load_scenario(SCENARIOS / "gc-pause.toml")
+    scenario = load_scenario("gc-pause")
     sections = {s.kind: s for s in stories(run(scenario).report, scenario)}
     (duplicate,), (concurrent,) = (
         sections["duplicate"].causes,
@@ -144,7 +144,7 @@ def test_the_cooperative_story_names_the_rebalance_window():
 def test_each_error_is_named_once_and_an_unknown_outcome_is_not_an_error_code():
     """Commits that failed differently: each code once, with its count; a lost connection's
     unknown outcome in words (UNKNOWN is no Kafka error code)."""
-    scenario = load_scenario(SCENARIOS / "crash-mid-batch.toml")
+    scenario = load_scenario("crash-mid-batch")
     teller = Storyteller(run(scenario).report.history, 10_000)
 
     def commit(offset, outcome, kind="async"):
