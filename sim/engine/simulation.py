@@ -45,7 +45,7 @@ from sim.model.messages import (
     SyncResponse,
 )
 from sim.model.sink import make_sink
-from sim.strategies import make_strategy
+from sim.strategies import make_strategy, strategy_class
 
 from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
 from .faults import Action, plan_faults
@@ -138,9 +138,12 @@ class Simulation(Liveness):
         self.duration_us = int(s.run.duration_ms * US)
         self.log = TopicLog(s.topic.partitions)
         self.ledger = Ledger(s.topic.partitions, listener)  # listener: e.g. a trace writer
-        self.sink = make_sink(
-            s.sink.kind, s.topic.partitions, s.sink.key or "record", s.sink.keys_per_partition or 0
-        )
+        brought = strategy_class(strategy)
+        if brought.sink is not None:  # the external-offsets strategies bring their store
+            self.sink = make_sink(brought.sink, s.topic.partitions, fenced=brought.fenced)
+        else:
+            key, keys = s.sink.key or "record", s.sink.keys_per_partition or 0
+            self.sink = make_sink(s.sink.kind, s.topic.partitions, key, keys)
         self.coordinator = co.GroupCoordinator(
             s.topic.partitions,
             int(s.broker.initial_rebalance_delay_ms * US),
@@ -248,6 +251,7 @@ class Simulation(Liveness):
         )
         consumer.loop_points = any(key[0] == slot for key in self.faults.points)
         consumer.read_log = self._read_log
+        consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)

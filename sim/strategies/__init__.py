@@ -11,6 +11,7 @@ from .auto_store_after_process import AutoStoreAfterProcess
 from .base import Strategy
 from .commit_before_process import CommitBeforeProcess
 from .commit_before_process_async import CommitBeforeProcessAsync
+from .external_offsets import ExternalOffsets, ExternalOffsetsUnfenced
 from .off_by_one import OffByOne
 from .per_partition_sync import PerPartitionSync
 from .sync_per_batch import SyncPerBatch
@@ -33,14 +34,21 @@ STRATEGIES: dict[str, type[Strategy]] = {
         OffByOne,
         AsyncWorkerCommitCompleted,
         AutoStoreAfterProcess,
+        ExternalOffsets,
+        ExternalOffsetsUnfenced,
     )
 }
 STRATEGY_NAMES = tuple(STRATEGIES)
 
 
+def strategy_class(strategy: str | type[Strategy]) -> type[Strategy]:
+    """By name, or a user's own class."""
+    return STRATEGIES[strategy] if isinstance(strategy, str) else strategy
+
+
 def make_strategy(strategy: str | type[Strategy]) -> Strategy:
     """A fresh strategy object (one per consumer instance): by name, or a user's own class."""
-    return STRATEGIES[strategy]() if isinstance(strategy, str) else strategy()
+    return strategy_class(strategy)()
 
 
 def describe(name: str) -> str:

@@ -12,8 +12,8 @@ def test_a_plain_sink_shows_every_processing_and_absorbs_nothing():
 
 def test_an_idempotent_sink_keyed_by_record_absorbs_repeats():
     """idempotent by (partition, offset): an upsert; a re-delivered record leaves no second
-    effect, and apply says how many it absorbed (SEMANTICS: effectively-once effects, the
-    deliveries still repeat)."""
+    effect, and apply says how many it absorbed (effectively-once effects, while the deliveries
+    still repeat)."""
     sink = make_sink("idempotent", 2)
     assert isinstance(sink, IdempotentSink)
     assert sink.apply(1, 0, 4) == 0
