@@ -92,14 +92,19 @@ class ProducerStateError(Exception):
     KafkaException of maybeFailWithError after an error)."""
 
 
-def classify(request, error: str) -> str:
+def classify(request, error: str, client: str = "java") -> str:
     """What `error` in the response to `request` does (the TxnRequestHandlers' handleResponse;
-    a produce request: maybeTransitionToErrorState)."""
+    `request` None: a produce batch that failed for good, after the sender's own retries,
+    maybeTransitionToErrorState). librdkafka agrees on the transaction
+    requests (rdkafka_txnmgr.c's handlers) but takes a produce request's INVALID_PRODUCER_EPOCH
+    as fenced at once (rd_kafka_handle_Produce_error), where Java, since KIP-588, has the
+    application abort first and learns it is fenced from the abort's epoch bump."""
     specific = _SPECIFIC.get(type(request), {}).get(error)
     if specific is not None:
         return specific
     if request is None:  # a produce request: only a fenced producer id is fatal
-        return FATAL if error == "PRODUCER_FENCED" else ABORTABLE
+        fenced = ("PRODUCER_FENCED",) if client == "java" else tuple(FENCED)
+        return FATAL if error in fenced else ABORTABLE
     if error in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
         return REDISCOVER
     if error in RETRIABLE:

@@ -136,6 +136,15 @@ def test_a_produce_error_is_abortable_and_the_abort_bumps_the_epoch():
     assert (producer.state, producer.epoch) == (tp.READY, 1)
 
 
+def test_librdkafka_takes_a_produce_epoch_error_as_fenced_at_once():
+    """rdkafka_request.c rd_kafka_handle_Produce_error: a transactional producer's
+    INVALID_PRODUCER_EPOCH on produce is fatal (fenced by a newer instance); Java's is
+    abortable (TxM.maybeTransitionToErrorState)."""
+    assert tp.classify(None, "INVALID_PRODUCER_EPOCH", client="librdkafka") == tp.FATAL
+    assert tp.classify(None, "INVALID_PRODUCER_EPOCH") == tp.ABORTABLE
+    assert tp.classify(None, "NOT_ENOUGH_REPLICAS", client="librdkafka") == tp.ABORTABLE
+
+
 def test_invalid_txn_state_is_fatal():
     """AddPartitions, AddOffsets, EndTxn handlers: INVALID_TXN_STATE -> fatalError."""
     assert tp.classify(EndTxn("t", 1, 0, True), "INVALID_TXN_STATE") == tp.FATAL
