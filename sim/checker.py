@@ -32,11 +32,13 @@ class Metrics:
     """The numbers of `offsim run --json` (DESIGN.md, Command line), in that order."""
 
     produced: int
+    deliveries: int  # records poll() returned, repeats counted
     effects: int  # visible effects in the sink
     unique_processed: int
     lost: int
     duplicated_records: int
     duplicate_effects: int  # the sink's effects beyond the first, per record
+    lost_effects: int  # records of the log with no visible effect (see `sink_counts`)
     concurrent_duplicates: int
     offset_regressions: int
     skips: int
@@ -52,8 +54,6 @@ class Metrics:
     events: int
     trace_digest: str
     quiesced: bool
-    deliveries: int = 0  # records poll() returned, repeats counted
-    lost_effects: int = 0  # records of the log with no visible effect (see `sink_counts`)
 
 
 _METRIC_NAMES = tuple(f.name for f in fields(Metrics))  # plain values: no deep copy needed
@@ -111,11 +111,13 @@ def check(ledger: Ledger, sink) -> CheckReport:
     commits = ledger.commits.values()
     metrics = Metrics(
         produced=sum(ledger.log_end),
+        deliveries=deliveries,
         effects=effects,
         unique_processed=unique,
         lost=lost.count,
         duplicated_records=duplicate.count,
         duplicate_effects=duplicate_effects,
+        lost_effects=lost_effects,
         concurrent_duplicates=concurrent.count,
         offset_regressions=regression.count,
         skips=skip.count,
@@ -131,8 +133,6 @@ def check(ledger: Ledger, sink) -> CheckReport:
         events=ledger.events,
         trace_digest=ledger.trace_digest,
         quiesced=ledger.quiesced,
-        deliveries=deliveries,
-        lost_effects=lost_effects,
     )
     return CheckReport(metrics, anomalies, cross_checks(history, sink), history)
 
