@@ -1,7 +1,8 @@
 """The ledger: ground truth of a run, recorded as it happens, judged only afterwards.
 
-The engine calls the ledger for every fact (an append, a delivery, a processing, a commit sent,
-applied and completed, a tenure begun and ended, a crash); the ledger never decides anything and
+The engine calls the ledger for every fact (an append, a delivery, a processing and what the sink
+absorbed of it, a commit sent, applied and completed, a tenure begun and ended, a crash); the
+ledger never decides anything and
 never changes the run. `sim.checker` reads it after the run.
 
 Two rules:

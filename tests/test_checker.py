@@ -467,6 +467,8 @@ def test_an_external_store_agrees_with_its_refused_writes():
     m = report.summary()
     assert report.ok and s.ledger.absorbed_writes[0].reason == "fenced"
     assert (m["duplicated_records"], m["duplicate_effects"], m["lost_effects"]) == (3, 0, 0)
+    (group,) = report.anomalies["duplicate"].groups  # the story says the write was refused
+    assert any("the store refused the write" in w.words for w in group.witness)
 
 
 def test_an_external_store_offset_out_of_step_fails_the_cross_check():
