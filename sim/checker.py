@@ -39,11 +39,13 @@ class Metrics:
     """The numbers of `offsim run --json`, in that order; docs/metrics.md defines each."""
 
     produced: int
-    effects: int
+    deliveries: int  # records poll() returned, repeats counted
+    effects: int  # visible effects in the sink
     unique_processed: int
     lost: int
     duplicated_records: int
-    duplicate_effects: int
+    duplicate_effects: int  # the sink's effects beyond the first, per record
+    lost_effects: int  # records of the log with no visible effect (see `sink_counts`)
     concurrent_duplicates: int
     offset_regressions: int
     skips: int
@@ -113,17 +115,19 @@ def check(ledger: Ledger, sink) -> CheckReport:
     anomaly groups; per-record work is numpy over the ledger's arrays."""
     history = History(ledger)
     lost = find_lost(history)
-    duplicate, extra, concurrent = find_duplicates(history)
+    duplicate, concurrent = find_duplicates(history)
     regression = find_regressions(history)
     skip, reorder = find_gaps(history)
     anomalies = dict(
         zip(ANOMALY_KINDS, (lost, duplicate, concurrent, regression, skip, reorder), strict=True)
     )
-    effects = unique = 0
+    processings = unique = deliveries = 0
     for p in range(ledger.partitions):
         counts = ledger.effects_per_offset(p)
-        effects += int(counts.sum(dtype=np.int64))
+        processings += int(counts.sum(dtype=np.int64))
         unique += int(np.count_nonzero(counts))
+        deliveries += int(ledger.deliveries_per_offset(p).sum(dtype=np.int64))
+    effects, duplicate_effects, lost_effects = sink_counts(ledger, sink)
     end_us = history.end_us
     commits = ledger.commits.values()
     earliest = [earliest_effect_us(history, p)[:end] for p, end in enumerate(ledger.log_end)]
@@ -131,11 +135,13 @@ def check(ledger: Ledger, sink) -> CheckReport:
     every, live = latency(history, earliest)
     metrics = Metrics(
         produced=sum(ledger.log_end),
+        deliveries=deliveries,
         effects=effects,
         unique_processed=unique,
         lost=lost.count,
         duplicated_records=duplicate.count,
-        duplicate_effects=extra,
+        duplicate_effects=duplicate_effects,
+        lost_effects=lost_effects,
         concurrent_duplicates=concurrent.count,
         offset_regressions=regression.count,
         skips=skip.count,
@@ -157,7 +163,7 @@ def check(ledger: Ledger, sink) -> CheckReport:
         live_latency_p50_ms=live.p50_ms,
         live_latency_p99_ms=live.p99_ms,
         live_latency_max_ms=live.max_ms,
-        records_per_sim_s=processing_rate(ledger, effects),
+        records_per_sim_s=processing_rate(ledger, processings),
         sim_time_ms=round(end_us / 1000, 3),
         events=ledger.events,
         trace_digest=ledger.trace_digest,
@@ -168,6 +174,27 @@ def check(ledger: Ledger, sink) -> CheckReport:
 
 
 # ---- metrics ---------------------------------------------------------------------------------
+def sink_counts(ledger: Ledger, sink) -> tuple[int, int, int]:
+    """(effects, duplicate effects, lost effects) as the sink shows them: its visible effects,
+    those beyond the first per record, and the records of the log with no visible effect. For a
+    business-key sink a record whose key's row holds a newer record is not missing: the upsert's
+    state already covers it."""
+    duplicates = lost = 0
+    versions = getattr(sink, "versions", None)
+    for p in range(ledger.partitions):
+        end = ledger.log_end[p]
+        visible = sink.visible(p)
+        duplicates += int(np.maximum(visible.astype(np.int64) - 1, 0).sum())
+        missing = np.ones(end, dtype=bool)
+        shown = visible[:end]
+        missing[: len(shown)] = shown == 0
+        if versions is not None:
+            offsets = np.arange(end, dtype=np.int64)
+            missing &= versions(p)[offsets % sink.keys_per_partition] < offsets
+        lost += int(np.count_nonzero(missing))
+    return sink.total_effects, duplicates, lost
+
+
 def earliest_effect_us(history: History, partition: int) -> np.ndarray:
     """When each offset was first finished by anyone (NEVER if not): the first-recorded time,
     lowered by repeat segments recorded later with earlier times."""
@@ -179,14 +206,15 @@ def earliest_effect_us(history: History, partition: int) -> np.ndarray:
     return earliest
 
 
-def processing_rate(ledger: Ledger, effects: int) -> float:
-    """Effects per simulated second from the first effect to the last: the group's throughput
-    while it works, not diluted by the window's idle tail or the initial join delay."""
+def processing_rate(ledger: Ledger, processings: int) -> float:
+    """Records processed (repeats counted) per simulated second from the first processing to the
+    last: the group's throughput while it works, not diluted by the window's idle tail or the
+    initial join delay."""
     if not ledger.segments:
         return 0.0
     first = min(s.first_us for s in ledger.segments)
     last = max(s.last_us for s in ledger.segments)
-    return round(effects * 1e6 / max(last - first, 1), 1)
+    return round(processings * 1e6 / max(last - first, 1), 1)
 
 
 def over_commits(history: History, earliest: list[np.ndarray]) -> int:

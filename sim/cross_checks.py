@@ -55,17 +55,34 @@ def _at(a: np.ndarray, offset: int) -> int:
 
 
 def sink_matches_ledger(history: History, sink) -> CrossCheck:
-    """plain: the sink shows every effect the ledger saw; idempotent: each processed record once."""
+    """What the sink shows agrees with what the ledger saw processed and absorbed, per sink kind:
+    plain, every processing; idempotent by record, each processed record once; idempotent by
+    business key, at most once and each key's row at its newest processed record; external
+    offsets, every write the ledger did not see refused, and the stored offset where the last
+    one ended. And the sink absorbed exactly what the ledger recorded as absorbed."""
     ledger, name = history.ledger, "sink-matches-ledger"
     kind = getattr(sink, "kind", None)
-    if kind not in ("plain", "idempotent"):
+    key = getattr(sink, "key", "record")
+    if kind not in ("plain", "idempotent", "external-offsets"):
         return CrossCheck(name, False, f"unknown sink kind {kind!r}")
+    written = _external_writes(ledger) if kind == "external-offsets" else None
     problems, total = [], 0
     for p in range(ledger.partitions):
         effects = ledger.effects_per_offset(p)
-        expected = effects if kind == "plain" else np.minimum(effects, 1)
-        total += int(expected.sum(dtype=np.int64))
         visible = sink.visible(p)
+        if kind == "plain":
+            expected = effects
+        elif kind == "external-offsets":
+            expected = written[0][p]
+        elif key == "record":
+            expected = np.minimum(effects, 1)
+        else:
+            expected = None
+            problems += _business_problems(p, effects, visible, sink)
+            total += int(visible.sum(dtype=np.int64))
+        if expected is None:
+            continue
+        total += int(expected.sum(dtype=np.int64))
         wrong = _differ(expected, visible)
         if len(wrong):
             o = int(wrong[0])
@@ -73,9 +90,60 @@ def sink_matches_ledger(history: History, sink) -> CrossCheck:
                 f"partition {p}: {len(wrong)} offsets differ, first {o}: sink shows "
                 f"{_at(visible, o)}, ledger expects {_at(expected, o)} ({kind})"
             )
+        if written is not None and written[1][p] != sink.stored[p]:
+            problems.append(
+                f"partition {p}: the store holds offset {sink.stored[p]}, the last write the "
+                f"ledger saw land ended at {written[1][p]}"
+            )
     if not problems and sink.total_effects != total:
         problems.append(f"sink counts {sink.total_effects} effects, ledger expects {total}")
+    absorbed = sum(a.count for a in ledger.absorbed_writes)
+    if sink.absorbed != absorbed:
+        problems.append(f"sink absorbed {sink.absorbed} records, the ledger recorded {absorbed}")
     return _verdict(name, problems, f"{kind} sink agrees with the ledger on every record")
+
+
+def _business_problems(p: int, effects: np.ndarray, visible: np.ndarray, sink) -> list[str]:
+    """A business-key sink: no record shown unless processed, none twice, and each key's row at
+    the newest processed record of that key."""
+    problems = []
+    n = len(visible)
+    shown_unprocessed = np.flatnonzero(visible > np.minimum(effects[:n], 1))
+    if len(shown_unprocessed):
+        o = int(shown_unprocessed[0])
+        shown, processed = int(visible[o]), _at(effects, o)
+        problems.append(f"partition {p}: offset {o} shown {shown} times, processed {processed}")
+    keys = sink.keys_per_partition
+    newest = np.full(keys, -1, np.int64)
+    done = np.flatnonzero(effects).astype(np.int64)
+    np.maximum.at(newest, done % keys, done)
+    wrong = np.flatnonzero(newest != sink.versions(p))
+    if len(wrong):
+        k = int(wrong[0])
+        problems.append(
+            f"partition {p}: key {k}'s row holds offset {int(sink.versions(p)[k])}, the newest "
+            f"processed record of that key is {int(newest[k])}"
+        )
+    return problems
+
+
+def _external_writes(ledger) -> tuple[list[np.ndarray], list[int | None]]:
+    """Replays the ledger's segments against its absorbed events (a refused write is absorbed
+    whole): per partition, the writes landed per offset, and where the last landed one ended."""
+    refused = {a.seq - 1 for a in ledger.absorbed_writes}
+    counts = [np.zeros(0, np.int32) for _ in range(ledger.partitions)]
+    stored: list[int | None] = [None] * ledger.partitions
+    for seg in ledger.segments:
+        if seg.seq in refused or seg.end <= seg.start:
+            continue
+        p = seg.partition
+        if seg.end > len(counts[p]):
+            grown = np.zeros(seg.end, np.int32)
+            grown[: len(counts[p])] = counts[p]
+            counts[p] = grown
+        counts[p][seg.start : seg.end] += 1
+        stored[p] = seg.end
+    return counts, stored
 
 
 def effects_within_deliveries(history: History) -> CrossCheck:

@@ -1,8 +1,8 @@
 """The ledger: ground truth of a run, recorded as it happens, judged only afterwards.
 
-The engine calls the ledger for every fact (an append, a delivery, a processing, a commit sent,
-applied and completed, a tenure begun and ended, a crash); the ledger never decides anything and
-never changes the run. `sim.checker` reads it after the run.
+The engine calls the ledger for every fact (an append, a delivery, a processing and what the sink
+absorbed of it, a commit sent, applied and completed, a tenure begun and ended, a crash); the
+ledger never decides anything and never changes the run. `sim.checker` reads it after the run.
 
 Two rules:
 - **Determinism.** Every call is one event, fed at once into an incremental sha256 as a compact
@@ -30,6 +30,7 @@ import struct
 import numpy as np
 
 from sim.ledger_records import (
+    Absorbed,
     Commit,
     Delivery,
     Fault,
@@ -41,8 +42,8 @@ from sim.ledger_records import (
 )
 
 __all__ = [
-    "CODES", "EVENT_FIELDS", "NEVER", "Commit", "Delivery", "Fault", "Instance", "Ledger",
-    "LedgerError", "Position", "Segment", "Stop", "Tenure",
+    "CODES", "EVENT_FIELDS", "NEVER", "Absorbed", "Commit", "Delivery", "Fault", "Instance",
+    "Ledger", "LedgerError", "Position", "Segment", "Stop", "Tenure",
 ]  # fmt: skip
 
 NEVER = np.iinfo(np.int64).max  # first_us of a record never processed
@@ -66,6 +67,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "commit_completed": ("at_us", "request_id", "outcome"),
     "fault": ("at_us", "kind", "instance", "detail"),
     "finish": ("at_us", "quiesced"),
+    "absorbed": ("instance", "partition", "start", "end", "count", "reason"),
 }
 CODES = {kind: code for code, kind in enumerate(EVENT_FIELDS, start=1)}
 _COUNT, _TEXT = struct.Struct("<I"), struct.Struct("<H")
@@ -91,6 +93,7 @@ _APPLIED = _packer("commit_applied", "qq")
 _COMPLETED = _packer("commit_completed", "qq")
 _FAULT = _packer("fault", "qq")
 _FINISH = _packer("finish", "q?")
+_ABSORBED = _packer("absorbed", "qqqqq")
 _TEXTS: dict[str, bytes] = {}
 
 
@@ -145,6 +148,7 @@ class Ledger:
         self.commits: dict[int, Commit] = {}  # by request id
         self.applied: list[int] = []  # request ids in the order the coordinator applied them
         self.faults: list[Fault] = []
+        self.absorbed_writes: list[Absorbed] = []
         self.end_us: int | None = None
         self.quiesced = False
 
@@ -315,6 +319,14 @@ class Ledger:
         self.segments.append(
             Segment(seq, instance, generation, partition, start, end, first_us, last_us, times)
         )
+
+    def absorbed(self, instance, partition, start, end, count, reason: str) -> None:
+        """The sink absorbed `count` of the records [start, end) just recorded as `processed`:
+        they left no new visible effect (reason: applied-before | not-newer | fenced)."""
+        values = (instance, partition, start, end, count, reason)
+        head = _ABSORBED(instance, partition, start, end, count)
+        seq = self._emit("absorbed", values, head + _text(reason))
+        self.absorbed_writes.append(Absorbed(seq, instance, partition, start, end, count, reason))
 
     def effects_end(self, partition: int) -> int:
         """One past the highest offset of `partition` processed so far (0 if none)."""

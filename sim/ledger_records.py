@@ -37,6 +37,20 @@ class Segment(NamedTuple):
     times: np.ndarray | None
 
 
+class Absorbed(NamedTuple):
+    """The sink absorbed `count` records of the segment recorded just before (seq - 1)."""
+
+    seq: int
+    instance: int
+    partition: int
+    start: int
+    end: int
+    count: int
+    # applied-before (idempotent by record) | not-newer (by business key) | fenced (an external
+    # write refused)
+    reason: str
+
+
 class Position(NamedTuple):
     seq: int
     at_us: int

@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_v
 
 from sim._scenario_base import Problems, Table, explain, only, problem
 from sim._toml import toml_document, toml_value
+from sim.model.sink import SINK_KEYS, SINK_KINDS
 from sim.scenario_faults import (
     COMMIT_ERROR_CODES,
     FAULT_KINDS,
@@ -59,6 +60,7 @@ __all__ = [
     "OFFSET_RESETS",
     "PROCESSING_MODES",
     "PROTOCOLS",
+    "SINK_KEYS",
     "SINK_KINDS",
     "BrokerSettings",
     "CommitErrorFault",
@@ -101,7 +103,6 @@ PROTOCOL_ASSIGNORS = {
 OFFSET_RESETS = ("earliest", "latest", "none")
 CLIENTS = ("java", "librdkafka", "java-new-prefix")
 PROCESSING_MODES = ("sync", "async")
-SINK_KINDS = ("plain", "idempotent")
 COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
 
 
@@ -245,6 +246,34 @@ class StrategySettings(Table):
 
 class SinkSettings(Table):
     kind: Literal[SINK_KINDS] = "plain"
+    # idempotent only: what an effect is keyed by (None: "record"); "business" needs
+    # keys_per_partition, the entities a partition's records cycle through (sim/model/sink.py).
+    key: Literal[SINK_KEYS] | None = None
+    keys_per_partition: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _key_fits_kind(self) -> SinkSettings:
+        # A setting accepted and ignored would be a silent lie: refuse it.
+        if self.key is not None and self.kind != "idempotent":
+            raise problem(
+                f'a key is for an idempotent sink, and sink.kind is "{self.kind}"',
+                'sink.key only with sink.kind = "idempotent"',
+                "key",
+            )
+        business = self.key == "business"
+        if business and self.keys_per_partition is None:
+            raise problem(
+                'sink.key = "business" maps records to keys_per_partition keys, and it is missing',
+                "an integer >= 1",
+                "keys_per_partition",
+            )
+        if not business and self.keys_per_partition is not None:
+            raise problem(
+                'keys_per_partition is for sink.key = "business"',
+                'keys_per_partition only with sink.key = "business"',
+                "keys_per_partition",
+            )
+        return self
 
 
 class NetworkSettings(Table):

@@ -39,6 +39,13 @@ _LIVENESS = {
     "poll-timeout": "{who}'s max.poll.interval.ms ran out: its heartbeat thread left the group",
 }
 
+# Why a sink absorbed records (sim/model/sink.py), in a story's words.
+_ABSORBED = {
+    "applied-before": "an idempotent sink had applied them already",
+    "not-newer": "their keys' rows held them or newer records already",
+    "fenced": "the store refused the write, its generation below the partition's fence",
+}
+
 _ENDINGS = {
     "revoked": "revoked (onPartitionsRevoked)",
     "lost": "lost (onPartitionsLost)",
@@ -265,7 +272,7 @@ class History:
                     "processed",
                     seg.instance,
                     f"{who} processed offset {offset} of partition {partition} "
-                    f"(generation {seg.generation})",
+                    f"(generation {seg.generation}){self._absorbed_words(seg)}",
                 )
             )
             if k == 0:
@@ -289,6 +296,19 @@ class History:
             else:
                 events += self._tenure_end(tenure, partition)
         return by_time(events)
+
+    @cached_property
+    def _absorbed(self) -> dict:
+        """The sink's absorbed records by the seq of the segment they belong to."""
+        return {a.seq - 1: a for a in self.ledger.absorbed_writes}
+
+    def _absorbed_words(self, seg: Segment) -> str:
+        """What the sink did with the segment's records, when it absorbed some."""
+        absorbed = self._absorbed.get(seg.seq)
+        if absorbed is None:
+            return ""
+        span = f"{absorbed.count} of offsets [{seg.start}, {seg.end})"
+        return f"; the sink absorbed {span}: {_ABSORBED[absorbed.reason]}"
 
     def resumed_from(self, seg: Segment, offset: int) -> Position | None:
         """The last position the segment's processor set at or below the record before it."""

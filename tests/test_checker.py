@@ -18,9 +18,9 @@ from sim.model.sink import make_sink
 class Story:
     """A hand-built history over `partitions` partitions of `records` records each."""
 
-    def __init__(self, partitions=1, records=10, sink="plain"):
+    def __init__(self, partitions=1, records=10, sink="plain", **settings):
         self.ledger = Ledger(partitions)
-        self.sink = make_sink(sink, partitions)
+        self.sink = make_sink(sink, partitions, **settings)
         for p in range(partitions):
             self.ledger.appended(0, p, records)
         self.requests = 0
@@ -39,7 +39,10 @@ class Story:
         done = at + 10 * np.arange(1, end - start + 1, dtype=np.int64)
         self.ledger.processed(instance, generation, p, start, end, done)
         if sink:
-            self.sink.apply(p, start, end)
+            absorbed = self.sink.apply(p, start, end, generation)
+            if absorbed:  # as the engine records it
+                reason = self.sink.absorbed_reason
+                self.ledger.absorbed(instance, p, start, end, absorbed, reason)
         return int(done[-1]) if end > start else at
 
     def commit(self, at, instance, offset, p=0, generation=1, outcome="ok", applied=True):
@@ -388,6 +391,96 @@ def test_an_idempotent_sink_shows_each_processed_record_once():
     report = s.check()
     assert report.ok and report.summary()["duplicated_records"] == 10
     assert s.sink.total_effects == 10 and s.sink.absorbed == 10
+
+
+def test_duplicate_effects_are_what_the_sink_shows_twice():
+    """The same history into a plain and an idempotent sink: as many records processed twice,
+    but only the plain sink shows the second effects (duplicate_effects), and every run counts
+    the deliveries, repeats included."""
+    summaries = {}
+    for kind in ("plain", "idempotent"):
+        s = Story(sink=kind)
+        s.start(0, 0)
+        s.process(1_000, 0, 0, 10)
+        s.crash(1_500, 0)
+        s.start(2_000, 1, generation=2)
+        s.process(3_000, 1, 0, 10, generation=2)
+        summaries[kind] = s.check().summary()
+    plain, idempotent = summaries["plain"], summaries["idempotent"]
+    assert plain["deliveries"] == idempotent["deliveries"] == 20
+    assert plain["duplicated_records"] == idempotent["duplicated_records"] == 10
+    assert (plain["effects"], plain["duplicate_effects"]) == (20, 10)
+    assert (idempotent["effects"], idempotent["duplicate_effects"]) == (10, 0)
+    assert plain["cross_checks_ok"] and idempotent["cross_checks_ok"]
+
+
+def test_lost_effects_are_the_lost_records_for_a_plain_sink():
+    """Records never processed have no effect: lost_effects counts them as lost does."""
+    s = Story()
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 6)
+    m = s.check().summary()
+    assert (m["lost"], m["lost_effects"]) == (4, 4)
+
+
+def test_a_business_key_sink_agrees_and_covers_superseded_records():
+    """A business-key sink over a history with a repeat: the cross-check holds, and a record
+    never processed whose key was later written by a newer record is not a lost effect."""
+    s = Story(sink="idempotent", key="business", keys_per_partition=4)
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 3)
+    s.process(2_000, 0, 4, 10)  # offset 3 is skipped; its key 3 gets offset 7
+    s.process(3_000, 0, 4, 6)  # a repeat: absorbed
+    m = s.check().summary()
+    assert m["cross_checks_ok"] and (m["lost"], m["lost_effects"]) == (1, 0)
+    assert (m["effects"], m["duplicate_effects"]) == (9, 0)
+
+
+def test_a_business_key_row_out_of_step_fails_the_cross_check():
+    """A planted bug: the sink's row for a key does not hold the newest processed record."""
+    s = Story(sink="idempotent", key="business", keys_per_partition=4)
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 10)
+    s.sink._versions[0][2] = 2  # key 2's row should hold offset 6
+    assert failing(s.check()) == ["sink-matches-ledger"]
+
+
+def test_absorbed_records_the_ledger_did_not_see_fail_the_cross_check():
+    """The engine forgot to record what the sink absorbed: the trace would hide it."""
+    s = Story(sink="idempotent")
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 10)
+    s.sink.apply(0, 0, 10)
+    report = s.check()
+    assert failing(report) == ["sink-matches-ledger"]
+    assert "absorbed 10 records, the ledger recorded 0" in report.failures[0]
+
+
+def test_an_external_store_agrees_with_its_refused_writes():
+    """External offsets: the zombie's write refused (recorded absorbed, reason fenced), the
+    store's results and offset match the writes the ledger saw land; the effects are once."""
+    s = Story(sink="external-offsets")
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 5)
+    s.sink.claim(0, 2)
+    s.start(2_000, 1, generation=2)
+    s.process(2_500, 1, 5, 10, generation=2)
+    s.process(3_000, 0, 5, 8, generation=1)  # the zombie of generation 1
+    report = s.check()
+    m = report.summary()
+    assert report.ok and s.ledger.absorbed_writes[0].reason == "fenced"
+    assert (m["duplicated_records"], m["duplicate_effects"], m["lost_effects"]) == (3, 0, 0)
+    (group,) = report.anomalies["duplicate"].groups  # the story says the write was refused
+    assert any("the store refused the write" in w.words for w in group.witness)
+
+
+def test_an_external_store_offset_out_of_step_fails_the_cross_check():
+    """A planted bug: the stored offset is not where the last landed write ended."""
+    s = Story(sink="external-offsets")
+    s.start(0, 0)
+    s.process(1_000, 0, 0, 5)
+    s.sink.stored[0] = 4
+    assert failing(s.check()) == ["sink-matches-ledger"]
 
 
 def test_a_sink_that_shows_repeats_fails_as_idempotent():

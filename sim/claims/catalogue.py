@@ -55,6 +55,8 @@ PROPERTIES = {
     "no-offset-regression": "no committed offset ever moves backwards",
     "no-concurrent-duplicate": "no record is processed by two members that both believed they "
     "owned its partition",
+    "no-duplicate-effect": "no record leaves more than one visible effect in the sink",
+    "exactly-once-effects": "every record in the log leaves exactly one visible effect in the sink",
 }
 
 
@@ -185,6 +187,11 @@ def violation(claim: Claim, summary: dict) -> str | None:
         return f"{summary['offset_regressions']} committed offsets moved backwards"
     if claim.property == "no-concurrent-duplicate" and summary["concurrent_duplicates"]:
         return f"{summary['concurrent_duplicates']} records processed by two owners at once"
+    if claim.property == "exactly-once-effects" and summary["lost_effects"]:
+        return f"{summary['lost_effects']} records with no visible effect"
+    effects_once = ("no-duplicate-effect", "exactly-once-effects")
+    if claim.property in effects_once and summary["duplicate_effects"]:
+        return f"{summary['duplicate_effects']} effects shown a second time"
     return None
 
 
@@ -211,6 +218,7 @@ ZOMBIE = MappingProxyType({"group": {"max_poll_interval_ms": 4_000}})
 FAST_TIMER = MappingProxyType({"strategy": {"auto_commit_interval_ms": 200}})
 ASYNC = MappingProxyType({"consumer": {"processing": "async"}})
 COOPERATIVE = MappingProxyType({"group": {"assignor": "cooperative-sticky"}})
+IDEMPOTENT = MappingProxyType({"sink": {"kind": "idempotent"}})
 
 CATALOGUE: tuple[Claim, ...] = (
     Claim(
@@ -574,6 +582,51 @@ CATALOGUE: tuple[Claim, ...] = (
         "holds",
         "docs/semantics.md §6, §11",
         ("crash", "coordinator-failover", "rolling-restart"),
+    ),
+    Claim(
+        "idempotent-sink-effects-once",
+        "commitSync after each batch into an idempotent sink (an upsert keyed by partition and "
+        "offset) leaves every record exactly one effect, whatever crashes, poison records, "
+        "rebalances and commit errors re-deliver",
+        ("sync-per-batch",),
+        "exactly-once-effects",
+        "holds",
+        "docs/exactly-once.md, Idempotent sink",
+        EVERY_FAULT,
+        overrides=IDEMPOTENT,
+    ),
+    Claim(
+        "idempotent-sink-deliveries-repeat",
+        "An idempotent sink does not make delivery exactly-once: the records are still delivered "
+        "and processed twice; only their effects are once",
+        ("sync-per-batch",),
+        "no-duplicate",
+        "refuted",
+        "docs/exactly-once.md, Idempotent sink",
+        overrides=IDEMPOTENT,
+    ),
+    Claim(
+        "external-offsets-exactly-once",
+        "Results and offsets written atomically to a store fenced by the owner's generation, "
+        "with a seek to the stored offset on assignment, leave every record exactly one effect, "
+        "zombies included: a stalled, paused or cut-off member's late writes are refused",
+        ("external-offsets",),
+        "exactly-once-effects",
+        "holds",
+        "docs/exactly-once.md, External offsets",
+        EVERY_FAULT + LIVENESS,
+        overrides=ZOMBIE,
+    ),
+    Claim(
+        "external-offsets-unfenced-duplicates",
+        "The same store written unconditionally lets a zombie's write land: records the new "
+        "owner already wrote get a second effect",
+        ("external-offsets-unfenced",),
+        "no-duplicate-effect",
+        "refuted",
+        "docs/exactly-once.md, External offsets",
+        ("stall",),
+        overrides=ZOMBIE,
     ),
     Claim(
         "latest-reset-loses-preloaded",

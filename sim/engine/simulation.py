@@ -45,7 +45,7 @@ from sim.model.messages import (
     SyncResponse,
 )
 from sim.model.sink import make_sink
-from sim.strategies import make_strategy
+from sim.strategies import make_strategy, strategy_class
 
 from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
 from .faults import Action, plan_faults
@@ -138,7 +138,12 @@ class Simulation(Liveness):
         self.duration_us = int(s.run.duration_ms * US)
         self.log = TopicLog(s.topic.partitions)
         self.ledger = Ledger(s.topic.partitions, listener)  # listener: e.g. a trace writer
-        self.sink = make_sink(s.sink.kind, s.topic.partitions)
+        brought = strategy_class(strategy)
+        if brought.sink is not None:  # the external-offsets strategies bring their store
+            self.sink = make_sink(brought.sink, s.topic.partitions, fenced=brought.fenced)
+        else:
+            key, keys = s.sink.key or "record", s.sink.keys_per_partition or 0
+            self.sink = make_sink(s.sink.kind, s.topic.partitions, key, keys)
         self.coordinator = co.GroupCoordinator(
             s.topic.partitions,
             int(s.broker.initial_rebalance_delay_ms * US),
@@ -246,6 +251,7 @@ class Simulation(Liveness):
         )
         consumer.loop_points = any(key[0] == slot for key in self.faults.points)
         consumer.read_log = self._read_log
+        consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)
@@ -489,7 +495,7 @@ class Simulation(Liveness):
         if len(command.slices) == 1 and records == len(done_us):  # one slice, all of it
             p, start, end = command.slices[0]
             self.ledger.processed(inst.number, generation, p, start, end, done_us)
-            self.sink.apply(p, start, end)
+            self._apply_effects(inst, p, start, end, generation)
             return
         index = 0
         for p, start, end in command.slices:
@@ -499,9 +505,16 @@ class Simulation(Liveness):
             self.ledger.processed(
                 inst.number, generation, p, start, start + n, done_us[index : index + n]
             )
-            self.sink.apply(p, start, start + n)
+            self._apply_effects(inst, p, start, start + n, generation)
             index += n
             records -= n
+
+    def _apply_effects(self, inst: Instance, p: int, start: int, end: int, generation) -> None:
+        """Records just recorded as processed reach the sink (under the generation they were
+        delivered in); what it absorbed is recorded too, so the trace shows what the sink did."""
+        absorbed = self.sink.apply(p, start, end, generation)
+        if absorbed:
+            self.ledger.absorbed(inst.number, p, start, end, absorbed, self.sink.absorbed_reason)
 
     # ---- async processing: the worker thread ---------------------------------------------------
     def _hand_off(self, inst: Instance, slices) -> None:
@@ -544,7 +557,7 @@ class Simulation(Liveness):
         p, start, generation = current.partition, current.start, current.generation
         times = current.done_us[done:upto]
         self.ledger.processed(inst.number, generation, p, start + done, start + upto, times)
-        self.sink.apply(p, start + done, start + upto)
+        self._apply_effects(inst, p, start + done, start + upto, generation)
         current.reported = upto
         worker = inst.worker
         worker.unfinished -= upto - done

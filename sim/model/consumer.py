@@ -120,6 +120,9 @@ class Consumer:
     # Operations the application enqueued for a client thread to serve when it next blocks
     # (librdkafka's commit(): `serve_ops`); the Java client has none.
     ops_queue = ()
+    # The application's own store of results and offsets (the external-offsets strategies read
+    # and claim it on assignment); the driver sets it.
+    external_store = None
 
     def __init__(
         self,

@@ -39,7 +39,9 @@ from .messages import (
     Subscription,
     SyncGroup,
     SyncResponse,
+    TxnOffsetCommit,
 )
+from .txn_offsets import PendingOffsets
 
 EMPTY = "EMPTY"
 PREPARING_REBALANCE = "PREPARING_REBALANCE"
@@ -172,6 +174,9 @@ class GroupCoordinator:
     failed_over_at_us: int = 0
     empty_since_us: int = 0
     persisted: PersistedGroup | None = None
+    # Transactional offset commits waiting for their transaction's marker (in __consumer_offsets:
+    # a failover keeps them).
+    txn_offsets: PendingOffsets = field(default_factory=PendingOffsets)
 
     def __post_init__(self):
         if not self.committed:
@@ -309,12 +314,42 @@ class GroupCoordinator:
         # Last write wins: no ownership check, no monotonicity check (docs/semantics.md §1).
         for partition, offset in req.offsets:
             self.committed[partition] = offset
+        if self.txn_offsets.pending:  # a later plain commit outranks a pending transactional one
+            self.txn_offsets.plain_commit(req.offsets)
         out = [CommitApplied(request_id, req.offsets), Reply(request_id, STORED)]
         # An accepted commit refreshes the member's session, even one sent just before a crash.
         self._reset_deadline(now, self.members[req.member_id], out)
         return out
 
+    def txn_offset_commit(self, now: int, request_id: int, req: TxnOffsetCommit) -> list:
+        """commitTransactionalOffset: checked against the group as an OffsetCommit is (member,
+        then generation; KIP-447), but not against its state (no REBALANCE_IN_PROGRESS), and
+        without a member or generation (the deprecated API) not at all; then against the
+        producer's epoch. The offsets stay pending until the transaction's marker
+        (`txn_marker`); the member's session is not refreshed."""
+        error = None
+        if req.generation >= 0 or req.member_id or req.instance_id is not None:
+            error = self._member_error(req.member_id, req.instance_id)
+            if error is None and req.generation != self.generation:
+                error = "ILLEGAL_GENERATION"
+        if error is None:
+            error = self.txn_offsets.add(req.producer_id, req.epoch, req.offsets)
+        return [Reply(request_id, CommitResponse(error))]
+
+    def txn_marker(self, now: int, producer_id: int, epoch: int, commit: bool):
+        """A transaction marker reached the group's __consumer_offsets partition: (error, the
+        offsets it made committed). While no broker serves the group the partition has no
+        leader: NOT_LEADER_OR_FOLLOWER, and the transaction coordinator retries."""
+        if self.status != ACTIVE:
+            return "NOT_LEADER_OR_FOLLOWER", ()
+        error, offsets = self.txn_offsets.end(producer_id, epoch, commit)
+        for partition, offset in offsets:
+            self.committed[partition] = offset
+        return error, offsets
+
     def offset_fetch(self, now: int, request_id: int, req: OffsetFetch) -> list:
+        if req.require_stable and self.txn_offsets.unstable(req.partitions):
+            return [Reply(request_id, OffsetFetchResponse((), "UNSTABLE_OFFSET_COMMIT"))]
         offsets = tuple(self.committed[p] for p in req.partitions)
         return [Reply(request_id, OffsetFetchResponse(offsets))]
 

@@ -108,8 +108,27 @@ class CommitResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class TxnOffsetCommit:
+    """A transactional producer's sendOffsetsToTransaction(offsets, groupMetadata), second step:
+    the offsets go to the group coordinator inside the transaction, with the consumer's group
+    metadata (KIP-447). The deprecated sendOffsetsToTransaction(offsets, groupId) sends no
+    member and generation -1."""
+
+    transactional_id: str
+    producer_id: int
+    epoch: int
+    member_id: str
+    generation: int
+    offsets: Offsets
+    instance_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OffsetFetch:
     partitions: tuple[int, ...]
+    # The Java consumer always asks for stable offsets (ConsumerCoordinator.sendOffsetFetchRequest);
+    # pending transactional offsets then answer UNSTABLE_OFFSET_COMMIT.
+    require_stable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from .base import (
 )
 from .commit_before_process import CommitBeforeProcess
 from .commit_before_process_async import CommitBeforeProcessAsync
+from .external_offsets import ExternalOffsets, ExternalOffsetsUnfenced
 from .off_by_one import OffByOne
 from .per_partition_sync import PerPartitionSync
 from .sync_per_batch import SyncPerBatch
@@ -52,6 +53,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
         OffByOne,
         AsyncWorkerCommitCompleted,
         AutoStoreAfterProcess,
+        ExternalOffsets,
+        ExternalOffsetsUnfenced,
     )
 }
 STRATEGY_NAMES = tuple(STRATEGIES)
@@ -60,7 +63,8 @@ STRATEGY_NAMES = tuple(STRATEGIES)
 __all__ = [
     "STRATEGIES", "STRATEGY_NAMES", "Batch", "CommitAsync", "CommitResult", "CommitSync",
     "DrainWorker", "Pause", "Resume", "Seek", "Strategy", "StrategyError", "describe",
-    "make_strategy", "resolve_strategy", "strategy_label", "strategy_reference",
+    "make_strategy", "resolve_strategy", "strategy_class", "strategy_label",
+    "strategy_reference",
 ]  # fmt: skip
 
 REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
@@ -116,9 +120,14 @@ def strategy_label(strategy: str | type[Strategy]) -> str:
     return strategy.name or strategy_reference(strategy) or strategy.__qualname__
 
 
+def strategy_class(strategy: str | type[Strategy]) -> type[Strategy]:
+    """The class of a shipped name, an import path, or a class of one's own."""
+    return resolve_strategy(strategy) if isinstance(strategy, str) else strategy
+
+
 def make_strategy(strategy: str | type[Strategy]) -> Strategy:
     """A fresh strategy object (one per consumer instance): by name or import path, or a class."""
-    return resolve_strategy(strategy)() if isinstance(strategy, str) else strategy()
+    return strategy_class(strategy)()
 
 
 def describe(name: str) -> str:

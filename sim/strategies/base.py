@@ -45,6 +45,10 @@ class Strategy:
     # (`Consumer.repoll_idle`, a speed-up only). Every shipped strategy is; a strategy of your own
     # that acts on the clock (a commit every n seconds) is not, hence the default.
     idle_repeatable = False
+    # A strategy that brings its own sink names it here ("external-offsets", `fenced` or not);
+    # None: the scenario's `sink` table.
+    sink: str | None = None
+    fenced = True
 
     def before_process(self, consumer, batch: Batch):
         return ()

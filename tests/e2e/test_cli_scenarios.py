@@ -64,6 +64,8 @@ LESSONS = {
     "cooperative-window-redelivery": (None, False, True),
     "static-restart": (None, False, False),
     "static-restart-after-session": (None, False, False),
+    "idempotent-sink-redelivery": (None, False, True),  # processed twice, one effect each
+    "external-offsets-zombie": (None, False, True),  # the zombie's writes refused
 }
 
 
