@@ -8,7 +8,6 @@ import pytest
 from sim import load_scenario, run
 from sim.ledger import NEVER
 from sim.metrics import _MERGE_LIMIT, _nearest_ranks, consumer_lag
-from sim.usage import resolve_scenario
 from sim.witness import History
 from tests.test_checker import Story
 
@@ -142,7 +141,7 @@ def walked_lag(ledger, end_us, partition):
 def test_the_vectorised_lag_matches_a_walk_through_the_events(strategy):
     """Every partition at once, as numpy does it, equals one partition at a time in Python, on
     a run with a backlog, steady production, crashes and commit errors."""
-    result = run(load_scenario(resolve_scenario("production-like")), seed=2, strategy=strategy)
+    result = run(load_scenario("production-like"), seed=2, strategy=strategy)
     history = History(result.ledger)
     for lag in consumer_lag(history):
         peak, mean, age_peak, age_mean = walked_lag(result.ledger, history.end_us, lag.partition)
