@@ -199,12 +199,17 @@ def violated_anomaly(claim: Claim, summary: dict) -> str:
     """The anomaly kind (a key of the checker's report) whose records break the claim."""
     if claim.property == "exactly-once":
         return "lost" if summary["lost"] else "duplicate"
+    if claim.property == "exactly-once-effects":
+        # an effect shown twice comes from a record processed twice; a missing effect from a
+        # record never processed, or processed by a write the sink refused (then no group)
+        return "duplicate" if summary["duplicate_effects"] else "lost"
     return {
         "no-loss": "lost",
         "no-duplicate": "duplicate",
         "duplicates-bounded": "duplicate",
         "no-offset-regression": "offset-regression",
         "no-concurrent-duplicate": "concurrent-duplicate",
+        "no-duplicate-effect": "duplicate",
     }[claim.property]
 
 

@@ -188,7 +188,8 @@ def counterexample(claim: Claim, strategy, faults, found: Evaluation) -> Counter
     run_scenario = claim.scenario(faults, strategy=reference)
     report = found.result.report
     witness = tuple(line for line in anomaly_lines(report) if line)
-    story = _story(report.anomalies[violated_anomaly(claim, found.result.summary())])
+    anomaly = report.anomalies[violated_anomaly(claim, found.result.summary())]
+    story = _story(anomaly) if anomaly.count else found.violation  # an effect with no record
     return Counterexample(
         strategy_label(strategy),
         run_scenario if reference is not None else None,

@@ -118,6 +118,6 @@ def test_long_commands_report_progress_on_stderr(tmp_path, monkeypatch, command)
     unit = {"compare": "runs", "check": "claim", "sweep": "runs"}[command]
     assert any(" of " in line and f" {unit} done, " in line for line in said), said
     if command == "sweep":
-        assert out.getvalue().startswith("commit-interval: mean over seeds")
+        assert out.getvalue().startswith("commit-interval: a cell: mean [95% bootstrap interval]")
     else:
         json.loads(out.getvalue())
