@@ -166,6 +166,8 @@ class RunSettings(Table):
     drain: bool = True
     seed: int = Field(1, ge=0)
     max_drain_ms: int = Field(600_000, gt=0)
+    # Every run ends: past this many simulated events it stops, its verdict unknown.
+    max_steps: int = Field(5_000_000, ge=1, le=1_000_000_000)
 
 
 class TopicSettings(Table):

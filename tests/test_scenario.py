@@ -284,7 +284,8 @@ def test_unknown_top_level_field(tmp_path):
 def test_unknown_field_in_a_table(tmp_path):
     """A nested typo names the table in the path and lists that table's fields."""
     assert error(tmp_path, "[run]\nduration = 5") == (
-        "s.toml: run.duration: unknown field; allowed: duration_ms, drain, seed, max_drain_ms"
+        "s.toml: run.duration: unknown field; allowed: duration_ms, drain, seed, max_drain_ms, "
+        "max_steps"
     )
 
 
