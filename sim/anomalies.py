@@ -93,10 +93,12 @@ def find_lost(history: History, limit: int = MAX_GROUPS) -> Anomaly:
 
 def concurrent_mask(history: History, partition: int, dup: np.ndarray) -> np.ndarray:
     """Of the offsets in `dup`, those processed by one instance while another that had processed
-    them before still held the partition. Every processing of those offsets is an interval, from
-    its finish time to its owner's tenure end (`History.owner_until`); sorted by offset, then
-    time, one sweep per offset keeps the two latest tenure ends of distinct instances, so the
-    check is n log n in processings, however often a record was repeated."""
+    them before still held the partition. Every processing is an interval, from its finish time
+    to its owner's tenure end (`History.owner_until`); sorted by offset, then time, one sweep
+    keeps per offset the latest tenure end so far and whose it is. That is enough: the earliest
+    processing b overlapping an earlier one a of another instance finds at the top an instance
+    other than its own (were it b's own, ending after a's, that processing and a would overlap
+    earlier than b). n log n in processings, however often a record was repeated."""
     mask = np.zeros(len(dup), dtype=bool)
     offsets, times, until, instance = [], [], [], []
     for seg in history.segments[partition]:  # seq order: equal times keep it (a stable sort)
@@ -113,20 +115,14 @@ def concurrent_mask(history: History, partition: int, dup: np.ndarray) -> np.nda
     order = np.lexsort((times, offsets))
     columns = (offsets, times, np.concatenate(until), np.concatenate(instance))
     found = []
-    current = top_until = top_instance = other_until = -1
+    current = top_until = top_instance = -1
     for offset, t, end, who in zip(*(column[order].tolist() for column in columns), strict=True):
         if offset != current:  # the offset's first processing: nobody held it before
-            current, top_until, top_instance, other_until = offset, end, who, -1
-            continue
-        # The latest tenure end among the other instances that processed it before.
-        if (top_until if who != top_instance else other_until) > t:
+            current, top_until, top_instance = offset, end, who
+        elif who != top_instance and top_until > t:
             found.append(offset)
-        if who == top_instance:
-            top_until = max(top_until, end)
         elif end > top_until:
-            other_until, top_until, top_instance = top_until, end, who
-        else:
-            other_until = max(other_until, end)
+            top_until, top_instance = end, who
     mask[found] = True
     return mask
 
