@@ -842,15 +842,16 @@ class Simulation(Liveness):
         return None
 
     def _commits_change_nothing(self, consumer) -> bool:
-        """Every commit the consumer has in flight is an asynchronous one already sent, naming
-        only offsets already committed: nobody waits for it, and landing it changes no offset, so
-        the drain need not wait either (a loop that commits on every empty poll always has one
-        in flight). A synchronous one (librdkafka's are in the same table) holds the loop."""
+        """Every commit the consumer has in flight was sent without anyone waiting for it (an
+        async or auto commit) and names only offsets already committed: landing it changes no
+        offset, so the drain need not wait for it (a loop that commits on every empty poll, or
+        an auto commit every few ms, always has one in flight). A synchronous one (librdkafka
+        keeps its operations in the same table) holds the application."""
         committed = self.coordinator.committed
         commits = self.ledger.commits
         for request_id in consumer.inflight_async:
             commit = commits.get(request_id)  # a librdkafka operation not yet sent has none
-            if commit is None or commit.kind != "async":
+            if commit is None or commit.kind == "sync":
                 return False
             if any(committed[p] != o for p, o in commit.offsets):
                 return False
