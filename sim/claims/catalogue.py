@@ -199,9 +199,12 @@ def violated_anomaly(claim: Claim, summary: dict) -> str:
     """The anomaly kind (a key of the checker's report) whose records break the claim."""
     if claim.property == "exactly-once":
         return "lost" if summary["lost"] else "duplicate"
+    if claim.property == "exactly-once-effects":  # the records behind the sink's effects
+        return "lost" if summary["lost_effects"] else "duplicate"
     return {
         "no-loss": "lost",
         "no-duplicate": "duplicate",
+        "no-duplicate-effect": "duplicate",
         "duplicates-bounded": "duplicate",
         "no-offset-regression": "offset-regression",
         "no-concurrent-duplicate": "concurrent-duplicate",

@@ -355,7 +355,7 @@ def _groups(history, anomaly, limit: int = GROUPS_TOLD) -> tuple[AnomalyGroup, .
     if kind == "lost":
         return find_lost(history, limit).groups
     if kind in ("duplicate", "concurrent-duplicate"):
-        duplicate, _, concurrent = find_duplicates(history, limit)
+        duplicate, concurrent = find_duplicates(history, limit)
         return (duplicate if kind == "duplicate" else concurrent).groups
     if kind == "offset-regression":
         return find_regressions(history, limit).groups

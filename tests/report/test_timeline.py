@@ -241,6 +241,7 @@ def test_plot_writes_the_same_picture_twice(tmp_path, suffix):
     assert data == second.read_bytes() and len(data) > 1000
 
 
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
 def test_plot_writes_a_picture(tmp_path, suffix):
     """Both formats, by the file's extension, with the anomaly marks of a lossy run."""
     path = tmp_path / f"timeline{suffix}"
