@@ -164,8 +164,7 @@ def test_a_sweep_whose_seeds_run_past_the_largest_is_refused(capsys, tmp_path):
 def test_a_sweep_of_too_many_runs_is_refused(capsys, tmp_path):
     sweep = tmp_path / "s.toml"
     sweep.write_text(
-        'base = "crash-mid-batch"\nseeds = 1_000_000\n[parameters]\n'
-        '"group.consumers" = [1, 2]\n'
+        'base = "crash-mid-batch"\nseeds = 1_000_000\n[parameters]\n"group.consumers" = [1, 2]\n'
     )
     line = refused(capsys, "sweep", sweep, "--out", tmp_path / "r.sqlite")
     assert "is 32,000,000 runs; allowed: at most 1,000,000 runs" in line
