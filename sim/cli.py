@@ -21,10 +21,11 @@ from sim.report.command import add_parser as add_report_parser
 from sim.report.explain import explain_lines
 from sim.report.explain_command import add_explain_parser
 from sim.report.tables import compare_table, run_table
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import MAX_SEED, ScenarioError, load_scenario
 from sim.shipped import SHIPPED, shipped_files, shipped_name
 from sim.strategies import STRATEGY_NAMES, describe
 from sim.sweep.command import add_parser as add_sweep_parser
+from sim.sweep.spec import MAX_TASKS
 from sim.usage import (
     UsageError,
     check_html,
@@ -71,6 +72,17 @@ def cmd_compare(args) -> int:
     fail_on = parse_fail_on(args.fail_on)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    runs = args.seeds * len(strategies)
+    if runs > MAX_TASKS:
+        raise UsageError(
+            f"--seeds {args.seeds}: {len(strategies)} strategies x {args.seeds:,} seeds is "
+            f"{runs:,} runs; allowed: at most {MAX_TASKS:,} runs"
+        )
+    if scenario.run.seed + args.seeds - 1 > MAX_SEED:
+        raise UsageError(
+            f"--seeds {args.seeds}: from run.seed = {scenario.run.seed} goes past {MAX_SEED}; "
+            f"allowed: at most {MAX_SEED - scenario.run.seed + 1:,} seeds"
+        )
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     check_plot(args.plot)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from sim.cli import EXIT_BROKEN_PIPE, main
+from sim.strategies import STRATEGY_NAMES
 
 from .conftest import ROOT
 
@@ -168,6 +169,19 @@ def test_a_sweep_of_too_many_runs_is_refused(capsys, tmp_path):
     )
     line = refused(capsys, "sweep", sweep, "--out", tmp_path / "r.sqlite")
     assert "is 32,000,000 runs; allowed: at most 1,000,000 runs" in line
+
+
+def test_a_comparison_of_too_many_runs_is_refused(capsys, tmp_path):
+    line = refused(capsys, "compare", "crash-mid-batch", "--seeds", 10**8)
+    n = len(STRATEGY_NAMES)
+    assert line == (
+        f"offsim: --seeds 100000000: {n} strategies x 100,000,000 seeds is {n * 10**8:,} runs; "
+        "allowed: at most 1,000,000 runs"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(f"[run]\nseed = {2**63 - 3}\n")
+    line = refused(capsys, "compare", path, "--seeds", 10)
+    assert line.endswith("allowed: at most 3 seeds")
 
 
 def test_a_closed_pipe_ends_the_command_quietly():
