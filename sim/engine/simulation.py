@@ -192,6 +192,7 @@ class Simulation(Liveness):
         self.done = self.env.event()  # the drain finished: the group is quiescent
         self.halted = self.env.event()  # a bound ended the run (`not_quiesced_reason`)
         self.not_quiesced_reason: str | None = None
+        self.steps = 0  # simulated events stepped (`_run_bounded`)
         self.incarnations: list[int] = []  # per slot: instances started so far
         self.drain_restarts: list[int] = []  # per slot: restarts during the drain
 
