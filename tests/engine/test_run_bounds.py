@@ -2,6 +2,8 @@
 progress stops at a bound with its reason (docs/scenarios.md, [run]). Each test is a reproducer
 found by fuzzing (issue 12)."""
 
+import pytest
+
 from sim import run
 from sim.engine import simulation
 from sim.engine.simulation import Simulation
@@ -65,15 +67,28 @@ def test_a_commit_of_nothing_new_in_flight_does_not_hold_the_drain():
     assert summary["sim_time_ms"] < 11_000
 
 
-def test_a_retry_loop_with_no_time_passing_stops_unknown(monkeypatch):
-    """Zero latency, no retry backoff and a retriable commit error all run long: the commit is
-    retried forever at one instant. The run stops after STALLED_STEPS events there."""
+@pytest.mark.parametrize(
+    "consumer,strategy,fault",
+    [
+        (
+            {"retry_backoff_ms": 0},
+            "sync-per-batch",
+            {"kind": "commit-error", "error": "COORDINATOR_LOAD_IN_PROGRESS"},
+        ),
+        ({}, "async-retry-naive", {"kind": "coordinator-failover", "at_ms": 10_000}),
+    ],
+)
+def test_a_retry_loop_with_no_time_passing_stops_unknown(monkeypatch, consumer, strategy, fault):
+    """Zero network latency, and either no retry backoff with a retriable commit error all run
+    long, or a blind async retry across a coordinator failover: requests are retried forever at
+    one instant. The run stops after STALLED_STEPS events there."""
     monkeypatch.setattr(simulation, "STALLED_STEPS", 50_000)  # the test's budget, not the rule
     s = scenario(
-        consumer={"retry_backoff_ms": 0},
+        consumer=consumer,
+        strategy={"name": strategy},
         topic={"produce_rate_per_s": 100},
         network={"latency_ms": {"dist": "constant", "mean": 0.0}},
-        faults=[{"kind": "commit-error", "error": "COORDINATOR_LOAD_IN_PROGRESS"}],
+        faults=[fault],
     )
     summary = run(s).summary()
     assert not summary["quiesced"]
