@@ -91,25 +91,39 @@ def find_lost(history: History, limit: int = MAX_GROUPS) -> Anomaly:
     return Anomaly("lost", count, tuple(groups), total)
 
 
-def concurrent_mask(history: History, partition: int, n: int) -> np.ndarray:
-    """Offsets processed by one instance while another that had processed them still held the
-    partition (or, the other way round, processed before a holder that processed them later).
-    Only pairs of overlapping segments are examined: the later-recorded one of any such pair
-    saw an earlier effect, so it is a repeat segment and carries its own times."""
-    mask = np.zeros(n, dtype=bool)
-    for later in history.segments[partition]:
-        if later.times is None:
+def concurrent_mask(history: History, partition: int, dup: np.ndarray) -> np.ndarray:
+    """Of the offsets in `dup`, those processed by one instance while another that had processed
+    them before still held the partition. Every processing is an interval, from its finish time
+    to its owner's tenure end (`History.owner_until`); sorted by offset, then time, one sweep
+    keeps per offset the latest tenure end so far and whose it is. That is enough: the earliest
+    processing b overlapping an earlier one a of another instance finds at the top an instance
+    other than its own (were it b's own, ending after a's, that processing and a would overlap
+    earlier than b). n log n in processings, however often a record was repeated."""
+    mask = np.zeros(len(dup), dtype=bool)
+    offsets, times, until, instance = [], [], [], []
+    for seg in history.segments[partition]:  # seq order: equal times keep it (a stable sort)
+        hit = np.flatnonzero(dup[seg.start : seg.end])
+        if not len(hit):
             continue
-        for earlier in history.overlapping(partition, later.start, later.end):
-            if earlier.seq >= later.seq or earlier.instance == later.instance:
-                continue
-            a, b = max(earlier.start, later.start), min(earlier.end, later.end)
-            t1 = history.times(earlier)[a - earlier.start : b - earlier.start]
-            t2 = history.times(later)[a - later.start : b - later.start]
-            both = np.where(
-                t1 <= t2, t2 < history.owner_until(earlier), t1 < history.owner_until(later)
-            )
-            mask[a:b] |= both
+        offsets.append(hit + seg.start)
+        times.append(history.times(seg)[hit])
+        until.append(np.full(len(hit), history.owner_until(seg), dtype=np.int64))
+        instance.append(np.full(len(hit), seg.instance, dtype=np.int64))
+    if not offsets:
+        return mask
+    offsets, times = np.concatenate(offsets), np.concatenate(times)
+    order = np.lexsort((times, offsets))
+    columns = (offsets, times, np.concatenate(until), np.concatenate(instance))
+    found = []
+    current = top_until = top_instance = -1
+    for offset, t, end, who in zip(*(column[order].tolist() for column in columns), strict=True):
+        if offset != current:  # the offset's first processing: nobody held it before
+            current, top_until, top_instance = offset, end, who
+        elif who != top_instance and top_until > t:
+            found.append(offset)
+        elif end > top_until:
+            top_until, top_instance = end, who
+    mask[found] = True
     return mask
 
 
@@ -135,7 +149,7 @@ def find_duplicates(history: History, limit: int = MAX_GROUPS) -> tuple[Anomaly,
         for s, e in zip(starts[: limit - len(dup_groups)], ends, strict=False):
             witness = partial(history.duplicate, p, int(s))
             dup_groups.append(AnomalyGroup("duplicate", p, int(s), int(e), witness))
-        conc = concurrent_mask(history, p, len(effects)) & dup
+        conc = concurrent_mask(history, p, dup)
         concurrent = int(np.count_nonzero(conc))
         if not concurrent:
             continue

@@ -72,6 +72,7 @@ class Metrics:
     events: int
     trace_digest: str
     quiesced: bool
+    not_quiesced_reason: str | None  # which bound ended a run that did not quiesce
     lag_by_partition: tuple[PartitionLag, ...]
 
 
@@ -168,6 +169,7 @@ def check(ledger: Ledger, sink) -> CheckReport:
         events=ledger.events,
         trace_digest=ledger.trace_digest,
         quiesced=ledger.quiesced,
+        not_quiesced_reason=ledger.not_quiesced_reason,
         lag_by_partition=lags,
     )
     return CheckReport(metrics, anomalies, cross_checks(history, sink), history)

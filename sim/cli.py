@@ -1,7 +1,8 @@
 """The `offsim` command line: a thin layer over `sim.api`.
 
 Exit codes: 0 done, 1 a check failed (a cross-check, a drain that did not finish, a `--fail-on`
-anomaly, a claim whose verdict is not the expected one), 2 bad input.
+anomaly, a claim whose verdict is not the expected one), 2 bad input, 141 the reader of the output
+went away (a closed pipe).
 """
 
 from __future__ import annotations
@@ -20,19 +21,32 @@ from sim.report.command import add_parser as add_report_parser
 from sim.report.explain import explain_lines
 from sim.report.explain_command import add_explain_parser
 from sim.report.tables import compare_table, run_table
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import MAX_SEED, ScenarioError, load_scenario
 from sim.shipped import SHIPPED, shipped_files, shipped_name
 from sim.strategies import STRATEGY_NAMES, describe
 from sim.sweep.command import add_parser as add_sweep_parser
-from sim.usage import UsageError, check_html, check_plot, check_strategy, strategy_list
+from sim.sweep.spec import MAX_TASKS
+from sim.usage import (
+    UsageError,
+    check_html,
+    check_output,
+    check_plot,
+    check_seed,
+    check_strategy,
+    strategy_list,
+)
+
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE, as a shell reports a process the closed pipe killed
 
 
 def cmd_run(args) -> int:
     check_strategy(args.strategy)
+    check_seed(args.seed)
     fail_on = parse_fail_on(args.fail_on)
     scenario = load_scenario(args.scenario)
     check_plot(args.plot)
     check_html(args.html)
+    check_output("--trace", args.trace)
     result = api.run(scenario, seed=args.seed, strategy=args.strategy, trace=args.trace)
     failed = verdict(fail_on, [(result.strategy, [result.summary()])])
     _say_failure(failed, args.json)
@@ -58,6 +72,17 @@ def cmd_compare(args) -> int:
     fail_on = parse_fail_on(args.fail_on)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")
+    runs = args.seeds * len(strategies)
+    if runs > MAX_TASKS:
+        raise UsageError(
+            f"--seeds {args.seeds}: {len(strategies)} strategies x {args.seeds:,} seeds is "
+            f"{runs:,} runs; allowed: at most {MAX_TASKS:,} runs"
+        )
+    if scenario.run.seed + args.seeds - 1 > MAX_SEED:
+        raise UsageError(
+            f"--seeds {args.seeds}: from run.seed = {scenario.run.seed} goes past {MAX_SEED}; "
+            f"allowed: at most {MAX_SEED - scenario.run.seed + 1:,} seeds"
+        )
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     check_plot(args.plot)
@@ -199,6 +224,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("offsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`offsim scenarios | head -1`): stop quietly, as a Unix tool
+        # killed by SIGPIPE does, with its exit status (128 + 13). Output still buffered would
+        # fail again at exit, so stdout is pointed at the null device first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _import_from_here() -> None:

@@ -151,6 +151,7 @@ class Ledger:
         self.absorbed_writes: list[Absorbed] = []
         self.end_us: int | None = None
         self.quiesced = False
+        self.not_quiesced_reason: str | None = None  # why a bound ended the run
 
     # ---- the digest -------------------------------------------------------------------------
     @property

@@ -105,6 +105,17 @@ CLIENTS = ("java", "librdkafka", "java-new-prefix")
 PROCESSING_MODES = ("sync", "async")
 COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
 
+# What one run may ask of one machine (docs/scenarios.md, Limits): beyond these a run would not
+# fit in memory, or in the int64 microseconds of simulated time, or would never end.
+MAX_RECORDS = 10_000_000  # in the log: initial_records + produce_rate_per_s x the window
+MAX_MEMBERSHIP = 100_000  # topic.partitions x group.consumers, the size of an assignment
+MAX_TIME_MS = 30 * 24 * 3_600_000  # 30 days: run.duration_ms, run.max_drain_ms
+MAX_MEAN_MS = 24 * 3_600_000  # a day: a distribution's mean, low or high
+MAX_POLL_RECORDS = 100_000  # a batch's processing times are summed in int64 microseconds
+MAX_SIGMA = 5.0  # lognormal: the 99.99th percentile is then ~1e8 x the median
+MIN_AUTO_COMMIT_INTERVAL_MS = 10  # below, a run is all commit requests
+MAX_SEED = 2**63 - 1  # a seed is stored as a signed 64-bit integer (a sweep's SQLite file)
+
 
 class ScenarioError(Exception):
     """A bad scenario: the user's fault (exit 2), never ours.
@@ -123,13 +134,13 @@ class ScenarioError(Exception):
 
 class ConstantDist(Table):
     dist: Literal["constant"] = "constant"
-    mean: float = Field(ge=0)
+    mean: float = Field(ge=0, le=MAX_MEAN_MS)
 
 
 class UniformDist(Table):
     dist: Literal["uniform"] = "uniform"
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_MEAN_MS)
+    high: float = Field(ge=0, le=MAX_MEAN_MS)
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformDist:
@@ -142,15 +153,15 @@ class UniformDist(Table):
 
 class ExponentialDist(Table):
     dist: Literal["exponential"] = "exponential"
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_MEAN_MS)
 
 
 class LognormalDist(Table):
     """`mean` is the distribution's own mean (not mu); sigma is the underlying normal's spread."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean: float = Field(gt=0)
-    sigma: float = Field(ge=0)
+    mean: float = Field(gt=0, le=MAX_MEAN_MS)
+    sigma: float = Field(ge=0, le=MAX_SIGMA)
 
 
 Distribution = Annotated[
@@ -162,16 +173,18 @@ Distribution = Annotated[
 
 
 class RunSettings(Table):
-    duration_ms: int = Field(60_000, gt=0)
+    duration_ms: int = Field(60_000, gt=0, le=MAX_TIME_MS)
     drain: bool = True
-    seed: int = Field(1, ge=0)
-    max_drain_ms: int = Field(600_000, gt=0)
+    seed: int = Field(1, ge=0, le=MAX_SEED)
+    max_drain_ms: int = Field(600_000, gt=0, le=MAX_TIME_MS)
+    # Every run ends: past this many simulated events it stops, its verdict unknown.
+    max_steps: int = Field(5_000_000, ge=1, le=1_000_000_000)
 
 
 class TopicSettings(Table):
     partitions: int = Field(6, ge=1, le=10_000)
-    initial_records: int = Field(1_000, ge=0)
-    produce_rate_per_s: float = Field(0.0, ge=0)
+    initial_records: int = Field(1_000, ge=0, le=MAX_RECORDS)
+    produce_rate_per_s: float = Field(0.0, ge=0, le=MAX_RECORDS)
 
 
 class BrokerSettings(Table):
@@ -208,7 +221,7 @@ class GroupSettings(Table):
 
 class ConsumerSettings(Table):
     client: Literal[CLIENTS] = "java"
-    max_poll_records: int = Field(500, ge=1)
+    max_poll_records: int = Field(500, ge=1, le=MAX_POLL_RECORDS)
     processing: Literal[PROCESSING_MODES] = "sync"
     processing_ms: Distribution = ExponentialDist(mean=2.0)
     # async: the worker queue's capacity in records (docs/model.md, Asynchronous processing)
@@ -240,7 +253,7 @@ def _strategy_name(value: Any) -> Any:
 class StrategySettings(Table):
     # A shipped name, or "package.module:ClassName" (docs/strategies.md).
     name: Annotated[str, BeforeValidator(_strategy_name)] = "sync-per-batch"
-    auto_commit_interval_ms: int = Field(5_000, gt=0)
+    auto_commit_interval_ms: int = Field(5_000, ge=MIN_AUTO_COMMIT_INTERVAL_MS)
     on_commit_error: Literal[COMMIT_ERROR_POLICIES] | None = None  # None: the strategy's own
 
 
@@ -364,6 +377,7 @@ class Scenario(Table):
                 'true, or consumer.client = "librdkafka"',
                 "consumer.rebalance_callback",
             )
+        _check_sizes(found, self)
         check_faults(found, self.faults, self.group.consumers, self.run.duration_ms)
         if self.consumer.processing == "async":
             _check_async_faults(found, self.faults)
@@ -395,6 +409,28 @@ class Scenario(Table):
     def digest(self) -> str:
         """sha256 of the canonical dump: equal scenarios, however written, share it."""
         return hashlib.sha256(dump_scenario(self).encode()).hexdigest()
+
+
+def _check_sizes(found: Problems, s: Scenario) -> None:
+    """What one run may ask of one machine, across tables (docs/scenarios.md, Limits)."""
+    topic = s.topic
+    produced = topic.produce_rate_per_s * s.run.duration_ms / 1000
+    if topic.initial_records + produced > MAX_RECORDS:
+        found.add(
+            f"{topic.produce_rate_per_s:g} records/s over run.duration_ms = {s.run.duration_ms} "
+            f"makes {topic.initial_records + produced:,.0f} records with initial_records",
+            f"at most {MAX_RECORDS:,} records in the log (initial_records + "
+            "produce_rate_per_s x duration_ms / 1000)",
+            "topic.produce_rate_per_s",
+        )
+    members = s.group.consumers + sum(f.kind == "join" for f in s.faults)
+    if topic.partitions * members > MAX_MEMBERSHIP:
+        found.add(
+            f"{members} consumers x topic.partitions = {topic.partitions} is "
+            f"{topic.partitions * members:,}",
+            f"at most {MAX_MEMBERSHIP:,} (partitions x consumers, joins included)",
+            "group.consumers",
+        )
 
 
 def _check_async_faults(found: Problems, faults: tuple[Fault, ...]) -> None:

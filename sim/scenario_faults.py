@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from sim._scenario_base import Problems, Table, problem
 from sim._toml import toml_value
 
+MAX_STREAM_CRASHES = 10_000  # a crash stream's expected crashes: each one starts a new instance
 LOOP_POINTS = ("before-process", "mid-batch", "after-process", "before-commit", "after-commit")
 COMMIT_ERROR_CODES = (
     "REBALANCE_IN_PROGRESS",
@@ -130,6 +131,18 @@ class LeaveFault(Table):
     restart_after_ms: int | None = Field(None, ge=0)
 
 
+def _consumer_list(value: Any) -> Any:
+    """An array of consumer indexes (a TOML array arrives as a list; kept as a tuple)."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, tuple):
+        return value
+    raise problem(
+        f"{toml_value(value)} is not an array of consumers",
+        "an array of consumer indexes, e.g. [0, 2]; omit the field for every consumer in turn",
+    )
+
+
 class RollingRestartFault(Table):
     """A deployment: each consumer in turn is closed cleanly and restarted down_ms later."""
 
@@ -139,8 +152,7 @@ class RollingRestartFault(Table):
     down_ms: int = Field(5_000, ge=0)  # from a consumer's close to its restart
     # None: 0..group.consumers-1. A TOML array arrives as a list; kept as a tuple (immutable).
     consumers: Annotated[
-        tuple[Annotated[int, Field(ge=0)], ...] | None,
-        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+        tuple[Annotated[int, Field(ge=0)], ...] | None, BeforeValidator(_consumer_list)
     ] = None
 
     def last_close_ms(self, consumers: int) -> int:
@@ -270,6 +282,19 @@ def check_faults(
         if start is not None and stop is not None and start > stop:
             found.add(
                 f"{start} is after to_ms ({stop})", f"an integer in [0, {stop}]", at + "from_ms"
+            )
+        rate = getattr(fault, "rate_per_min", None)
+        if (
+            rate is not None
+            and stop is not None
+            and rate * (stop - start) / 60_000 > (MAX_STREAM_CRASHES)
+        ):
+            found.add(
+                f"{rate:g} crashes a minute over {stop - start} ms is "
+                f"{rate * (stop - start) / 60_000:,.0f} crashes",
+                f"at most {MAX_STREAM_CRASHES:,} crashes in a stream "
+                "(rate_per_min x (to_ms - from_ms) / 60000)",
+                at + "rate_per_min",
             )
 
 

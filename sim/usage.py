@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.scenario import MAX_SEED
 from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES, StrategyError, resolve_strategy
 
 
@@ -35,17 +36,31 @@ def strategy_list(text: str) -> list[str]:
     return names
 
 
+def check_seed(seed: int | None, option: str = "--seed") -> None:
+    """A seed as run.seed takes it: an integer in [0, MAX_SEED]."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"{option} {seed}: out of range; allowed: an integer in [0, {MAX_SEED}]")
+
+
+def check_output(option: str, path: str | None) -> None:
+    """Before anything runs: a file that can be written, in a folder that exists."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {path}: is a folder; allowed: a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"{option} {path}: no such folder {target.parent}")
+
+
 def check_plot(path: str | None) -> None:
     if path and not path.lower().endswith((".png", ".svg")):
         raise UsageError(f"--plot {path}: the file must end in .png or .svg")
+    check_output("--plot", path)
 
 
 def check_html(path: str | None) -> None:
     """Before anything runs: an .html file in a folder that exists."""
-    if not path:
-        return
-    if not path.lower().endswith((".html", ".htm")):
+    if path and not path.lower().endswith((".html", ".htm")):
         raise UsageError(f"--html {path}: the file must end in .html")
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise UsageError(f"--html {path}: no such folder {folder}")
+    check_output("--html", path)

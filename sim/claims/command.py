@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 from sim.files import write_text
 from sim.progress import progress
-from sim.usage import UsageError, strategy_list
+from sim.usage import UsageError, check_output, strategy_list
 
 
 def add_parser(subparsers) -> None:
@@ -72,6 +72,10 @@ def cmd_check(args) -> int:
 
     if args.examples < 1:
         raise UsageError("--examples must be at least 1")
+    check_output("--report", args.report)
+    check_output("--junit", args.junit)
+    if args.out is not None and Path(args.out).is_file():
+        raise UsageError(f"--out {args.out}: is a file; allowed: a folder (made if missing)")
     claims = select_claims(args)
     strategies = None if args.strategies is None else strategy_list(args.strategies)
     out = None if args.out is None else Path(args.out)

@@ -177,7 +177,7 @@ def evaluate(claim: Claim, strategy, faults) -> Evaluation:
     if not result.report.ok:
         return Evaluation(error="cross-check failed: " + "; ".join(result.report.failures))
     if not summary["quiesced"]:
-        return Evaluation(error="a run did not quiesce")
+        return Evaluation(error=f"a run did not quiesce: {summary['not_quiesced_reason']}")
     return Evaluation(violation(claim, summary), result=result)
 
 

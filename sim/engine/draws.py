@@ -17,6 +17,9 @@ import numpy as np
 CHUNK = 1024
 PREFIX = 64  # the fewest values of a chunk drawn at once: a run sends few requests
 PROCESSING, LATENCY, FAULT, HEARTBEAT = 1, 2, 3, 4
+# The longest one draw may be (~11.6 days): a lognormal's far tail stays within int64 microseconds
+# summed over a batch (docs/scenarios.md, Limits).
+MAX_DRAW_US = 10**12
 
 
 def generator(seed: int, *key: int) -> np.random.Generator:
@@ -185,10 +188,11 @@ def sample_ms(rng: np.random.Generator, dist, size: int) -> np.ndarray:
 
 
 def to_us(ms: np.ndarray) -> np.ndarray:
-    """Whole microseconds, never negative. Scales `ms` in place (a fresh draw)."""
+    """Whole microseconds, never negative nor above MAX_DRAW_US. Scales `ms` in place (a fresh
+    draw)."""
     us = np.multiply(ms, 1000.0, out=ms)
     np.rint(us, out=us)
-    np.maximum(us, 0, out=us)
+    np.clip(us, 0, MAX_DRAW_US, out=us)
     return us.astype(np.int64)
 
 

@@ -13,7 +13,8 @@ from collections import deque
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, PENDING
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, PENDING, URGENT
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
@@ -59,6 +60,11 @@ RETRY_BACKOFF_MAX_US = 1_000_000  # retry.backoff.max.ms default
 # Commands that block the application: the moment a client thread serves queued operations.
 BLOCKING = frozenset({Process, Wait, Call, AwaitWorker})
 LOOKUP_CONNECTIONS = 1 << 30  # latency keys of the FindCoordinator connections: number + this
+# The bounds that end a run which cannot make progress (docs/scenarios.md, [run]): events are
+# stepped in chunks, and the budget and the clock are looked at between chunks.
+STEP_CHUNK = 10_000
+STALLED_STEPS = 500_000  # this many events at one simulated instant: time has stopped
+DRAIN_RESTARTS = 100  # a consumer the drain restarted this many times stops at once each time
 
 
 class Crash(Exception):
@@ -182,7 +188,13 @@ class Simulation(Liveness):
         self.slots: list[Instance | None] = []  # the live instance of each slot
         self.down: dict[int, str] = {}  # slot -> why it is down ("crash" | "error" | "leave")
         self.draining = False
-        self.done = self.env.event()
+        self.producing = False  # the producer's last tick (at the window's end) is still to come
+        self.done = self.env.event()  # the drain finished: the group is quiescent
+        self.halted = self.env.event()  # a bound ended the run (`not_quiesced_reason`)
+        self.not_quiesced_reason: str | None = None
+        self.steps = 0  # simulated events stepped (`_run_bounded`)
+        self.incarnations: list[int] = []  # per slot: instances started so far
+        self.drain_restarts: list[int] = []  # per slot: restarts during the drain
 
     # ---- the run -----------------------------------------------------------------------------
     def run(self):
@@ -202,12 +214,62 @@ class Simulation(Liveness):
         if self.scenario.run.drain:
             self._at(self.duration_us, self._start_drain)
             limit = self.duration_us + int(self.scenario.run.max_drain_ms * US)
-            env.run(until=self.done | env.timeout(limit))
+            self._run_bounded(self.done | self.halted | env.timeout(limit))
+            if not self.done.triggered and self.not_quiesced_reason is None:
+                blocker = self._drain_blocker(None) or "the group never settled"
+                self.not_quiesced_reason = (
+                    f"the drain did not finish within run.max_drain_ms "
+                    f"({self.scenario.run.max_drain_ms} ms): {blocker}"
+                )
         else:
-            env.run(until=self.duration_us)
-        quiesced = self.done.triggered or not self.scenario.run.drain
-        self.ledger.finish(env.now, quiesced)
+            # As env.run(until=duration): an event before every regular one at that instant.
+            until = simpy.Event(env)
+            until._ok, until._value = True, None
+            env.schedule(until, URGENT, self.duration_us)
+            self._run_bounded(until | self.halted)
+        self.ledger.finish(env.now, self.not_quiesced_reason is None)
+        self.ledger.not_quiesced_reason = self.not_quiesced_reason
         return self.ledger, self.sink
+
+    def _run_bounded(self, until: simpy.Event) -> None:
+        """env.run(until), stepped in chunks so that a run which cannot make progress ends: past
+        run.max_steps events, or after STALLED_STEPS events at one simulated instant (a retry
+        loop with no time passing). Either sets `not_quiesced_reason`."""
+        env = self.env
+        until.callbacks.append(StopSimulation.callback)
+        step = env.step
+        max_steps = self.scenario.run.max_steps
+        steps, instant, at_instant = 0, env.now, 0
+        try:
+            while steps < max_steps:
+                chunk = min(STEP_CHUNK, max_steps - steps)
+                for _ in range(chunk):
+                    step()
+                steps += chunk
+                if env.now != instant:
+                    instant, at_instant = env.now, 0
+                    continue
+                at_instant += chunk
+                if at_instant >= STALLED_STEPS:
+                    self.not_quiesced_reason = (
+                        f"simulated time stopped at {env.now // US:,} ms: over {STALLED_STEPS:,} "
+                        "events at that instant (a retry loop with no time passing, e.g. zero "
+                        "network latency with retry_backoff_ms = 0)"
+                    )
+                    return
+        except (StopSimulation, EmptySchedule):
+            return
+        finally:
+            self.steps = steps  # events stepped, but for those of the last, unfinished chunk
+        reason = f"the run reached run.max_steps ({max_steps:,} events) at {env.now // US:,} ms"
+        blocker = self._drain_blocker(None) if self.draining else None
+        self.not_quiesced_reason = f"{reason}, draining: {blocker}" if blocker else reason
+
+    def _halt(self, reason: str) -> None:
+        """End the run now: it cannot make progress (`not_quiesced_reason`)."""
+        if not self.halted.triggered:
+            self.not_quiesced_reason = reason
+            self.halted.succeed()
 
     def _at(self, at_us: int, fn, *args) -> None:
         """Call fn(*args) at `at_us` (now if it has passed), scheduled as a timeout would be."""
@@ -220,6 +282,7 @@ class Simulation(Liveness):
         partitions = self.log.partitions
         produced = 0
         next_partition = 0
+        self.producing = True
         while self.env.now < self.duration_us:
             yield self.env.timeout(PRODUCE_TICK_US)
             total = int(rate * self.env.now / 1_000_000)
@@ -232,6 +295,7 @@ class Simulation(Liveness):
                     self.ledger.appended(self.env.now, p, count)
             next_partition = (next_partition + extra) % partitions
             produced = total
+            self.producing = self.env.now < self.duration_us
             for inst in self.instances:
                 if inst.alive and inst.wake is not None and inst.consumer.assignment:
                     self._wake(inst)
@@ -240,7 +304,10 @@ class Simulation(Liveness):
     def _start(self, slot: int) -> None:
         while len(self.slots) <= slot:
             self.slots.append(None)
-        incarnation = sum(1 for i in self.instances if i.slot == slot)
+            self.incarnations.append(0)
+            self.drain_restarts.append(0)
+        incarnation = self.incarnations[slot]
+        self.incarnations[slot] += 1
         number = len(self.instances)
         member_id = f"consumer-{slot}-{incarnation}"
         strategy = make_strategy(self.strategy)
@@ -375,7 +442,7 @@ class Simulation(Liveness):
 
     def _check_drained(self, inst: Instance) -> None:
         """A wakeable wait starts: the run ends if the group is drained."""
-        if self.draining and not self.done.triggered and self._quiescent(inst):
+        if self.draining and not self.done.triggered and self._drain_blocker(inst) is None:
             # Several members can find the group drained at the same instant (their poll
             # timeouts end together): the first one ends the run.
             self.done.succeed()
@@ -649,10 +716,24 @@ class Simulation(Liveness):
     def _restart_down(self) -> None:
         for slot in sorted(self.down):
             if self.down[slot] != "leave":
-                self._start(slot)
+                self._restart_in_drain(slot)
         if not any(inst is not None for inst in self.slots):
             for slot in sorted(self.down):
-                self._start(slot)
+                self._restart_in_drain(slot)
+
+    def _restart_in_drain(self, slot: int) -> None:
+        """The drain restarts a stopped consumer; one that keeps stopping by itself (a reset
+        policy of `none` with nothing committed) ends the run instead of restarting forever."""
+        if self.halted.triggered:
+            return
+        if self.drain_restarts[slot] >= DRAIN_RESTARTS:
+            self._halt(
+                f"consumer {slot} stopped {DRAIN_RESTARTS} times in the drain (it cannot "
+                f'consume: e.g. auto_offset_reset = "none" with no committed offset)'
+            )
+            return
+        self.drain_restarts[slot] += 1
+        self._start(slot)
 
     # ---- faults ------------------------------------------------------------------------------
     def _fire(self, action: Action) -> None:
@@ -722,30 +803,60 @@ class Simulation(Liveness):
         self.draining = True
         self._restart_down()
 
-    def _quiescent(self, waiting: Instance) -> bool:
-        """Drained: a stable group whose every partition's owner is idle at the log end."""
+    def _drain_blocker(self, waiting: Instance | None) -> str | None:
+        """Why the group is not drained yet (None: drained, a stable group whose every
+        partition's owner is idle at the log end, with nothing more to come: production over,
+        and no live consumer outside the group about to join it). `waiting`: the instance whose
+        wait is starting, idle though not yet waiting."""
         coordinator = self.coordinator
-        if coordinator.state != co.STABLE or coordinator.status != co.ACTIVE:
-            return False
+        if self.producing:
+            return "records are still being produced"
+        if coordinator.status != co.ACTIVE:
+            return "no broker serves the group (a coordinator failover)"
+        if coordinator.state != co.STABLE:
+            return f"the group is {coordinator.state}"
+        for inst in self.slots:
+            if inst is not None and inst.consumer.member_id not in coordinator.members:
+                return f"{inst.consumer.member_id} is not in the group yet"
         owned = 0
         for member_id in coordinator.members:
             inst = self.by_member.get(member_id)
             if inst is None or not inst.alive:
-                return False
+                return f"member {member_id} is not running"
             consumer = inst.consumer
             if inst is not waiting and inst.wake is None:
-                return False
-            if consumer.state != STABLE or consumer.rejoin_needed or consumer.inflight_async:
-                return False
+                return f"{member_id} is busy"
+            if consumer.state != STABLE or consumer.rejoin_needed:
+                return f"{member_id} is rejoining"
+            if consumer.inflight_async and not self._commits_change_nothing(consumer):
+                return f"{member_id} has a commit in flight"
             if not consumer.coordinator_known:
-                return False
+                return f"{member_id} is looking for the coordinator"
             if inst.worker is not None and inst.worker.unfinished:
-                return False
+                return f"{member_id}'s worker has records to finish"
             for p in consumer.assignment:
                 if consumer.positions.get(p) != self.log.end_offsets[p]:
-                    return False
+                    return f"{member_id} has not reached the end of partition {p}"
             owned += len(consumer.assignment)
-        return owned == self.log.partitions
+        if owned != self.log.partitions:
+            return f"{self.log.partitions - owned} partitions have no owner"
+        return None
+
+    def _commits_change_nothing(self, consumer) -> bool:
+        """Every commit the consumer has in flight was sent without anyone waiting for it (an
+        async or auto commit) and names only offsets already committed: landing it changes no
+        offset, so the drain need not wait for it (a loop that commits on every empty poll, or
+        an auto commit every few ms, always has one in flight). A synchronous one (librdkafka
+        keeps its operations in the same table) holds the application."""
+        committed = self.coordinator.committed
+        commits = self.ledger.commits
+        for request_id in consumer.inflight_async:
+            commit = commits.get(request_id)  # a librdkafka operation not yet sent has none
+            if commit is None or commit.kind == "sync":
+                return False
+            if any(committed[p] != o for p, o in commit.offsets):
+                return False
+        return True
 
     # ---- the network and the coordinator -----------------------------------------------------
     def _transmit(self, inst: Instance, request, request_id: int) -> None:

@@ -637,7 +637,11 @@ class GroupCoordinator:
         if not rebalance:
             return
         if not self.members:
+            # The join phase completes at once with nobody in it (removeMemberAndUpdateClassicGroup
+            # -> completeClassicGroupJoin, which cancels the join timer the initial delay also
+            # uses): a delay or join timer still armed belongs to no rebalance.
             self.delaying = False
+            self.epoch += 1
             if self.state != EMPTY:
                 self._transition(EMPTY)
                 self._became_empty(now, out)

@@ -176,6 +176,7 @@ def regenerate_claims(out: Path, *more: str) -> int:
     from sim.cli import parser
 
     report, examples = out / "claims.md", out / "counterexamples"
+    out.mkdir(parents=True, exist_ok=True)
     args = parser().parse_args(["check", "--report", str(report), "--out", str(examples), *more])
     return args.func(args)
 

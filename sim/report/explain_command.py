@@ -7,7 +7,7 @@ import re
 import textwrap
 
 from sim.report.explain import Storyteller, explain_lines
-from sim.usage import UsageError, check_html, check_plot, check_strategy
+from sim.usage import UsageError, check_html, check_plot, check_seed, check_strategy
 
 RECORD = re.compile(r"^(\d+):(\d+)$")
 
@@ -35,6 +35,7 @@ def cmd_explain(args) -> int:
     from sim.scenario import load_scenario
 
     check_strategy(args.strategy)
+    check_seed(args.seed)
     record = None if args.record is None else parse_record(args.record)
     check_plot(args.plot)
     check_html(args.html)

@@ -115,7 +115,8 @@ def run_table(summary: dict) -> str:
     lines = [head, "-" * len(head)]
     lines += [f"{label:<{width}}  {value}" for label, value in rows]
     if not summary.get("quiesced", True):
-        lines.append("the drain did not finish within run.max_drain_ms: counts are not final")
+        reason = summary.get("not_quiesced_reason") or "the drain did not finish"
+        lines.append(f"not quiesced, counts are not final (verdict unknown): {reason}")
     if not summary.get("cross_checks_ok", True):
         lines.append("CROSS-CHECK FAILED: " + "; ".join(summary.get("cross_check_failures", [])))
     if summary.get("lag_by_partition"):

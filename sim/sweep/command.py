@@ -17,7 +17,7 @@ from sim.report.tables import CELL_LEGEND, cell_text
 from sim.sweep.executors import ExecutorError, execute
 from sim.sweep.spec import Sweep, Task, load_sweep
 from sim.sweep.store import Store, StoreError
-from sim.usage import UsageError, check_html, check_plot
+from sim.usage import UsageError, check_html, check_output, check_plot
 
 BATCH = 32  # rows per transaction: a kill loses at most this many finished runs
 
@@ -44,6 +44,8 @@ def cmd_sweep(args) -> int:
     workers = args.workers or os.cpu_count() or 1
     check_plot(args.plot)
     check_html(args.html)
+    check_output("--out", args.out)
+    check_output("--csv", args.csv)
     sweep = load_sweep(args.sweep)
     for flag, value in (("--plot", args.plot), ("--html", args.html)):
         if value and not sweep.points[0]:

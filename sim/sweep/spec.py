@@ -11,6 +11,7 @@ allowed. Expansion is a pure function of the file: the same tasks, in the same o
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -20,11 +21,14 @@ from pydantic import BeforeValidator, Field, ValidationError
 
 from sim._scenario_base import Table, explain, problem
 from sim._toml import toml_value
-from sim.scenario import Scenario, ScenarioError, load_scenario, read_toml
+from sim.scenario import MAX_SEED, Scenario, ScenarioError, load_scenario, read_toml
 from sim.shipped import beside, locate
 from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES, StrategyError, resolve_strategy
 
 MAX_RANGE_VALUES = 10_000
+# Refused before any point is built: each point is a validated scenario, each task a run.
+MAX_POINTS = 10_000
+MAX_TASKS = 1_000_000
 # Set by the sweep's own fields, so a grid cannot set them too.
 RESERVED_PATHS = {"run.seed": "seeds and first_seed", "strategy.name": "strategies"}
 _SEGMENT = re.compile(r"([a-z_][a-z0-9_]*)(?:\[(\d+)\])?")
@@ -84,6 +88,9 @@ def _values(path: str, spec: Any) -> tuple:
     start, stop, step = spec["from"], spec["to"], spec["step"]
     if not all(type(v) in (int, float) for v in (start, stop, step)):
         raise problem("range bounds are not all numbers", "numbers", field)
+    if not all(math.isfinite(v) for v in (start, stop, step)):
+        shown = ", ".join(f"{k} = {toml_value(spec[k])}" for k in ("from", "to", "step"))
+        raise problem(f"range {shown} is not finite", "finite numbers", field)
     if step <= 0 or stop < start:
         raise problem(
             f"range from {start} to {stop} by {step} is empty", "step > 0 and to >= from", field
@@ -111,7 +118,7 @@ class SweepFile(Table):
     labels: dict[str, Annotated[str, Field(min_length=1)]] = {}  # parameter -> axis name
     strategies: Annotated[list, BeforeValidator(_strategies)] = list(STRATEGY_NAMES)
     seeds: int = Field(10, ge=1, le=1_000_000)
-    first_seed: int = Field(1, ge=0)
+    first_seed: int = Field(1, ge=0, le=MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,7 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
             f'{name}: labels."{unknown[0]}": is not a parameter of the sweep; allowed: '
             + ", ".join(f'"{p}"' for p in spec.parameters)
         )
+    _check_size(name, spec)
     base = load_scenario(beside(path.parent, spec.base))
     axes = [[(p, v) for v in values] for p, values in spec.parameters.items()]
     points = tuple(dict(combo) for combo in itertools.product(*axes))
@@ -197,6 +205,29 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
         labels,
         spec.description,
     )
+
+
+def _check_size(name: str, spec: SweepFile) -> None:
+    """Refuse a sweep too large to expand or to run, before building any of it."""
+    last = spec.first_seed + spec.seeds - 1
+    if last > MAX_SEED:
+        raise ScenarioError(
+            f"{name}: first_seed: {spec.first_seed} + {spec.seeds} seeds goes past {MAX_SEED}; "
+            f"allowed: an integer in [0, {MAX_SEED - spec.seeds + 1}]"
+        )
+    points = math.prod(len(values) for values in spec.parameters.values())
+    if points > MAX_POINTS:
+        sizes = " x ".join(f"{len(v):,}" for v in spec.parameters.values())
+        raise ScenarioError(
+            f"{name}: parameters: the grid has {sizes} = {points:,} points; "
+            f"allowed: at most {MAX_POINTS:,}"
+        )
+    tasks = points * len(spec.strategies) * spec.seeds
+    if tasks > MAX_TASKS:
+        raise ScenarioError(
+            f"{name}: seeds: {points:,} points x {len(spec.strategies)} strategies x "
+            f"{spec.seeds:,} seeds is {tasks:,} runs; allowed: at most {MAX_TASKS:,} runs"
+        )
 
 
 UNITS = {"ms": "ms", "us": "µs", "per_min": "per min", "per_s": "per s", "mb": "MB"}

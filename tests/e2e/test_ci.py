@@ -11,6 +11,7 @@ import sim.progress
 from sim import api, load_scenario
 from sim.cli import main
 from sim.progress import lines, progress
+from sim.report.tables import CELL_LEGEND
 
 
 def test_fail_on_lost_exits_1_and_says_so_first(cli):
@@ -118,6 +119,6 @@ def test_long_commands_report_progress_on_stderr(tmp_path, monkeypatch, command)
     unit = {"compare": "runs", "check": "claim", "sweep": "runs"}[command]
     assert any(" of " in line and f" {unit} done, " in line for line in said), said
     if command == "sweep":
-        assert out.getvalue().startswith("commit-interval: a cell: mean [95% bootstrap interval]")
+        assert out.getvalue().startswith(f"commit-interval: {CELL_LEGEND}")
     else:
         json.loads(out.getvalue())
