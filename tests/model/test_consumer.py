@@ -33,11 +33,23 @@ def config(**changes):
     return ClientConfig(**base)
 
 
+class Revokes(NullObserver):
+    """Records the revokes the consumer reports, as (partitions, lost)."""
+
+    def __init__(self):
+        self.revokes = []
+
+    def revoked(self, now, partitions, lost):
+        self.revokes.append((tuple(partitions), lost))
+
+
 class Script:
     """Steps a consumer's generator, answering each command like a driver would."""
 
-    def __init__(self, strategy, **changes):
-        self.consumer = Consumer(0, "m", config(**changes), make_strategy(strategy), NullObserver())
+    def __init__(self, strategy, instance_id=None, **changes):
+        self.observer = Revokes()
+        strategy = make_strategy(strategy)
+        self.consumer = Consumer(0, "m", config(**changes), strategy, self.observer, instance_id)
         self.loop = self.consumer.run()
         self.command = next(self.loop)
 
@@ -146,14 +158,77 @@ def test_fenced_commit_makes_the_client_rejoin(error, resets):
     assert isinstance(s.command.request, JoinGroup)
 
 
-def test_commit_gate_refuses_to_send_while_not_stable():
-    """After its generation was reset the client fails commits locally (CommitFailedException)
-    instead of sending them (SEMANTICS.md §3)."""
+def rejoining(state, generation=2):
+    """A consumer that sent a commit with generation 1 and has since moved to `state`."""
+    s = Script("sync-per-batch")
+    s.join()
+    s.consumer.state, s.consumer.generation = state, generation
+    return s.consumer
+
+
+@pytest.mark.parametrize("error", ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"])
+def test_a_stale_commit_error_while_preparing_rebalance_keeps_the_new_generation(error):
+    """OffsetCommitResponseHandler: the generation changed since the commit was sent and the
+    member is PREPARING_REBALANCE: it is already rejoining, the commit only fails
+    (RebalanceInProgressException), nothing is reset."""
+    consumer = rejoining("PREPARING_REBALANCE")
+    consumer._on_commit_error(error, sent_generation=1)
+    assert consumer.generation == 2 and consumer.member_id == "m"
+
+
+@pytest.mark.parametrize("error", ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"])
+def test_a_stale_commit_error_while_completing_rebalance_resets_the_generation(error):
+    """OffsetCommitResponseHandler skips the reset only in PREPARING_REBALANCE: a member that
+    got its JoinGroup response (COMPLETING_REBALANCE) resets its generation, and its member id
+    on UNKNOWN_MEMBER_ID, and rejoins."""
+    consumer = rejoining("COMPLETING_REBALANCE")
+    consumer._on_commit_error(error, sent_generation=1)
+    assert consumer.generation == -1 and consumer.rejoin_needed
+    assert (consumer.member_id != "m") == (error == "UNKNOWN_MEMBER_ID")
+
+
+def test_fenced_instance_id_is_fatal_only_if_the_generation_is_unchanged():
+    """OffsetCommitResponseHandler: FENCED_INSTANCE_ID for the generation the member still has
+    is fatal (FencedInstanceIdException); for an older one it only fails the commit."""
+    stale = rejoining("PREPARING_REBALANCE")
+    stale._on_commit_error("FENCED_INSTANCE_ID", sent_generation=1)
+    assert not stale.failed and stale.generation == 2
+    current = rejoining("STABLE", generation=1)
+    current._on_commit_error("FENCED_INSTANCE_ID", sent_generation=1)
+    assert current.failed
+
+
+def test_rebalance_in_progress_on_a_commit_asks_for_a_rejoin_and_keeps_the_generation():
+    """OffsetCommitResponseHandler: REBALANCE_IN_PROGRESS calls requestRejoin, no reset."""
+    consumer = rejoining("STABLE", generation=1)
+    consumer.rejoin_needed = False
+    consumer._on_commit_error("REBALANCE_IN_PROGRESS", sent_generation=1)
+    assert consumer.rejoin_needed and consumer.generation == 1 and not consumer.failed
+
+
+@pytest.mark.parametrize(
+    "state,error",
+    [
+        ("STABLE", None),
+        ("PREPARING_REBALANCE", "REBALANCE_IN_PROGRESS"),
+        ("COMPLETING_REBALANCE", "REBALANCE_IN_PROGRESS"),
+        ("UNJOINED", "COMMIT_FAILED"),
+    ],
+)
+def test_commit_gate_sends_only_while_stable(state, error):
+    """sendOffsetCommitRequest (generationIfStable): a stable member sends its commit; mid-
+    rebalance it fails in the client with RebalanceInProgressException, out of the group
+    (after a reset generation) with CommitFailedException (SEMANTICS.md §3)."""
     s = Script("async-then-sync-processed")
     s.join()
-    s.consumer._reset_generation(reset_member=False)
+    s.consumer.state = state
     calls = list(s.consumer.commit_async(((0, 3),)))
-    assert calls == [] and s.consumer.completed_async[0].error == "COMMIT_FAILED"
+    if error is None:
+        (send,) = calls
+        assert send.request == OffsetCommit("m", 1, ((0, 3),))
+        assert not s.consumer.completed_async
+    else:
+        assert calls == [] and s.consumer.completed_async[0].error == error
 
 
 def test_processing_error_unwinds_through_finally_and_close():
@@ -206,3 +281,87 @@ def test_a_close_request_during_poll_returns_no_records():
     s.reply(None, now=2 * S)  # new records arrived too; the wake-up comes first
     commit = s.skip_points()
     assert commit.request.offsets == ((0, 4),)  # close()'s auto commit of processed positions
+
+
+# ---- close() ------------------------------------------------------------------------------------
+def poisoned(strategy="sync-per-batch", **changes):
+    """A stable member whose batch of 10 throws at record 3: the loop unwinds into close()."""
+    s = Script(strategy, **changes)
+    s.join()
+    s.reply((10,), now=0)
+    s.skip_points()
+    return s
+
+
+def close_commands(s, first_reply) -> list:
+    """Everything close() yields after `first_reply`, each answered with None."""
+    commands = [s.reply(first_reply)]
+    while not isinstance(commands[-1], Stopped):
+        commands.append(s.reply())
+    return commands
+
+
+def test_close_of_a_stable_member_revokes_then_leaves():
+    """onLeavePrepare calls onPartitionsRevoked for a stable member, then maybeLeaveGroup sends
+    LeaveGroup."""
+    s = poisoned()
+    commands = close_commands(s, Processed(3, True))
+    assert s.observer.revokes == [((0,), False)]
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+
+
+def test_close_after_a_reset_generation_calls_on_partitions_lost_and_sends_no_leave_group():
+    """A heartbeat's ILLEGAL_GENERATION reset the generation mid-batch (the member id stays):
+    close()'s onLeavePrepare gives the partitions away as lost, and maybeLeaveGroup sends
+    nothing for an UNJOINED member, so the member expires with its session."""
+    s = poisoned()
+    s.consumer.on_heartbeat_error("ILLEGAL_GENERATION")
+    assert s.consumer.member_id == "m" and s.consumer.state == "UNJOINED"
+    commands = close_commands(s, Processed(3, True))
+    assert s.observer.revokes == [((0,), True)]
+    assert not [c for c in commands if isinstance(c, Send)]
+
+
+@pytest.mark.parametrize("state", ["PREPARING_REBALANCE", "COMPLETING_REBALANCE"])
+def test_close_mid_rebalance_calls_on_partitions_lost(state):
+    """onLeavePrepare: with a rebalance in progress the partitions are lost, not revoked; the
+    member is still in the group, so LeaveGroup goes."""
+    s = poisoned()
+    s.consumer.state = state
+    commands = close_commands(s, Processed(3, True))
+    assert s.observer.revokes == [((0,), True)]
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+
+
+def test_close_runs_the_auto_commit_before_the_revoke_and_the_leave_group():
+    """ConsumerCoordinator.close: maybeAutoCommitOffsetsSync first (positions, sync), then
+    onLeavePrepare, then LeaveGroup."""
+    s = poisoned("auto")
+    commit = s.reply(Processed(3, True))
+    commit = commit if isinstance(commit, Call) else s.skip_points()
+    assert commit.request == OffsetCommit("m", 1, ((0, 10),))  # positions: the whole batch
+    assert s.observer.revokes == []
+    commands = close_commands(s, CommitResponse(None))
+    assert s.observer.revokes == [((0,), False)]
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+
+
+def test_close_never_runs_the_callbacks_of_commits_completing_after_leave_group():
+    """AbstractCoordinator.close waits for requests in flight after LeaveGroup
+    (awaitPendingRequests) without invoking callbacks: an async commit completing in that wait
+    keeps its completion queued, and async-retry-naive's callback never retries it."""
+    s = Script("async-retry-naive")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send) and send.request.offsets == ((0, 4),)
+    s.consumer.close_requested = True
+    s.reply()
+    commands = [s.skip_points()]
+    while not (isinstance(commands[-1], Wait) and commands[-1].until_us == 30 * S):
+        commands.append(s.reply())
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+    s.consumer.on_response(send.request_id, CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"))
+    sequence = s.consumer.commit_sequence
+    assert s.reply(None, now=S) == Stopped("close")
+    assert len(s.consumer.completed_async) == 1 and s.consumer.commit_sequence == sequence
