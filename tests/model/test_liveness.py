@@ -64,6 +64,23 @@ def test_poll_timeout_sends_leave_group_and_forgets_the_generation():
     assert consumer.on_poll_timeout() is None  # the thread is idle once unjoined
 
 
+def test_a_static_member_s_poll_timeout_sends_nothing_but_resets_its_generation():
+    """maybeLeaveGroup skips LeaveGroup for a static member (KIP-345) but resets its generation
+    and member id all the same (resetGenerationOnLeaveGroup); the heartbeat thread then stops
+    (HeartbeatThread.run disables itself while UNJOINED), so the coordinator hears no more from
+    it and expires it one session after its last heartbeat."""
+    s = Script("sync-per-batch", instance_id="instance-0", rebalance_timeout_us=POLL_INTERVAL)
+    s.join(now=0)
+    s.reply((5,), now=S)
+    consumer = s.consumer
+    assert consumer.heartbeating()
+    consumer.now = S + POLL_INTERVAL
+    assert consumer.on_poll_timeout() == []
+    assert consumer.generation == -1 and consumer.member_id != "m"
+    assert consumer.state == "UNJOINED" and consumer.rejoin_needed
+    assert not consumer.heartbeating()
+
+
 def test_after_a_poll_timeout_the_zombie_commit_fails_in_the_client():
     """The application finishes its batch; its commitSync never leaves the client
     (CommitFailedException: COMMIT_FAILED), and the next poll() calls onPartitionsLost and
