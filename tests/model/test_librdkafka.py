@@ -2,7 +2,16 @@
 store, the background auto-commit timer, commit retries and deferral, and what revoke, lost and
 close commit (SEMANTICS.md §2, §3; docs/model.md)."""
 
-from sim.model.commands import Later, Process, Processed, ReadLog, Send, Stopped, Wait
+from sim.model.commands import (
+    CommitResult,
+    Later,
+    Process,
+    Processed,
+    ReadLog,
+    Send,
+    Stopped,
+    Wait,
+)
 from sim.model.consumer import Consumer, NullObserver
 from sim.model.java_new_prefix import JavaNewPrefixConsumer
 from sim.model.librdkafka import LibrdkafkaConsumer
@@ -252,7 +261,7 @@ def test_close_after_a_processing_error_commits_what_was_stored():
         s.reply()
         s.commit_ok(send)
         s.reply()
-        assert isinstance(s.command.request, LeaveGroup)
+        assert s.command.request == LeaveGroup("m")
         assert s.reply() == Stopped("error")
 
 
@@ -350,3 +359,135 @@ def test_each_fetch_starts_at_a_rotating_partition():
     c.now = 1
     assert c._take((2, 2)) == ((0, 0, 2), (1, 0, 2))
     assert c._take((4, 4)) == ((1, 2, 4), (0, 2, 4))
+
+
+# ---- the rules mutation testing found unpinned (reports/mutation.md) ---------------------------
+def sends(commands) -> list:
+    return [c.request for c in commands or () if isinstance(c, Send)]
+
+
+def test_librdkafka_thread_revoke_commits_stored_offsets_only_with_auto_commit():
+    """No rebalance callback, rd_kafka_assignment_serve_removals: a manual-commit application's
+    unassign commits nothing (enable.auto.commit=false); the rejoin goes at once."""
+    s = Client("async-per-batch", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    assert s.consumer.stored == {0: 10}
+    (join,) = sends(s.consumer.on_rebalance_notice())
+    assert isinstance(join, JoinGroup)
+
+
+def test_librdkafka_lost_assignment_commits_nothing_on_the_thread_revoke():
+    """No rebalance callback: a heartbeat's UNKNOWN_MEMBER_ID loses the assignment
+    (rd_kafka_cgrp_handle_Heartbeat, assignment lost): the unassign commits nothing even with
+    auto commit, and the thread rejoins with a new member id."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    (join,) = sends(s.consumer.on_heartbeat_error("UNKNOWN_MEMBER_ID"))
+    assert isinstance(join, JoinGroup) and join.member_id != "m"
+    assert s.consumer.assignment == () and s.consumer.generation == -1
+
+
+def test_librdkafka_poll_timeout_leaves_and_loses_the_assignment_and_waits_for_the_poll():
+    """rd_kafka_cgrp_max_poll_interval_check_tmr_cb: LeaveGroup (dynamic member), the member
+    id forgotten, the assignment revoked as lost (no commit of the stored offsets), and no
+    rejoin until the application polls again (rd_kafka_cgrp_join checks MAX_POLL_EXCEEDED)."""
+    s = Client("auto", rebalance_callback=False, rebalance_timeout_us=10 * S)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    consumer = s.consumer
+    consumer.now = 11 * S
+    assert sends(consumer.on_poll_timeout()) == [LeaveGroup("m")]
+    assert consumer.assignment == () and consumer.generation == -1
+    assert not consumer.background_join and consumer.needs_join_prepare
+    assert not consumer.heartbeating()
+
+
+def test_librdkafka_poll_timeout_with_a_callback_revokes_at_the_next_poll():
+    """With a rebalance callback the poll timeout only leaves; the application's next poll
+    revokes the partitions as lost and rejoins."""
+    s = Client("auto", rebalance_timeout_us=10 * S)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    s.consumer.now = 11 * S
+    assert sends(s.consumer.on_poll_timeout()) == [LeaveGroup("m")]
+    assert s.consumer.assignment == (0,)
+
+
+def steady_commit(error, rebalance_callback=True):
+    """A steady member's timer commit answered with `error`: (client, thread's commands)."""
+    s = Client("auto", rebalance_callback=rebalance_callback)
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    return s, s.consumer.on_response(send.request_id, CommitResponse(error))
+
+
+def test_librdkafka_commit_unknown_member_id_forgets_the_member_and_loses_the_assignment():
+    """rd_kafka_cgrp_op_handle_OffsetCommit: UNKNOWN_MEMBER_ID resets the member id and
+    rejoins with the assignment lost: without a callback the thread unassigns now, committing
+    nothing, and rejoins as a new member."""
+    s, out = steady_commit("UNKNOWN_MEMBER_ID", rebalance_callback=False)
+    (join,) = sends(out)
+    assert isinstance(join, JoinGroup) and join.member_id != "m"
+    assert s.consumer.assignment == () and s.consumer.generation == -1
+
+
+def test_librdkafka_commit_rebalance_in_progress_only_fails_the_commit():
+    """REBALANCE_IN_PROGRESS on a commit neither resets the generation nor asks for a rejoin in
+    librdkafka (unlike Java's requestRejoin)."""
+    s, out = steady_commit("REBALANCE_IN_PROGRESS", rebalance_callback=False)
+    assert sends(out) == [] and s.consumer.generation == 1 and s.consumer.member_id == "m"
+    assert not s.consumer.rejoin_needed and s.consumer.assignment == (0,)
+
+
+def test_librdkafka_commit_illegal_generation_while_rebalancing_only_fails_the_commit():
+    """ILLEGAL_GENERATION while a rebalance is under way: a new generation may be on its way,
+    so nothing is reset."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    s.consumer.on_rebalance_notice()
+    assert s.consumer.on_response(send.request_id, CommitResponse("ILLEGAL_GENERATION")) == []
+    assert s.consumer.generation == 1 and s.consumer.member_id == "m"
+
+
+def test_librdkafka_timer_commits_a_first_offset_with_nothing_committed():
+    """rd_kafka_topic_partition_list_set_offsets: with no committed offset known, any stored
+    offset is above it: one record handed over is committed at the next tick."""
+    s = Client("auto")
+    s.join(committed=None)
+    assert isinstance(s.hand_over(1), Wait)  # consume(10) waits for more
+    s.reply(None, now=S)  # its timeout: the one record
+    s.reply((1,), now=S)
+    assert s.consumer.stored == {0: 1} and s.consumer.committed == {}
+    assert s.tick().request == OffsetCommit("m", 1, ((0, 1),))
+
+
+def test_librdkafka_close_after_a_lost_assignment_commits_nothing():
+    """The member id was reset (a heartbeat's UNKNOWN_MEMBER_ID) before a poison record: close()'s
+    unassign finds the assignment lost and commits no stored offset."""
+    s = Client("auto-store-after-process")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.on_heartbeat_error("UNKNOWN_MEMBER_ID")
+    commands = [s.reply(Processed(4, True))]
+    while not isinstance(commands[-1], Stopped):
+        commands.append(s.reply())
+    assert not [r for r in sends(commands) if isinstance(r, OffsetCommit)]
+
+
+def test_librdkafka_a_sync_commit_with_nothing_to_commit_returns_at_once():
+    """__NO_OFFSET: a no-argument commit with no stored offset above the committed ones sends
+    nothing and the application's commit() returns without error; the next operation in the
+    queue is still served."""
+    s = Client("sync-per-batch")
+    s.join(committed=0)
+    consumer = s.consumer
+    consumer.ops_queue.append((None, "sync", 41))
+    consumer.ops_queue.append((((0, 5),), "async", 42))
+    (send,) = consumer.serve_ops()
+    assert send.request == OffsetCommit("m", 1, ((0, 5),))
+    assert consumer._sync_results == {41: CommitResult((), None, 41)}
