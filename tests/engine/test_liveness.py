@@ -1,6 +1,8 @@
 """Stalls, pauses and network cuts through the simpy driver: what the heartbeat thread, the
 poll timer and the coordinator make of them (SEMANTICS.md §4)."""
 
+import pytest
+
 from sim import run
 from sim.scenario import parse_scenario
 
@@ -80,13 +82,16 @@ def test_a_stall_longer_than_the_poll_interval_makes_a_zombie():
     assert not [c for c in ledger.commits.values() if c.instance == 0 and c.generation == -1]
 
 
-def test_a_static_zombie_is_expired_one_session_after_its_heartbeats_stop():
-    """A static member sends no LeaveGroup at its poll timeout, but its heartbeat thread stops:
-    the coordinator removes it one session after its last heartbeat (not at once, not never),
-    the group rebalances, and the new owner re-processes while the stalled member still holds
-    its batch: concurrent duplicates, nothing lost. A 30 s stall outlasts poll interval plus
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_a_static_zombie_is_expired_one_session_after_its_heartbeats_stop(client):
+    """A static member sends no LeaveGroup at its poll timeout, but its heartbeats stop (Java's
+    thread disables itself once UNJOINED; librdkafka skips them while MAX_POLL_EXCEEDED): the
+    coordinator removes it one session after its last heartbeat (not at once, not never), the
+    group rebalances, and the new owner re-processes while the stalled member still holds its
+    batch: concurrent duplicates, nothing lost. A 30 s stall outlasts poll interval plus
     session, so the member is gone before it polls again, and rejoins as a new member."""
-    result = run(scenario("stall", 30_000, static_membership=True))
+    s = scenario("stall", 30_000, static_membership=True).replace(consumer={"client": client})
+    result = run(s)
     ledger = result.ledger
     (timeout,) = [f for f in ledger.faults if f.kind == "poll-timeout"]
     first, second = rebalances_after(ledger, timeout.at_us)
