@@ -365,3 +365,28 @@ def test_close_never_runs_the_callbacks_of_commits_completing_after_leave_group(
     sequence = s.consumer.commit_sequence
     assert s.reply(None, now=S) == Stopped("close")
     assert len(s.consumer.completed_async) == 1 and s.consumer.commit_sequence == sequence
+
+
+@pytest.mark.parametrize("policy", ["skip", "proceed", "crash", "seek-back"])
+def test_error_policy_decides_what_follows_a_failed_commit_sync(policy):
+    """Our error policies for a commitSync that raised before processing: `skip` drops the
+    batch, `proceed` processes it anyway, `crash` unwinds into close(), `seek-back` seeks to the
+    committed offsets (an OffsetFetch) and drops the batch. REBALANCE_IN_PROGRESS asked for a
+    rejoin, so a dropped batch is followed by the JoinGroup."""
+    s = Script("commit-before-process", error_policy=policy)
+    s.join()
+    s.reply((5,), now=0)
+    s.skip_points()
+    s.reply(CommitResponse("REBALANCE_IN_PROGRESS"))
+    command = s.skip_points()
+    if policy == "proceed":
+        assert isinstance(command, Process) and command.slices == ((0, 0, 5),)
+    elif policy == "crash":
+        assert s.consumer.failed and command.request == LeaveGroup("m")
+    elif policy == "seek-back":
+        assert command.request == OffsetFetch((0,))
+        s.reply(OffsetFetchResponse((2,)))
+        assert s.consumer.positions == {0: 2}
+        assert isinstance(s.skip_points().request, JoinGroup)
+    else:
+        assert isinstance(command.request, JoinGroup) and not s.consumer.failed
