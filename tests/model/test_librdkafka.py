@@ -18,7 +18,7 @@ from sim.model.librdkafka import LibrdkafkaConsumer
 from sim.model.messages import CommitResponse, JoinGroup, LeaveGroup, OffsetCommit
 from sim.strategies import make_strategy
 
-from .test_consumer import S, Script, config
+from .test_consumer import Revokes, S, Script, config
 
 
 class Client(Script):
@@ -491,3 +491,79 @@ def test_librdkafka_a_sync_commit_with_nothing_to_commit_returns_at_once():
     (send,) = consumer.serve_ops()
     assert send.request == OffsetCommit("m", 1, ((0, 5),))
     assert consumer._sync_results == {41: CommitResult((), None, 41)}
+
+
+def test_librdkafka_load_in_progress_backs_off_without_marking_the_coordinator_dead():
+    """rd_kafka_handle_OffsetCommit: COORDINATOR_LOAD_IN_PROGRESS is retried after the backoff;
+    only NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE and transport errors mark the coordinator
+    dead (rd_kafka_cgrp_coord_dead)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    s.consumer.now = 2 * S
+    (later,) = s.consumer.on_response(
+        send.request_id, CommitResponse("COORDINATOR_LOAD_IN_PROGRESS")
+    )
+    assert isinstance(later, Later) and later.at_us == 2 * S + 100_000
+    assert s.consumer.coordinator_known
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    s.consumer.now = 2 * S
+    s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert not s.consumer.coordinator_known
+    assert s.consumer.retry_join_after_us == 2 * S + 100_000
+
+
+def test_librdkafka_refuses_to_store_offsets_of_a_partition_the_thread_revoked():
+    """No rebalance callback: the thread unassigns mid-batch; the application, told nothing,
+    finishes its batch and stores its offsets, which rd_kafka_offsets_store refuses for a
+    partition no longer assigned (__STATE). Its next poll ends the tenures the thread ended."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    observer = s.consumer.observer = Revokes()
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.on_rebalance_notice()
+    assert s.consumer.held_partitions() == (0,) and observer.revokes == []
+    s.reply(Processed(10, False))
+    assert s.consumer.stored == {}
+    s.skip_points()
+    assert observer.revokes == [((0,), False)] and s.consumer.held_partitions() == ()
+
+
+def test_librdkafka_stored_offsets_mid_batch_follow_the_records_finished():
+    """Storing after processing: the timer mid-batch sees offset+1 of the last finished record
+    of each partition of the batch, partition by partition in batch order."""
+    s = Client("auto-store-after-process")
+    consumer = s.consumer
+    consumer.assignment = (0, 1)
+    slices = ((0, 10, 15), (1, 20, 25))
+    assert consumer._stored_now((slices, 5)) == {0: 15}
+    assert consumer._stored_now((slices, 6)) == {0: 15, 1: 21}
+    assert consumer._stored_now((slices, 8)) == {0: 15, 1: 23}
+    assert consumer._stored_now((slices, 0)) == {}
+
+
+def test_librdkafka_own_session_timeout_loses_the_assignment_without_committing():
+    """rd_kafka_cgrp_session_timeout_check: no successful heartbeat for a session while the
+    coordinator is unknown: the member id is reset and the assignment lost (no commit)."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.coordinator_known = False
+    assert sends(s.consumer.on_client_session_timeout()) == []
+    assert s.consumer.open_ops == 0 and s.consumer.assignment == ()
+    assert s.consumer.member_id != "m" and s.consumer.generation == -1
+
+
+def test_librdkafka_heartbeat_illegal_generation_loses_the_assignment():
+    """rd_kafka_cgrp_handle_Heartbeat: ILLEGAL_GENERATION, like UNKNOWN_MEMBER_ID, loses the
+    assignment (no commit) but keeps the member id; the thread rejoins."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    (join,) = sends(s.consumer.on_heartbeat_error("ILLEGAL_GENERATION"))
+    assert isinstance(join, JoinGroup) and join.member_id == "m"
+    assert s.consumer.assignment == ()
