@@ -151,3 +151,28 @@ def test_first_heartbeat_after_a_short_pause_keeps_the_member():
     assert g.heartbeat(12 * S, "b", 1) is None
     assert g.timer(expiry.at_us, expiry.token) == []
     assert "b" in g.members and g.state == co.STABLE and expiry.at_us == 9 * S + SESSION
+
+
+def test_a_heartbeat_rebalance_in_progress_asks_a_stable_member_to_rejoin_and_is_ignored_else():
+    """HeartbeatResponseHandler: REBALANCE_IN_PROGRESS makes a STABLE member request a rejoin;
+    in COMPLETING_REBALANCE (it heartbeats after its JoinGroup response) it is ignored."""
+    s = mid_batch()
+    s.consumer.rejoin_needed = False
+    s.consumer.on_heartbeat_error("REBALANCE_IN_PROGRESS")
+    assert s.consumer.rejoin_needed and s.consumer.generation == 1
+    s = mid_batch()
+    s.consumer.rejoin_needed = False
+    s.consumer.state = "COMPLETING_REBALANCE"
+    s.consumer.on_heartbeat_error("REBALANCE_IN_PROGRESS")
+    assert not s.consumer.rejoin_needed
+
+
+def test_every_member_id_reset_gives_an_id_never_used_before():
+    """A member whose id was reset joins as a new member: each reset must give a fresh id, or
+    the coordinator would take the member for its own ghost."""
+    s = mid_batch()
+    ids = {s.consumer.member_id}
+    for _ in range(3):
+        s.consumer._reset_generation(reset_member=True)
+        ids.add(s.consumer.member_id)
+    assert len(ids) == 4
