@@ -3,7 +3,19 @@
 
 import pytest
 
-from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Send, Stopped, Wait
+from sim.model.commands import (
+    Batch,
+    Call,
+    CommitAsync,
+    CommitSync,
+    LoopPoint,
+    Process,
+    Processed,
+    ReadLog,
+    Send,
+    Stopped,
+    Wait,
+)
 from sim.model.consumer import ClientConfig, Consumer, NullObserver
 from sim.model.messages import (
     CommitResponse,
@@ -390,3 +402,26 @@ def test_error_policy_decides_what_follows_a_failed_commit_sync(policy):
         assert isinstance(s.skip_points().request, JoinGroup)
     else:
         assert isinstance(command.request, JoinGroup) and not s.consumer.failed
+
+
+def test_on_partitions_lost_defaults_to_on_partitions_revoked():
+    """ConsumerRebalanceListener.onPartitionsLost calls onPartitionsRevoked by default: a
+    strategy committing its processed offsets on revoke attempts the same commit when the
+    partitions are lost (and the client's gate then fails it)."""
+    s = Script("async-then-sync-processed")
+    s.join()
+    s.consumer.processed = {0: 3}
+    strategy = s.consumer.strategy
+    assert strategy.on_lost(s.consumer, (0,)) == [CommitSync(((0, 3),))]
+    assert strategy.on_lost(s.consumer, (0,)) == strategy.on_revoked(s.consumer, (0,))
+
+
+def test_async_then_sync_processed_commits_nothing_after_an_empty_poll():
+    """commitAsync of the processed offsets only after a batch with records."""
+    s = Script("async-then-sync-processed")
+    s.join()
+    s.consumer.processed = {0: 3}
+    strategy = s.consumer.strategy
+    assert strategy.after_batch(s.consumer, Batch(0, (), 0)) == []
+    batch = Batch(1, ((0, 0, 3),), 3)
+    assert strategy.after_batch(s.consumer, batch) == [CommitAsync(((0, 3),))]
