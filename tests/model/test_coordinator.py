@@ -34,7 +34,7 @@ def stable_group(members=("a", "b"), partitions=4):
     for i, m in enumerate(members):
         g.join(0, i, join(m))
     out = g.timer(DELAY, ("initial-delay", g.epoch))
-    while g.state == co.PREPARING_REBALANCE:  # each member joining in the delay extends it
+    while g.state == co.PREPARING_REBALANCE:  # a window with joiners earns another
         (t,) = timers(out)
         out = g.timer(t.at_us, t.token)
     joined = replies(out)
