@@ -275,3 +275,26 @@ def test_becoming_stable_resets_the_session_only_of_members_with_a_parked_sync()
     assert g.members["c"].expiry_us() == c_expiry.at_us == 6 * S + SESSION
     g.timer(c_expiry.at_us, c_expiry.token)
     assert "c" not in g.members and "b" in g.members
+
+
+def test_a_member_removed_while_parked_gets_unknown_member_id():
+    """A member that leaves while its JoinGroup or SyncGroup is parked has the parked request
+    answered UNKNOWN_MEMBER_ID (removeMemberAndUpdateClassicGroup completes its futures)."""
+    g = stable_group(("a", "b", "c"))
+    g.join(5 * S, 7, join("a"))
+    g.join(5 * S, 8, join("b"))  # "c" has not rejoined: the join is open, both parked
+    out = g.leave(6 * S, LeaveGroup("b"))
+    assert replies(out)[8] == JoinResponse("UNKNOWN_MEMBER_ID")
+    out = g.join(6 * S, 9, join("c"))  # all rejoined: generation 2
+    g.sync(7 * S, 10, SyncGroup("c", g.generation, None))
+    out = g.leave(7 * S, LeaveGroup("c"))
+    assert replies(out)[10] == SyncResponse("UNKNOWN_MEMBER_ID")
+
+
+def test_a_heartbeat_with_an_old_generation_gets_illegal_generation():
+    """The first heartbeat after a pause is checked like a commit: member, then generation."""
+    g = stable_group()
+    g.heartbeats_stopped(5 * S, "b", 5 * S)
+    assert g.heartbeat(6 * S, "b", 0) == "ILLEGAL_GENERATION"
+    assert g.heartbeat(6 * S, "zz", 1) == "UNKNOWN_MEMBER_ID"
+    assert g.heartbeat(6 * S, "b", 1) is None
