@@ -2,10 +2,10 @@
 
 Runs mutmut (`pip install -e '.[mutation]'`) over what `[tool.mutmut]` in pyproject.toml names
 (the classic protocol's coordinator, the Java and librdkafka clients, the assignors and the
-strategies), each mutant against the fast tests that reach it (`tests/model`, `tests/engine`),
-and writes `reports/mutation.md`: the score, then every surviving mutant with its diff and its
-verdict from `tests/mutation_verdicts.toml` (equivalent, and why; or not judged yet), and the
-mutants that earlier runs left alive and a named test now kills. It also breaks by hand each
+strategies), each mutant against the fast tests that reach it (`tests/model` and the fast engine
+tests), and writes `reports/mutation.md`: the score, then every surviving mutant with its diff
+and its verdict from `tests/mutation_verdicts.toml` (equivalent, and why; or not judged yet), and
+the mutants that earlier runs left alive and a named test now kills. It also breaks by hand each
 rule the review of issue 12 found unpinned or wrong (`PLANTED`), in a copy of the project, and
 requires the test named after the rule to fail.
 
