@@ -425,3 +425,115 @@ def test_async_then_sync_processed_commits_nothing_after_an_empty_poll():
     assert strategy.after_batch(s.consumer, Batch(0, (), 0)) == []
     batch = Batch(1, ((0, 0, 3),), 3)
     assert strategy.after_batch(s.consumer, batch) == [CommitAsync(((0, 3),))]
+
+
+# ---- SyncGroup errors, async commit errors, callbacks ------------------------------------------
+def sync_failed(error):
+    """A one-member consumer whose first SyncGroup is answered `error`: its next command."""
+    s = Script("sync-per-batch")
+    s.reply(JoinResponse(None, 1, "m", ("m",)))
+    assert isinstance(s.command.request, SyncGroup)
+    return s, s.reply(SyncResponse(error))
+
+
+@pytest.mark.parametrize(
+    "error,generation,member_reset",
+    [
+        ("REBALANCE_IN_PROGRESS", 1, False),  # just rejoin, the generation kept
+        ("ILLEGAL_GENERATION", -1, False),  # reset the generation, keep the member id
+        ("UNKNOWN_MEMBER_ID", -1, True),  # reset both
+    ],
+)
+def test_sync_group_errors_rejoin_resetting_what_the_error_says(error, generation, member_reset):
+    """SyncGroupResponseHandler: REBALANCE_IN_PROGRESS rejoins with the generation it has;
+    ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID reset the generation first (resetStateOnResponseError:
+    the member id only for UNKNOWN_MEMBER_ID)."""
+    s, command = sync_failed(error)
+    assert isinstance(command.request, JoinGroup) and not s.consumer.failed
+    assert s.consumer.generation == generation
+    assert (command.request.member_id != "m") == member_reset
+
+
+def test_sync_group_fenced_instance_id_is_fatal():
+    """SyncGroupResponseHandler: FENCED_INSTANCE_ID raises FencedInstanceIdException: the loop
+    unwinds into close(), no rejoin."""
+    s, command = sync_failed("FENCED_INSTANCE_ID")
+    assert s.consumer.failed and not isinstance(getattr(command, "request", None), JoinGroup)
+
+
+def test_sync_group_coordinator_error_marks_it_unknown_and_keeps_the_generation():
+    """SyncGroupResponseHandler: NOT_COORDINATOR marks the coordinator unknown
+    (markCoordinatorUnknown); the rejoin waits for it, with the generation kept."""
+    s, command = sync_failed("NOT_COORDINATOR")
+    assert not s.consumer.coordinator_known and s.consumer.generation == 1
+
+
+def async_commit_answered(error):
+    """A stable consumer whose commitAsync is answered `error`."""
+    s = Script("async-retry-naive")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send)
+    s.consumer.on_response(send.request_id, CommitResponse(error))
+    return s
+
+
+def test_an_async_commit_s_illegal_generation_resets_the_generation():
+    """The response handler runs when the response arrives, whatever the callback does:
+    ILLEGAL_GENERATION resets the generation and the next poll rejoins."""
+    s = async_commit_answered("ILLEGAL_GENERATION")
+    assert s.consumer.generation == -1 and s.consumer.rejoin_needed
+
+
+def test_an_async_commit_s_not_coordinator_marks_the_coordinator_unknown():
+    """NOT_COORDINATOR on an async commit: markCoordinatorUnknown, no generation reset; the
+    callback gets the retriable error."""
+    s = async_commit_answered("NOT_COORDINATOR")
+    assert not s.consumer.coordinator_known and s.consumer.generation == 1
+    assert s.consumer.completed_async[0].error == "NOT_COORDINATOR"
+
+
+def test_completed_async_callbacks_run_at_the_next_poll():
+    """invokeCompletedOffsetCommitCallbacks at the start of poll(): async-retry-naive's callback
+    re-sends the failed offsets (the naive retry)."""
+    s = async_commit_answered("COORDINATOR_LOAD_IN_PROGRESS")
+    s.reply()
+    retry = s.skip_points()
+    assert isinstance(retry, Send) and retry.request == OffsetCommit("m", 1, ((0, 4),))
+    assert not s.consumer.completed_async
+
+
+def test_close_stops_waiting_for_requests_in_flight_at_its_timeout():
+    """awaitPendingRequests waits at most the close timeout (30 s): an async commit never
+    answered does not hold close() longer."""
+    s = Script("async-per-batch")
+    s.join()
+    s.process_batch(4, now=0)
+    s.skip_points()
+    s.consumer.close_requested = True
+    s.reply()
+    command = s.skip_points()
+    while not isinstance(command, Wait):
+        command = s.reply()
+    assert command.until_us == 30 * S
+    assert s.reply(None, now=30 * S) == Stopped("close")
+
+
+def test_close_s_auto_commit_gives_up_at_the_close_timeout():
+    """maybeAutoCommitOffsetsSync runs with close's timer (30 s), not default.api.timeout.ms:
+    a commit that keeps failing with a retriable error is given up at 30 s."""
+    s = poisoned("auto")
+    now, attempts = 0, 0
+    command = s.reply(Processed(3, True))
+    while isinstance(command, Call | Wait | LoopPoint):
+        if isinstance(command, Call):
+            attempts += 1
+            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        elif isinstance(command, Wait):
+            now = command.until_us
+            command = s.reply(None, now)
+        else:
+            command = s.reply()
+    assert now == 29_500_000 and attempts == 33  # at 0, 0.1, 0.3, 0.7, 1.5, then 1 s apart
+    assert command.request == LeaveGroup("m")
