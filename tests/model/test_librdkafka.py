@@ -2,6 +2,8 @@
 store, the background auto-commit timer, commit retries and deferral, and what revoke, lost and
 close commit (SEMANTICS.md §2, §3; docs/model.md)."""
 
+import pytest
+
 from sim.model.commands import (
     CommitResult,
     Later,
@@ -15,7 +17,20 @@ from sim.model.commands import (
 from sim.model.consumer import Consumer, NullObserver
 from sim.model.java_new_prefix import JavaNewPrefixConsumer
 from sim.model.librdkafka import LibrdkafkaConsumer
-from sim.model.messages import CommitResponse, JoinGroup, LeaveGroup, OffsetCommit
+from sim.model.messages import (
+    CommitResponse,
+    JoinGroup,
+    JoinResponse,
+    LeaveGroup,
+    ListOffsets,
+    ListOffsetsResponse,
+    OffsetCommit,
+    OffsetFetch,
+    OffsetFetchResponse,
+    Subscription,
+    SyncGroup,
+    SyncResponse,
+)
 from sim.strategies import make_strategy
 
 from .test_consumer import Revokes, S, Script, config
@@ -567,3 +582,81 @@ def test_librdkafka_heartbeat_illegal_generation_loses_the_assignment():
     (join,) = sends(s.consumer.on_heartbeat_error("ILLEGAL_GENERATION"))
     assert isinstance(join, JoinGroup) and join.member_id == "m"
     assert s.consumer.assignment == ()
+
+
+# ---- the client thread's own rejoin (no rebalance callback) -------------------------------------
+def thread_rejoining(auto_offset_reset="earliest"):
+    """No rebalance callback: a rebalance notice unassigns and the thread sends its JoinGroup."""
+    s = Client("async-per-batch", rebalance_callback=False, auto_offset_reset=auto_offset_reset)
+    s.join(committed=0)
+    s.hand_over(30)
+    (join,) = sends(s.consumer.on_rebalance_notice())
+    return s, s.consumer.group_request
+
+
+def answer(s, response) -> list:
+    """The thread's answer to the response of its request in flight."""
+    return s.consumer.on_group_response(s.consumer.group_request, response)
+
+
+def test_librdkafka_thread_rejoin_joins_syncs_and_fetches_the_committed_offsets():
+    """rd_kafka_cgrp_handle_JoinGroup, _SyncGroup, then rd_kafka_assignment_serve: the thread
+    sends SyncGroup with the leader's plan, takes the assignment, fetches its committed offsets
+    and is steady again, all while the application knows nothing."""
+    s, _ = thread_rejoining()
+    (sync,) = sends(answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),))))
+    assert sync == SyncGroup("m", 2, (("m", (0,)),))
+    (fetch,) = sends(answer(s, SyncResponse(None, (0,))))
+    assert fetch == OffsetFetch((0,))
+    assert s.consumer.state == "STABLE" and s.consumer.assignment == (0,)
+    assert answer(s, OffsetFetchResponse((10,))) == []
+    assert s.consumer.positions == {0: 10} and not s.consumer.background_join
+
+
+@pytest.mark.parametrize("reset,expected", [("earliest", 0), ("latest", 30)])
+def test_librdkafka_thread_rejoin_resets_a_partition_with_no_committed_offset(reset, expected):
+    """auto.offset.reset for a partition with no committed offset: `earliest` at once, `latest`
+    after a ListOffsets to the partition leader."""
+    s, _ = thread_rejoining(reset)
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    out = answer(s, OffsetFetchResponse((None,)))
+    if reset == "latest":
+        assert sends(out) == [ListOffsets((0,))]
+        assert answer(s, ListOffsetsResponse((30,))) == []
+    assert s.consumer.positions == {0: expected} and not s.consumer.background_join
+
+
+def test_librdkafka_thread_rejoin_with_reset_none_fails_the_application():
+    """auto.offset.reset=none and no committed offset: the error reaches the application's next
+    poll; the thread stops rejoining."""
+    s, _ = thread_rejoining("none")
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    assert answer(s, OffsetFetchResponse((None,))) == []
+    assert s.consumer.failed and not s.consumer.background_join
+
+
+def test_librdkafka_thread_rejoin_retries_the_join_after_an_error_and_stops_when_fenced():
+    """A failed JoinGroup or a SyncGroup answered REBALANCE_IN_PROGRESS: the thread joins again;
+    FENCED_INSTANCE_ID is fatal and ends the thread's rejoin."""
+    s, _ = thread_rejoining()
+    (join,) = sends(answer(s, JoinResponse("ILLEGAL_GENERATION")))
+    assert isinstance(join, JoinGroup) and s.consumer.generation == -1
+    answer(s, JoinResponse(None, 3, "m", ("m",), (Subscription(),)))
+    (join,) = sends(answer(s, SyncResponse("REBALANCE_IN_PROGRESS")))
+    assert isinstance(join, JoinGroup)
+    assert answer(s, JoinResponse("FENCED_INSTANCE_ID")) == []
+    assert s.consumer.failed and not s.consumer.background_join
+
+
+def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error():
+    """The new assignment's OffsetFetch answered NOT_COORDINATOR: the coordinator is marked
+    dead and the fetch is sent again once it is found."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    (later,) = answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
+    assert isinstance(later, Later) and not s.consumer.coordinator_known
+    (fetch,) = sends(s.consumer.on_coordinator_found())
+    assert fetch == OffsetFetch((0,))
