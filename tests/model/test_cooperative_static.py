@@ -152,9 +152,32 @@ def test_a_commit_during_a_cooperative_rejoin_fails_the_client_gate():
     m.consumer.on_rebalance_notice()
     m.idle((5, 5, 5))
     assert isinstance(m.command.request, JoinGroup)
+    assert m.consumer.state == "PREPARING_REBALANCE"  # the gate's RebalanceInProgressException
     m.reply()
     m.batch((8, 8, 8))
     assert isinstance(m.command, ReadLog)  # after_batch's commitSync sent nothing
+
+
+def test_cooperative_join_completion_hands_only_the_added_partitions_to_on_assigned():
+    """onJoinComplete, COOPERATIVE: onPartitionsAssigned gets just the newly added partitions;
+    the kept ones keep their positions and are not assigned again."""
+    m = cooperative_member()
+    assigned = []
+    on_assigned = m.consumer.strategy.on_assigned
+    m.consumer.strategy.on_assigned = lambda c, parts: (
+        assigned.append(parts) or on_assigned(c, parts)
+    )
+    m.batch((10, 10, 10))
+    m.consumer.on_rebalance_notice()
+    m.reply((10, 10, 10))
+    m.reply()  # the join-start auto commit
+    m.reply(CommitResponse(None))
+    m.reply()
+    m.idle((10, 10, 10), JoinResponse(None, 2, "other"))
+    m.reply()
+    m.idle((10, 10, 10), SyncResponse(None, (0, 1, 2)))
+    assert assigned == [()]  # nothing added: nothing to assign
+    assert m.consumer.positions == {0: 10, 1: 10, 2: 10}
 
 
 # ---- the coordinator ------------------------------------------------------------------------
