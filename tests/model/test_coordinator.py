@@ -298,3 +298,89 @@ def test_a_heartbeat_with_an_old_generation_gets_illegal_generation():
     assert g.heartbeat(6 * S, "b", 0) == "ILLEGAL_GENERATION"
     assert g.heartbeat(6 * S, "zz", 1) == "UNKNOWN_MEMBER_ID"
     assert g.heartbeat(6 * S, "b", 1) is None
+
+
+# ---- the join and sync timeouts, SyncGroup errors ---------------------------------------------
+def test_the_join_timeout_removes_dynamic_members_that_did_not_rejoin():
+    """completeClassicGroupJoin at the rebalance timeout: a dynamic member that did not rejoin is
+    removed, without starting another rebalance, and the join completes with the others."""
+    g = stable_group()
+    out = g.join(5 * S, 7, join("a"))  # the leader rejoins: a rebalance; "b" never does
+    (timer,) = [t for t in timers(out) if t.token[0] == "join"]
+    assert timer.at_us == 5 * S + REBALANCE
+    out = g.timer(timer.at_us, timer.token)
+    assert co.MemberRemoved("b", "not-rejoined") in out
+    assert g.state == co.COMPLETING_REBALANCE and g.generation == 2 and list(g.members) == ["a"]
+    assert set(replies(out)) == {7}
+    (sync,) = [t for t in timers(out) if t.token[0] == "sync"]
+    assert sync.at_us == timer.at_us + REBALANCE and sync.token == ("sync", 2)
+
+
+def test_a_join_timeout_with_nobody_rejoined_empties_the_group():
+    """Every dynamic member failed to rejoin: the group becomes EMPTY (and its offsets start
+    their retention)."""
+    g = stable_group()
+    commit(g, "a", 1, ((0, 5),))
+    out = g.join(5 * S, 7, join("c"))
+    g.leave(6 * S, LeaveGroup("c"))
+    (timer,) = [t for t in timers(out) if t.token[0] == "join"]
+    out = g.timer(timer.at_us, timer.token)
+    assert g.state == co.EMPTY and not g.members and g.empty_since_us == timer.at_us
+    assert any(t.token[0] == "expire-offsets" for t in timers(out))
+
+
+def test_a_join_timeout_with_only_static_members_not_rejoined_waits_another_round():
+    """Static members that did not rejoin are kept; with none rejoined the join waits another
+    rebalance timeout."""
+    g = co.GroupCoordinator(4, DELAY)
+    for rid, (m, inst) in enumerate((("a", "i-0"), ("b", "i-1"))):
+        g.join(0, rid, JoinGroup(m, SESSION, REBALANCE, instance_id=inst))
+    g.timer(DELAY, ("initial-delay", g.epoch))
+    g.timer(2 * DELAY, ("initial-delay", g.epoch))
+    plan = (("a", (0, 1)), ("b", (2, 3)))
+    g.sync(7 * S, 10, SyncGroup("b", 1, None, "i-1"))
+    g.sync(7 * S, 11, SyncGroup("a", 1, plan, "i-0"))
+    assert g.state == co.STABLE
+    out = g.join(8 * S, 12, join("c"))
+    g.leave(9 * S, LeaveGroup("c"))
+    (timer,) = [t for t in timers(out) if t.token[0] == "join"]
+    out = g.timer(timer.at_us, timer.token)
+    assert g.state == co.PREPARING_REBALANCE and set(g.members) == {"a", "b"}
+    assert [(t.at_us, t.token) for t in timers(out)] == [
+        (timer.at_us + REBALANCE, ("join", g.epoch))
+    ]
+
+
+def test_the_sync_timeout_drops_who_did_not_sync_and_rebalances():
+    """The leader never sent its plan: at the sync timeout the members that did not sync are
+    removed and the group rebalances; the parked follower learns REBALANCE_IN_PROGRESS."""
+    g = stable_group()
+    g.join(5 * S, 7, join("a"))
+    out = g.join(5 * S, 8, join("b"))
+    (sync,) = [t for t in timers(out) if t.token[0] == "sync"]
+    g.sync(6 * S, 9, SyncGroup("b", 2, None))
+    out = g.timer(sync.at_us, sync.token)
+    assert co.MemberRemoved("a", "not-synced") in out and list(g.members) == ["b"]
+    assert g.state == co.PREPARING_REBALANCE
+    assert replies(out)[9] == SyncResponse("REBALANCE_IN_PROGRESS")
+    assert g.timer(sync.at_us, ("sync", 1)) == []  # a stale generation's timer
+
+
+def test_sync_group_errors_and_a_follower_s_plan():
+    """SyncGroup: an old generation gets ILLEGAL_GENERATION, one during PREPARING_REBALANCE
+    REBALANCE_IN_PROGRESS; a follower's plan is ignored (only the leader's counts); a member the
+    plan leaves out gets an empty assignment."""
+    g = stable_group()
+    assert replies(g.sync(5 * S, 1, SyncGroup("b", 0, None)))[1].error == "ILLEGAL_GENERATION"
+    g.join(5 * S, 7, join("c"))
+    assert g.state == co.PREPARING_REBALANCE
+    assert replies(g.sync(5 * S, 2, SyncGroup("b", 1, None)))[2].error == "REBALANCE_IN_PROGRESS"
+    g.join(5 * S, 8, join("a"))
+    g.join(5 * S, 9, join("b"))
+    assert g.state == co.COMPLETING_REBALANCE
+    follower_plan = (("a", ()), ("b", (0, 1, 2, 3)), ("c", ()))
+    assert replies(g.sync(6 * S, 3, SyncGroup("b", 2, follower_plan))) == {}
+    assert g.state == co.COMPLETING_REBALANCE
+    out = g.sync(6 * S, 4, SyncGroup("a", 2, (("a", (0, 1)), ("b", (2, 3)))))
+    assert replies(out) == {3: SyncResponse(None, (2, 3)), 4: SyncResponse(None, (0, 1))}
+    assert g.members["c"].assignment == ()
