@@ -3,7 +3,7 @@ coordinator's answer to the first heartbeat after a pause or a cut (SEMANTICS.md
 AbstractCoordinator.HeartbeatThread and HeartbeatResponseHandler)."""
 
 from sim.model import coordinator as co
-from sim.model.commands import Call, Process, Processed, ReadLog, Send
+from sim.model.commands import Call, Process, Processed, ReadLog, Send, Wait
 from sim.model.messages import CommitResponse, JoinGroup, LeaveGroup
 
 from .test_consumer import S, Script
@@ -176,3 +176,41 @@ def test_every_member_id_reset_gives_an_id_never_used_before():
         s.consumer._reset_generation(reset_member=True)
         ids.add(s.consumer.member_id)
     assert len(ids) == 4
+
+
+def test_commit_sync_with_no_coordinator_found_before_its_deadline_times_out():
+    """ensureCoordinatorReady within default.api.timeout.ms: no coordinator found in time and
+    commitSync fails with a timeout, having sent nothing."""
+    s = Script("sync-per-batch", api_timeout_us=S)
+    results = spy_commit_sync(s.consumer)
+    s.join(now=0)
+    s.reply((5,), now=0)
+    s.skip_points()
+    s.consumer.coordinator_known = False
+    wait = s.reply(Processed(5, False))
+    while not isinstance(wait, Wait):
+        wait = s.reply()
+    assert wait.until_us == S
+    s.reply(None, now=S)
+    assert [r.error for r in results] == ["TIMEOUT"]
+
+
+def test_commit_sync_retries_until_its_deadline_then_reports_a_timeout():
+    """A retriable error until default.api.timeout.ms: the result is a timeout (its outcome
+    unknown), not a success and not the last error."""
+    s = Script("sync-per-batch", api_timeout_us=S)
+    results = spy_commit_sync(s.consumer)
+    s.join(now=0)
+    s.reply((5,), now=0)
+    s.skip_points()
+    command = s.reply(Processed(5, False))
+    now = 0
+    while not results:
+        if isinstance(command, Call):
+            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        elif isinstance(command, Wait):
+            now = command.until_us
+            command = s.reply(None, now)
+        else:
+            command = s.reply()
+    assert [r.error for r in results] == ["TIMEOUT"] and results[0].offsets == ((0, 5),)
