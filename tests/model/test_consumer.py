@@ -537,3 +537,42 @@ def test_close_s_auto_commit_gives_up_at_the_close_timeout():
             command = s.reply()
     assert now == 29_500_000 and attempts == 33  # at 0, 0.1, 0.3, 0.7, 1.5, then 1 s apart
     assert command.request == LeaveGroup("m")
+
+
+def test_the_join_start_auto_commit_is_bounded_by_the_rebalance_timeout():
+    """onJoinPrepare's auto commit (commitOffsetsSync with the rebalance timer) retries a
+    retriable error until max.poll.interval.ms, not default.api.timeout.ms, then the member
+    rejoins anyway."""
+    s = Script("auto", rebalance_timeout_us=2 * S)
+    s.join()
+    s.process_batch(4, now=0)
+    s.consumer.on_rebalance_notice()
+    command = s.skip_points()
+    while isinstance(command, ReadLog | Wait) and not isinstance(command, Call):
+        command = s.reply((4,) if isinstance(command, ReadLog) else None)
+    now, attempts = 0, 0
+    while not (isinstance(command, Call) and isinstance(command.request, JoinGroup)):
+        if isinstance(command, Call):
+            attempts += 1
+            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        elif isinstance(command, Wait):
+            now = command.until_us
+            command = s.reply(None, now)
+        else:
+            command = s.reply()
+    assert attempts == 5 and now < 2 * S  # 0.1, 0.2, 0.4, 0.8 s apart; the next passes 2 s
+
+
+@pytest.mark.parametrize("error", ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"])
+def test_a_failed_join_group_resets_the_member_id_only_for_unknown_member_id(error):
+    """JoinGroupResponseHandler: UNKNOWN_MEMBER_ID resets the member id (the next JoinGroup is a
+    new member's), ILLEGAL_GENERATION keeps it; a successful join makes the member id known."""
+    s = Script("sync-per-batch")
+    s.reply(JoinResponse(error))
+    assert isinstance(s.command.request, JoinGroup) and not s.command.request.known_member
+    assert (s.command.request.member_id != "m") == (error == "UNKNOWN_MEMBER_ID")
+    s = Script("sync-per-batch")
+    s.join()
+    s.consumer.on_rebalance_notice()
+    s.reply((0,), now=S)
+    assert s.skip_points().request.known_member

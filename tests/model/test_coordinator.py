@@ -384,3 +384,32 @@ def test_sync_group_errors_and_a_follower_s_plan():
     out = g.sync(6 * S, 4, SyncGroup("a", 2, (("a", (0, 1)), ("b", (2, 3)))))
     assert replies(out) == {3: SyncResponse(None, (2, 3)), 4: SyncResponse(None, (0, 1))}
     assert g.members["c"].assignment == ()
+
+
+def test_initial_delay_windows_stop_when_the_rebalance_timeout_is_spent():
+    """The extra windows fit in the rebalance timeout minus the first: with a 10 s rebalance
+    timeout and a 3 s delay, joiners in every window get windows of 3, 3 and 1 s after the
+    first, and the join completes at 10 s however many keep joining."""
+    g = co.GroupCoordinator(4, DELAY)
+    out = g.join(0, 1, JoinGroup("m0", SESSION, 10 * S))
+    ends = [t.at_us for t in timers(out)]
+    for n in range(1, 10):
+        g.join(ends[-1] - 1, 1 + n, JoinGroup(f"m{n}", SESSION, 10 * S))
+        out = g.timer(ends[-1], ("initial-delay", g.epoch))
+        if g.state != co.PREPARING_REBALANCE:
+            break
+        ends += [t.at_us for t in timers(out)]
+    assert ends == [3 * S, 6 * S, 9 * S, 10 * S]
+    assert g.state == co.COMPLETING_REBALANCE
+
+
+def test_a_group_that_emptied_records_a_rebalance_when_members_return():
+    """A group of an earlier generation that became EMPTY starts a rebalance of that generation
+    when a member joins again (the trace's rebalance record); a brand-new group does not."""
+    g = co.GroupCoordinator(4, DELAY)
+    assert not [o for o in g.join(0, 1, join("a")) if isinstance(o, co.RebalanceStarted)]
+    g = stable_group(("a",))
+    g.leave(5 * S, LeaveGroup("a"))
+    assert g.state == co.EMPTY and g.generation == 1
+    out = g.join(6 * S, 2, join("b"))
+    assert co.RebalanceStarted(1) in out
