@@ -660,3 +660,27 @@ def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error
     assert isinstance(later, Later) and not s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_coordinator_found())
     assert fetch == OffsetFetch((0,))
+
+
+def test_librdkafka_thread_rejoin_waits_out_the_backoff_after_a_join_error():
+    """COORDINATOR_LOAD_IN_PROGRESS on the thread's JoinGroup: the next JoinGroup waits
+    retry.backoff.ms (a timer), then goes."""
+    s, _ = thread_rejoining()
+    s.consumer.now = 2 * S
+    (later,) = answer(s, JoinResponse("COORDINATOR_LOAD_IN_PROGRESS"))
+    assert isinstance(later, Later) and later.at_us == 2 * S + 100_000
+    s.consumer.now = later.at_us
+    (join,) = sends(s.consumer.on_timer(later.key))
+    assert isinstance(join, JoinGroup) and s.consumer.state == "PREPARING_REBALANCE"
+
+
+def test_librdkafka_thread_offset_fetch_retries_after_load_in_progress():
+    """COORDINATOR_LOAD_IN_PROGRESS on the new assignment's OffsetFetch: the coordinator stays
+    known and the fetch goes again when the backoff timer fires."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    (later,) = answer(s, OffsetFetchResponse((), "COORDINATOR_LOAD_IN_PROGRESS"))
+    assert s.consumer.coordinator_known
+    (fetch,) = sends(s.consumer.on_timer(later.key))
+    assert fetch == OffsetFetch((0,))
