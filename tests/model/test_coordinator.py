@@ -413,3 +413,12 @@ def test_a_group_that_emptied_records_a_rebalance_when_members_return():
     assert g.state == co.EMPTY and g.generation == 1
     out = g.join(6 * S, 2, join("b"))
     assert co.RebalanceStarted(1) in out
+
+
+def test_a_lone_leader_rejoining_completes_the_join_at_once():
+    """The only member, the leader, rejoins a stable group: the rebalance it starts has every
+    member joined already, so the join completes at once with the next generation."""
+    g = stable_group(("a",))
+    out = g.join(5 * S, 7, join("a"))
+    assert g.state == co.COMPLETING_REBALANCE and g.generation == 2
+    assert replies(out)[7].generation == 2
