@@ -174,10 +174,18 @@ class Liveness:
         now = self.env.now
         consumer = inst.consumer
         consumer.now = now
+        member_id = consumer.member_id
         commands = consumer.on_poll_timeout()
         if commands is not None:
             self.ledger.fault(now, "poll-timeout", inst.number)
             self._carry_out(inst, commands)
+            # The reset generation stops the heartbeat thread (HeartbeatThread.run disables
+            # itself once the member is UNJOINED; librdkafka skips heartbeats while
+            # MAX_POLL_EXCEEDED): the coordinator hears nothing more from the old member id. A
+            # dynamic member's LeaveGroup removes it first; a static one sends none and expires
+            # one session after its last heartbeat, unless it rejoins before.
+            last = self._last_heartbeat(inst)
+            self._apply(self.coordinator.heartbeats_stopped(now, member_id, last))
         interval = self.config.rebalance_timeout_us
         due = consumer.last_poll_us + interval
         self._arm_poll_timer(inst, due if due > now else now + interval)

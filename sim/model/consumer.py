@@ -904,14 +904,20 @@ class Consumer:
             self.completed_async.append(CommitResult(offsets, error, sequence))
 
     def _on_commit_error(self, error: str, sent_generation: int) -> None:
-        """OffsetCommitResponseHandler (docs/semantics.md §6)."""
+        """OffsetCommitResponseHandler (docs/semantics.md §6): REBALANCE_IN_PROGRESS asks for a
+        rejoin, keeping the generation. FENCED_INSTANCE_ID is fatal only if the generation it
+        was sent with is still the member's: once it changed, another rejoin is under way and
+        the commit just fails. ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID reset the generation,
+        unless the generation changed while the member is PREPARING_REBALANCE (it is already
+        rejoining); in COMPLETING_REBALANCE they reset it too."""
+        unchanged = sent_generation == self.generation
         if error == "REBALANCE_IN_PROGRESS":
             self.rejoin_needed = True
         elif error == "FENCED_INSTANCE_ID":
-            self.failed = True  # FencedInstanceIdException: fatal, the loop unwinds
+            if unchanged:
+                self.failed = True  # FencedInstanceIdException: fatal, the loop unwinds
         elif error in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
-            rebalancing = self.state in (PREPARING_REBALANCE, COMPLETING_REBALANCE)
-            if sent_generation == self.generation or not rebalancing:
+            if unchanged or self.state != PREPARING_REBALANCE:
                 self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
 
     def invoke_callbacks(self):
@@ -921,17 +927,25 @@ class Consumer:
 
     # ---- close() --------------------------------------------------------------------------------
     def close(self):
-        """ConsumerCoordinator.close: the auto commit (sync, errors swallowed), then
-        onPartitionsRevoked (onPartitionsLost mid-rebalance or after a reset generation), then
-        LeaveGroup (dynamic members only: a static member's partitions wait for its session to
-        expire), then a wait for requests in flight, whose callbacks never run (docs/semantics.md
-        §2, §6, §10; AbstractCoordinator.close)."""
+        """KafkaConsumer.close, in ConsumerCoordinator.close's order (docs/semantics.md §2, §6,
+        §10):
+        1. the auto commit, sync, errors swallowed (maybeAutoCommitOffsetsSync): like every
+           commitSync it first runs the callbacks of async commits already completed, and the
+           ones sent before it complete before it on the same connection, so their callbacks run;
+           when the member is not stable it fails in the client's gate;
+        2. onPartitionsRevoked, or onPartitionsLost when the generation was reset or a rebalance
+           is under way (onLeavePrepare);
+        3. LeaveGroup, only from a dynamic member that is still in a group and knows its
+           coordinator (maybeLeaveGroup): a static member's partitions wait for its session;
+        4. a wait for the requests still in flight, up to the close timeout
+           (awaitPendingRequests): their callbacks never run."""
         deadline = self.now + self.config.close_timeout_us
-        if self.strategy.auto_commit and self.state == STABLE:
+        if self.strategy.auto_commit:
             yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
+        joined = self.state != UNJOINED
         if self.assignment:
             yield from self.revoke(lost=self.state != STABLE)
-        if self.instance_id is None:
+        if self.instance_id is None and joined and self.coordinator_known:
             yield Send(LeaveGroup(self.member_id), self._request_id())
         self.state = UNJOINED
         while self.inflight_async and self.now < deadline:

@@ -294,11 +294,13 @@ class GroupCoordinator:
             out.append(
                 GroupStable(self.generation, tuple((m, plan.get(m, ())) for m in self.members))
             )
+            # propagateAssignment: only a member whose SyncGroup was parked gets its session
+            # deadline reset with the answer; one that has not synced yet keeps its deadline.
             for m in self.members.values():
                 if m.sync_request is not None:
                     out.append(Reply(m.sync_request, SyncResponse(None, m.assignment)))
                     m.sync_request = None
-                self._reset_deadline(now, m, out)
+                    self._reset_deadline(now, m, out)
         return out
 
     def leave(self, now: int, req: LeaveGroup) -> list:
@@ -539,15 +541,18 @@ class GroupCoordinator:
         return max(m.rebalance_timeout_us for m in self.members.values())
 
     def _start_initial_delay(self, now: int, out: list) -> None:
-        """group.initial.rebalance.delay.ms: the first join into an empty group waits, and each
-        member joining during a delay earns another one, up to the rebalance timeout."""
+        """group.initial.rebalance.delay.ms (GroupMetadataManager.prepareRebalance of an EMPTY
+        group): the first window is the full delay, whatever the rebalance timeout; each later
+        window is earned by a window in which at least one new member joined (one flag per
+        window, not one window per member), and the later ones together fit in what the
+        rebalance timeout leaves after the first (tryCompleteInitialRebalanceElseSchedule)."""
         self._transition(PREPARING_REBALANCE)
         self.epoch += 1
         if self.generation > 0:
             out.append(RebalanceStarted(self.generation))
         self.delaying = True
-        delay = min(self.initial_rebalance_delay_us, self._rebalance_timeout_us())
-        self.delay_budget_us = self._rebalance_timeout_us() - delay
+        delay = self.initial_rebalance_delay_us
+        self.delay_budget_us = max(self._rebalance_timeout_us() - delay, 0)
         self.new_member_joined = False
         out.append(SetTimer(now + delay, ("initial-delay", self.epoch)))
 

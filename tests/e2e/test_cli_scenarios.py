@@ -49,6 +49,7 @@ LESSONS = {
     "finally-commit-poison": (None, True, False),
     "auto-commit-crash": (None, False, True),
     "zombie-poll-timeout": (None, False, True),
+    "static-zombie-poll-timeout": (None, False, True),
     "gc-pause": (None, False, True),
     "network-cut": (None, False, True),
     "async-processing-auto-loss": (None, True, False),

@@ -1,6 +1,8 @@
 """Stalls, pauses and network cuts through the simpy driver: what the heartbeat thread, the
 poll timer and the coordinator make of them (SEMANTICS.md §4)."""
 
+import pytest
+
 from sim import run
 from sim.scenario import parse_scenario
 
@@ -78,6 +80,36 @@ def test_a_stall_longer_than_the_poll_interval_makes_a_zombie():
     summary = result.summary()
     assert summary["concurrent_duplicates"] > 0 and summary["lost"] == 0
     assert not [c for c in ledger.commits.values() if c.instance == 0 and c.generation == -1]
+
+
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_a_static_zombie_is_expired_one_session_after_its_heartbeats_stop(client):
+    """A static member sends no LeaveGroup at its poll timeout, but its heartbeats stop (Java's
+    thread disables itself once UNJOINED; librdkafka skips them while MAX_POLL_EXCEEDED): the
+    coordinator removes it one session after its last heartbeat (not at once, not never), the
+    group rebalances, and the new owner re-processes while the stalled member still holds its
+    batch: concurrent duplicates, nothing lost. A 30 s stall outlasts poll interval plus
+    session, so the member is gone before it polls again, and rejoins as a new member."""
+    s = scenario("stall", 30_000, static_membership=True).replace(consumer={"client": client})
+    result = run(s)
+    ledger = result.ledger
+    (timeout,) = [f for f in ledger.faults if f.kind == "poll-timeout"]
+    first, second = rebalances_after(ledger, timeout.at_us)
+    session_us = 10 * S
+    assert session_us - S <= first - timeout.at_us <= session_us + S  # its last tick + session
+    assert second > (FAULT_AT + 30_000) * 1_000  # its rejoin after the stall
+    summary = result.summary()
+    assert summary["concurrent_duplicates"] > 0 and summary["lost"] == 0
+
+
+def test_a_static_zombie_that_polls_within_the_session_takes_its_place_back():
+    """A stall just past the poll interval: the member polls again before its session ends and
+    rejoins with its instance id, taking its old place with no rebalance (KIP-345)."""
+    result = run(scenario("stall", 12_000, static_membership=True))
+    ledger = result.ledger
+    assert [f.kind for f in ledger.faults] == ["stall", "poll-timeout"]
+    assert not rebalances_after(ledger, FAULT_AT * 1_000)
+    assert result.summary()["concurrent_duplicates"] == 0
 
 
 def test_the_zombie_witness_tells_the_stall_and_the_poll_timeout():

@@ -3,7 +3,19 @@
 
 import pytest
 
-from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Send, Stopped, Wait
+from sim.model.commands import (
+    Batch,
+    Call,
+    CommitAsync,
+    CommitSync,
+    LoopPoint,
+    Process,
+    Processed,
+    ReadLog,
+    Send,
+    Stopped,
+    Wait,
+)
 from sim.model.consumer import ClientConfig, Consumer, NullObserver
 from sim.model.messages import (
     CommitResponse,
@@ -33,11 +45,23 @@ def config(**changes):
     return ClientConfig(**base)
 
 
+class Revokes(NullObserver):
+    """Records the revokes the consumer reports, as (partitions, lost)."""
+
+    def __init__(self):
+        self.revokes = []
+
+    def revoked(self, now, partitions, lost):
+        self.revokes.append((tuple(partitions), lost))
+
+
 class Script:
     """Steps a consumer's generator, answering each command like a driver would."""
 
-    def __init__(self, strategy, **changes):
-        self.consumer = Consumer(0, "m", config(**changes), make_strategy(strategy), NullObserver())
+    def __init__(self, strategy, instance_id=None, **changes):
+        self.observer = Revokes()
+        strategy = make_strategy(strategy)
+        self.consumer = Consumer(0, "m", config(**changes), strategy, self.observer, instance_id)
         self.loop = self.consumer.run()
         self.command = next(self.loop)
 
@@ -146,14 +170,77 @@ def test_fenced_commit_makes_the_client_rejoin(error, resets):
     assert isinstance(s.command.request, JoinGroup)
 
 
-def test_commit_gate_refuses_to_send_while_not_stable():
-    """After its generation was reset the client fails commits locally (CommitFailedException)
-    instead of sending them (SEMANTICS.md §3)."""
+def rejoining(state, generation=2):
+    """A consumer that sent a commit with generation 1 and has since moved to `state`."""
+    s = Script("sync-per-batch")
+    s.join()
+    s.consumer.state, s.consumer.generation = state, generation
+    return s.consumer
+
+
+@pytest.mark.parametrize("error", ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"])
+def test_a_stale_commit_error_while_preparing_rebalance_keeps_the_new_generation(error):
+    """OffsetCommitResponseHandler: the generation changed since the commit was sent and the
+    member is PREPARING_REBALANCE: it is already rejoining, the commit only fails
+    (RebalanceInProgressException), nothing is reset."""
+    consumer = rejoining("PREPARING_REBALANCE")
+    consumer._on_commit_error(error, sent_generation=1)
+    assert consumer.generation == 2 and consumer.member_id == "m"
+
+
+@pytest.mark.parametrize("error", ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"])
+def test_a_stale_commit_error_while_completing_rebalance_resets_the_generation(error):
+    """OffsetCommitResponseHandler skips the reset only in PREPARING_REBALANCE: a member that
+    got its JoinGroup response (COMPLETING_REBALANCE) resets its generation, and its member id
+    on UNKNOWN_MEMBER_ID, and rejoins."""
+    consumer = rejoining("COMPLETING_REBALANCE")
+    consumer._on_commit_error(error, sent_generation=1)
+    assert consumer.generation == -1 and consumer.rejoin_needed
+    assert (consumer.member_id != "m") == (error == "UNKNOWN_MEMBER_ID")
+
+
+def test_fenced_instance_id_is_fatal_only_if_the_generation_is_unchanged():
+    """OffsetCommitResponseHandler: FENCED_INSTANCE_ID for the generation the member still has
+    is fatal (FencedInstanceIdException); for an older one it only fails the commit."""
+    stale = rejoining("PREPARING_REBALANCE")
+    stale._on_commit_error("FENCED_INSTANCE_ID", sent_generation=1)
+    assert not stale.failed and stale.generation == 2
+    current = rejoining("STABLE", generation=1)
+    current._on_commit_error("FENCED_INSTANCE_ID", sent_generation=1)
+    assert current.failed
+
+
+def test_rebalance_in_progress_on_a_commit_asks_for_a_rejoin_and_keeps_the_generation():
+    """OffsetCommitResponseHandler: REBALANCE_IN_PROGRESS calls requestRejoin, no reset."""
+    consumer = rejoining("STABLE", generation=1)
+    consumer.rejoin_needed = False
+    consumer._on_commit_error("REBALANCE_IN_PROGRESS", sent_generation=1)
+    assert consumer.rejoin_needed and consumer.generation == 1 and not consumer.failed
+
+
+@pytest.mark.parametrize(
+    "state,error",
+    [
+        ("STABLE", None),
+        ("PREPARING_REBALANCE", "REBALANCE_IN_PROGRESS"),
+        ("COMPLETING_REBALANCE", "REBALANCE_IN_PROGRESS"),
+        ("UNJOINED", "COMMIT_FAILED"),
+    ],
+)
+def test_commit_gate_sends_only_while_stable(state, error):
+    """sendOffsetCommitRequest (generationIfStable): a stable member sends its commit; mid-
+    rebalance it fails in the client with RebalanceInProgressException, out of the group
+    (after a reset generation) with CommitFailedException (SEMANTICS.md §3)."""
     s = Script("async-then-sync-processed")
     s.join()
-    s.consumer._reset_generation(reset_member=False)
+    s.consumer.state = state
     calls = list(s.consumer.commit_async(((0, 3),)))
-    assert calls == [] and s.consumer.completed_async[0].error == "COMMIT_FAILED"
+    if error is None:
+        (send,) = calls
+        assert send.request == OffsetCommit("m", 1, ((0, 3),))
+        assert not s.consumer.completed_async
+    else:
+        assert calls == [] and s.consumer.completed_async[0].error == error
 
 
 def test_processing_error_unwinds_through_finally_and_close():
@@ -206,3 +293,286 @@ def test_a_close_request_during_poll_returns_no_records():
     s.reply(None, now=2 * S)  # new records arrived too; the wake-up comes first
     commit = s.skip_points()
     assert commit.request.offsets == ((0, 4),)  # close()'s auto commit of processed positions
+
+
+# ---- close() ------------------------------------------------------------------------------------
+def poisoned(strategy="sync-per-batch", **changes):
+    """A stable member whose batch of 10 throws at record 3: the loop unwinds into close()."""
+    s = Script(strategy, **changes)
+    s.join()
+    s.reply((10,), now=0)
+    s.skip_points()
+    return s
+
+
+def close_commands(s, first_reply) -> list:
+    """Everything close() yields after `first_reply`, each answered with None."""
+    commands = [s.reply(first_reply)]
+    while not isinstance(commands[-1], Stopped):
+        commands.append(s.reply())
+    return commands
+
+
+def test_close_of_a_stable_member_revokes_then_leaves():
+    """onLeavePrepare calls onPartitionsRevoked for a stable member, then maybeLeaveGroup sends
+    LeaveGroup."""
+    s = poisoned()
+    commands = close_commands(s, Processed(3, True))
+    assert s.observer.revokes == [((0,), False)]
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+
+
+def test_close_after_a_reset_generation_calls_on_partitions_lost_and_sends_no_leave_group():
+    """A heartbeat's ILLEGAL_GENERATION reset the generation mid-batch (the member id stays):
+    close()'s onLeavePrepare gives the partitions away as lost, and maybeLeaveGroup sends
+    nothing for an UNJOINED member, so the member expires with its session."""
+    s = poisoned()
+    s.consumer.on_heartbeat_error("ILLEGAL_GENERATION")
+    assert s.consumer.member_id == "m" and s.consumer.state == "UNJOINED"
+    commands = close_commands(s, Processed(3, True))
+    assert s.observer.revokes == [((0,), True)]
+    assert not [c for c in commands if isinstance(c, Send)]
+
+
+@pytest.mark.parametrize("state", ["PREPARING_REBALANCE", "COMPLETING_REBALANCE"])
+def test_close_mid_rebalance_calls_on_partitions_lost(state):
+    """onLeavePrepare: with a rebalance in progress the partitions are lost, not revoked; the
+    member is still in the group, so LeaveGroup goes."""
+    s = poisoned()
+    s.consumer.state = state
+    commands = close_commands(s, Processed(3, True))
+    assert s.observer.revokes == [((0,), True)]
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+
+
+def test_close_runs_the_auto_commit_before_the_revoke_and_the_leave_group():
+    """ConsumerCoordinator.close: maybeAutoCommitOffsetsSync first (positions, sync), then
+    onLeavePrepare, then LeaveGroup."""
+    s = poisoned("auto")
+    commit = s.reply(Processed(3, True))
+    commit = commit if isinstance(commit, Call) else s.skip_points()
+    assert commit.request == OffsetCommit("m", 1, ((0, 10),))  # positions: the whole batch
+    assert s.observer.revokes == []
+    commands = close_commands(s, CommitResponse(None))
+    assert s.observer.revokes == [((0,), False)]
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+
+
+def test_close_never_runs_the_callbacks_of_commits_completing_after_leave_group():
+    """AbstractCoordinator.close waits for requests in flight after LeaveGroup
+    (awaitPendingRequests) without invoking callbacks: an async commit completing in that wait
+    keeps its completion queued, and async-retry-naive's callback never retries it."""
+    s = Script("async-retry-naive")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send) and send.request.offsets == ((0, 4),)
+    s.consumer.close_requested = True
+    s.reply()
+    commands = [s.skip_points()]
+    while not (isinstance(commands[-1], Wait) and commands[-1].until_us == 30 * S):
+        commands.append(s.reply())
+    assert [c.request for c in commands if isinstance(c, Send)] == [LeaveGroup("m")]
+    s.consumer.on_response(send.request_id, CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"))
+    sequence = s.consumer.commit_sequence
+    assert s.reply(None, now=S) == Stopped("close")
+    assert len(s.consumer.completed_async) == 1 and s.consumer.commit_sequence == sequence
+
+
+@pytest.mark.parametrize("policy", ["skip", "proceed", "crash", "seek-back"])
+def test_error_policy_decides_what_follows_a_failed_commit_sync(policy):
+    """Our error policies for a commitSync that raised before processing: `skip` drops the
+    batch, `proceed` processes it anyway, `crash` unwinds into close(), `seek-back` seeks to the
+    committed offsets (an OffsetFetch) and drops the batch. REBALANCE_IN_PROGRESS asked for a
+    rejoin, so a dropped batch is followed by the JoinGroup."""
+    s = Script("commit-before-process", error_policy=policy)
+    s.join()
+    s.reply((5,), now=0)
+    s.skip_points()
+    s.reply(CommitResponse("REBALANCE_IN_PROGRESS"))
+    command = s.skip_points()
+    if policy == "proceed":
+        assert isinstance(command, Process) and command.slices == ((0, 0, 5),)
+    elif policy == "crash":
+        assert s.consumer.failed and command.request == LeaveGroup("m")
+    elif policy == "seek-back":
+        assert command.request == OffsetFetch((0,))
+        s.reply(OffsetFetchResponse((2,)))
+        assert s.consumer.positions == {0: 2}
+        assert isinstance(s.skip_points().request, JoinGroup)
+    else:
+        assert isinstance(command.request, JoinGroup) and not s.consumer.failed
+
+
+def test_on_partitions_lost_defaults_to_on_partitions_revoked():
+    """ConsumerRebalanceListener.onPartitionsLost calls onPartitionsRevoked by default: a
+    strategy committing its processed offsets on revoke attempts the same commit when the
+    partitions are lost (and the client's gate then fails it)."""
+    s = Script("async-then-sync-processed")
+    s.join()
+    s.consumer.processed = {0: 3}
+    strategy = s.consumer.strategy
+    assert strategy.on_lost(s.consumer, (0,)) == [CommitSync(((0, 3),))]
+    assert strategy.on_lost(s.consumer, (0,)) == strategy.on_revoked(s.consumer, (0,))
+
+
+def test_async_then_sync_processed_commits_nothing_after_an_empty_poll():
+    """commitAsync of the processed offsets only after a batch with records."""
+    s = Script("async-then-sync-processed")
+    s.join()
+    s.consumer.processed = {0: 3}
+    strategy = s.consumer.strategy
+    assert strategy.after_batch(s.consumer, Batch(0, (), 0)) == []
+    batch = Batch(1, ((0, 0, 3),), 3)
+    assert strategy.after_batch(s.consumer, batch) == [CommitAsync(((0, 3),))]
+
+
+# ---- SyncGroup errors, async commit errors, callbacks ------------------------------------------
+def sync_failed(error):
+    """A one-member consumer whose first SyncGroup is answered `error`: its next command."""
+    s = Script("sync-per-batch")
+    s.reply(JoinResponse(None, 1, "m", ("m",)))
+    assert isinstance(s.command.request, SyncGroup)
+    return s, s.reply(SyncResponse(error))
+
+
+@pytest.mark.parametrize(
+    "error,generation,member_reset",
+    [
+        ("REBALANCE_IN_PROGRESS", 1, False),  # just rejoin, the generation kept
+        ("ILLEGAL_GENERATION", -1, False),  # reset the generation, keep the member id
+        ("UNKNOWN_MEMBER_ID", -1, True),  # reset both
+    ],
+)
+def test_sync_group_errors_rejoin_resetting_what_the_error_says(error, generation, member_reset):
+    """SyncGroupResponseHandler: REBALANCE_IN_PROGRESS rejoins with the generation it has;
+    ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID reset the generation first (resetStateOnResponseError:
+    the member id only for UNKNOWN_MEMBER_ID)."""
+    s, command = sync_failed(error)
+    assert isinstance(command.request, JoinGroup) and not s.consumer.failed
+    assert s.consumer.generation == generation
+    assert (command.request.member_id != "m") == member_reset
+
+
+def test_sync_group_fenced_instance_id_is_fatal():
+    """SyncGroupResponseHandler: FENCED_INSTANCE_ID raises FencedInstanceIdException: the loop
+    unwinds into close(), no rejoin."""
+    s, command = sync_failed("FENCED_INSTANCE_ID")
+    assert s.consumer.failed and not isinstance(getattr(command, "request", None), JoinGroup)
+
+
+def test_sync_group_coordinator_error_marks_it_unknown_and_keeps_the_generation():
+    """SyncGroupResponseHandler: NOT_COORDINATOR marks the coordinator unknown
+    (markCoordinatorUnknown); the rejoin waits for it, with the generation kept."""
+    s, command = sync_failed("NOT_COORDINATOR")
+    assert not s.consumer.coordinator_known and s.consumer.generation == 1
+
+
+def async_commit_answered(error):
+    """A stable consumer whose commitAsync is answered `error`."""
+    s = Script("async-retry-naive")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send)
+    s.consumer.on_response(send.request_id, CommitResponse(error))
+    return s
+
+
+def test_an_async_commit_s_illegal_generation_resets_the_generation():
+    """The response handler runs when the response arrives, whatever the callback does:
+    ILLEGAL_GENERATION resets the generation and the next poll rejoins."""
+    s = async_commit_answered("ILLEGAL_GENERATION")
+    assert s.consumer.generation == -1 and s.consumer.rejoin_needed
+
+
+def test_an_async_commit_s_not_coordinator_marks_the_coordinator_unknown():
+    """NOT_COORDINATOR on an async commit: markCoordinatorUnknown, no generation reset; the
+    callback gets the retriable error."""
+    s = async_commit_answered("NOT_COORDINATOR")
+    assert not s.consumer.coordinator_known and s.consumer.generation == 1
+    assert s.consumer.completed_async[0].error == "NOT_COORDINATOR"
+
+
+def test_completed_async_callbacks_run_at_the_next_poll():
+    """invokeCompletedOffsetCommitCallbacks at the start of poll(): async-retry-naive's callback
+    re-sends the failed offsets (the naive retry)."""
+    s = async_commit_answered("COORDINATOR_LOAD_IN_PROGRESS")
+    s.reply()
+    retry = s.skip_points()
+    assert isinstance(retry, Send) and retry.request == OffsetCommit("m", 1, ((0, 4),))
+    assert not s.consumer.completed_async
+
+
+def test_close_stops_waiting_for_requests_in_flight_at_its_timeout():
+    """awaitPendingRequests waits at most the close timeout (30 s): an async commit never
+    answered does not hold close() longer."""
+    s = Script("async-per-batch")
+    s.join()
+    s.process_batch(4, now=0)
+    s.skip_points()
+    s.consumer.close_requested = True
+    s.reply()
+    command = s.skip_points()
+    while not isinstance(command, Wait):
+        command = s.reply()
+    assert command.until_us == 30 * S
+    assert s.reply(None, now=30 * S) == Stopped("close")
+
+
+def test_close_s_auto_commit_gives_up_at_the_close_timeout():
+    """maybeAutoCommitOffsetsSync runs with close's timer (30 s), not default.api.timeout.ms:
+    a commit that keeps failing with a retriable error is given up at 30 s."""
+    s = poisoned("auto")
+    now, attempts = 0, 0
+    command = s.reply(Processed(3, True))
+    while isinstance(command, Call | Wait | LoopPoint):
+        if isinstance(command, Call):
+            attempts += 1
+            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        elif isinstance(command, Wait):
+            now = command.until_us
+            command = s.reply(None, now)
+        else:
+            command = s.reply()
+    assert now == 29_500_000 and attempts == 33  # at 0, 0.1, 0.3, 0.7, 1.5, then 1 s apart
+    assert command.request == LeaveGroup("m")
+
+
+def test_the_join_start_auto_commit_is_bounded_by_the_rebalance_timeout():
+    """onJoinPrepare's auto commit (commitOffsetsSync with the rebalance timer) retries a
+    retriable error until max.poll.interval.ms, not default.api.timeout.ms, then the member
+    rejoins anyway."""
+    s = Script("auto", rebalance_timeout_us=2 * S)
+    s.join()
+    s.process_batch(4, now=0)
+    s.consumer.on_rebalance_notice()
+    command = s.skip_points()
+    while isinstance(command, ReadLog | Wait) and not isinstance(command, Call):
+        command = s.reply((4,) if isinstance(command, ReadLog) else None)
+    now, attempts = 0, 0
+    while not (isinstance(command, Call) and isinstance(command.request, JoinGroup)):
+        if isinstance(command, Call):
+            attempts += 1
+            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        elif isinstance(command, Wait):
+            now = command.until_us
+            command = s.reply(None, now)
+        else:
+            command = s.reply()
+    assert attempts == 5 and now < 2 * S  # 0.1, 0.2, 0.4, 0.8 s apart; the next passes 2 s
+
+
+@pytest.mark.parametrize("error", ["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"])
+def test_a_failed_join_group_resets_the_member_id_only_for_unknown_member_id(error):
+    """JoinGroupResponseHandler: UNKNOWN_MEMBER_ID resets the member id (the next JoinGroup is a
+    new member's), ILLEGAL_GENERATION keeps it; a successful join makes the member id known."""
+    s = Script("sync-per-batch")
+    s.reply(JoinResponse(error))
+    assert isinstance(s.command.request, JoinGroup) and not s.command.request.known_member
+    assert (s.command.request.member_id != "m") == (error == "UNKNOWN_MEMBER_ID")
+    s = Script("sync-per-batch")
+    s.join()
+    s.consumer.on_rebalance_notice()
+    s.reply((0,), now=S)
+    assert s.skip_points().request.known_member

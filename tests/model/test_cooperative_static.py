@@ -152,9 +152,32 @@ def test_a_commit_during_a_cooperative_rejoin_fails_the_client_gate():
     m.consumer.on_rebalance_notice()
     m.idle((5, 5, 5))
     assert isinstance(m.command.request, JoinGroup)
+    assert m.consumer.state == "PREPARING_REBALANCE"  # the gate's RebalanceInProgressException
     m.reply()
     m.batch((8, 8, 8))
     assert isinstance(m.command, ReadLog)  # after_batch's commitSync sent nothing
+
+
+def test_cooperative_join_completion_hands_only_the_added_partitions_to_on_assigned():
+    """onJoinComplete, COOPERATIVE: onPartitionsAssigned gets just the newly added partitions;
+    the kept ones keep their positions and are not assigned again."""
+    m = cooperative_member()
+    assigned = []
+    on_assigned = m.consumer.strategy.on_assigned
+    m.consumer.strategy.on_assigned = lambda c, parts: (
+        assigned.append(parts) or on_assigned(c, parts)
+    )
+    m.batch((10, 10, 10))
+    m.consumer.on_rebalance_notice()
+    m.reply((10, 10, 10))
+    m.reply()  # the join-start auto commit
+    m.reply(CommitResponse(None))
+    m.reply()
+    m.idle((10, 10, 10), JoinResponse(None, 2, "other"))
+    m.reply()
+    m.idle((10, 10, 10), SyncResponse(None, (0, 1, 2)))
+    assert assigned == [()]  # nothing added: nothing to assign
+    assert m.consumer.positions == {0: 10, 1: 10, 2: 10}
 
 
 # ---- the coordinator ------------------------------------------------------------------------
@@ -293,3 +316,40 @@ def test_a_fenced_commit_is_fatal_and_a_static_member_leaves_no_group():
         m.reply(reply)
     assert not any(isinstance(c, Send) and isinstance(c.request, LeaveGroup) for c in commands)
     assert m.command == Stopped("error")
+
+
+def test_a_static_restart_during_a_rebalance_fences_the_old_join_and_joins_in_its_place():
+    """updateStaticMemberThenRebalanceOrCompleteJoin while PREPARING_REBALANCE: the old member
+    id's parked JoinGroup gets FENCED_INSTANCE_ID, the new one takes its place and the join
+    completes once every member has rejoined."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, join("a", instance="i-0"))
+    g.join(0, 2, join("b", instance="i-1"))
+    g.timer(DELAY, ("initial-delay", g.epoch))
+    g.timer(2 * DELAY, ("initial-delay", g.epoch))
+    g.sync(7 * S, 3, SyncGroup("b", 1, None, "i-1"))
+    g.sync(7 * S, 4, SyncGroup("a", 1, (("a", (0, 1)), ("b", (2, 3))), "i-0"))
+    g.join(8 * S, 5, join("a", instance="i-0", known=True))  # the leader rejoins: a rebalance
+    out = g.join(9 * S, 6, join("a2", instance="i-0"))  # a restart of instance i-0
+    assert replies(out) == {5: JoinResponse("FENCED_INSTANCE_ID")}
+    assert co.MemberRemoved("a", "replaced") in out and g.static_members["i-0"] == "a2"
+    out = g.join(9 * S, 7, join("b", instance="i-1", known=True))
+    assert g.state == co.COMPLETING_REBALANCE and set(replies(out)) == {6, 7}
+
+
+def test_a_known_member_joining_with_an_unknown_instance_id_is_refused():
+    """validateMember on JoinGroup: a member id that the coordinator knows, sent with an instance
+    id it does not map, gets UNKNOWN_MEMBER_ID."""
+    g = stable_group()
+    out = g.join(5 * S, 9, join("a", instance="i-9", known=True))
+    assert replies(out) == {9: JoinResponse("UNKNOWN_MEMBER_ID")}
+    assert g.state == co.STABLE
+
+
+def test_a_follower_rejoining_unchanged_gets_the_current_generation_back():
+    """A known follower rejoining a stable group with unchanged metadata: its own JoinGroup
+    response for the current generation, and no rebalance."""
+    g = stable_group()
+    out = g.join(5 * S, 9, join("b"))
+    assert replies(out) == {9: JoinResponse(None, 1, "a")}
+    assert g.state == co.STABLE

@@ -144,6 +144,65 @@ def test_a_group_with_members_schedules_no_expiry():
     assert not any(t.token[0] == "expire-offsets" for t in timers(out))
 
 
+def test_an_empty_group_loaded_by_a_new_coordinator_schedules_its_offsets_expiry():
+    """onLoaded of an EMPTY group: the cleanup runs every check interval from the load, and the
+    first run at or after the retention deadline deletes the offsets; a deadline already past
+    at the load expires them at the first run, one interval after it."""
+    g, _ = emptied_group(retention=20 * S, interval=5 * S)  # empty at 11 s: due at 31 s
+    _, _, out = fail_over(g, 40 * S, unavailable=S, loading=S)  # loaded at 42 s
+    assert g.state == co.EMPTY and g.loaded_at_us == 42 * S
+    (timer,) = [t for t in timers(out) if t.token[0] == "expire-offsets"]
+    assert timer.at_us == 47 * S
+    g, _ = emptied_group(retention=20 * S, interval=5 * S)
+    _, _, out = fail_over(g, 12 * S, unavailable=S, loading=S)  # loaded at 14 s, due at 31 s
+    (timer,) = [t for t in timers(out) if t.token[0] == "expire-offsets"]
+    assert timer.at_us == 34 * S  # runs at 19, 24, 29, 34 s
+
+
+def test_a_group_never_stable_comes_back_empty_at_generation_zero():
+    """Nothing was written to __consumer_offsets before the first stable generation: the new
+    coordinator has an EMPTY group, and the next join makes generation 1."""
+    g = co.GroupCoordinator(4, 3 * S)
+    g.join(0, 1, join("a"))
+    fail_over(g, S)
+    assert g.state == co.EMPTY and g.generation == 0 and not g.members
+    g.join(7 * S, 2, join("a"))
+    out = g.timer(10 * S, ("initial-delay", g.epoch))
+    assert replies(out)[2].generation == 1
+
+
+def test_after_a_load_a_rejoin_of_every_member_completes_the_join_at_once():
+    """The loaded group is not in an initial delay: when every member has rejoined, the join
+    completes without waiting for the rebalance timeout."""
+    g = stable_group(("a", "b"))
+    fail_over(g, 5 * S)
+    g.join(11 * S, 7, join("a"))
+    out = g.join(11 * S, 8, join("b"))
+    assert g.state == co.COMPLETING_REBALANCE and set(replies(out)) == {7, 8}
+
+
+def test_failover_answers_a_parked_sync_not_coordinator():
+    """onUnloaded: a follower's SyncGroup parked while the leader computes the plan gets
+    NOT_COORDINATOR, and is no longer parked."""
+    g = stable_group(("a", "b"))
+    g.join(5 * S, 7, join("a"))
+    g.join(5 * S, 8, join("b"))
+    g.sync(6 * S, 9, SyncGroup("b", 2, None))
+    out = g.failover(7 * S)
+    assert replies(out) == {9: SyncResponse("NOT_COORDINATOR")}
+    assert g.members["b"].sync_request is None
+
+
+def test_a_member_gone_before_the_failover_is_loaded_as_not_heartbeating():
+    """A member the persisted generation still lists but that had left before the failover
+    sends no heartbeat: it expires one session after the load."""
+    g = stable_group(("a", "b"))
+    g.leave(5 * S, LeaveGroup("b"))  # gone from memory; the persisted group still has it
+    _, _, out = fail_over(g, 6 * S)
+    assert g.members["b"].stopped_heartbeat_us == 6 * S
+    assert [t.at_us for t in timers(out) if t.token[1] == "b"] == [11 * S + SESSION]
+
+
 # ---- the client --------------------------------------------------------------------------------
 def test_join_retries_a_coordinator_error_keeping_the_generation():
     """JoinGroup answered NOT_COORDINATOR: the coordinator is marked unknown; after

@@ -2,14 +2,38 @@
 store, the background auto-commit timer, commit retries and deferral, and what revoke, lost and
 close commit (SEMANTICS.md §2, §3; docs/model.md)."""
 
-from sim.model.commands import Later, Process, Processed, ReadLog, Send, Stopped, Wait
+import pytest
+
+from sim.model.commands import (
+    CommitResult,
+    Later,
+    Process,
+    Processed,
+    ReadLog,
+    Send,
+    Stopped,
+    Wait,
+)
 from sim.model.consumer import Consumer, NullObserver
 from sim.model.java_new_prefix import JavaNewPrefixConsumer
 from sim.model.librdkafka import LibrdkafkaConsumer
-from sim.model.messages import CommitResponse, JoinGroup, LeaveGroup, OffsetCommit
+from sim.model.messages import (
+    CommitResponse,
+    JoinGroup,
+    JoinResponse,
+    LeaveGroup,
+    ListOffsets,
+    ListOffsetsResponse,
+    OffsetCommit,
+    OffsetFetch,
+    OffsetFetchResponse,
+    Subscription,
+    SyncGroup,
+    SyncResponse,
+)
 from sim.strategies import make_strategy
 
-from .test_consumer import S, Script, config
+from .test_consumer import Revokes, S, Script, config
 
 
 class Client(Script):
@@ -252,7 +276,7 @@ def test_close_after_a_processing_error_commits_what_was_stored():
         s.reply()
         s.commit_ok(send)
         s.reply()
-        assert isinstance(s.command.request, LeaveGroup)
+        assert s.command.request == LeaveGroup("m")
         assert s.reply() == Stopped("error")
 
 
@@ -350,3 +374,313 @@ def test_each_fetch_starts_at_a_rotating_partition():
     c.now = 1
     assert c._take((2, 2)) == ((0, 0, 2), (1, 0, 2))
     assert c._take((4, 4)) == ((1, 2, 4), (0, 2, 4))
+
+
+# ---- the rules mutation testing found unpinned (reports/mutation.md) ---------------------------
+def sends(commands) -> list:
+    return [c.request for c in commands or () if isinstance(c, Send)]
+
+
+def test_librdkafka_thread_revoke_commits_stored_offsets_only_with_auto_commit():
+    """No rebalance callback, rd_kafka_assignment_serve_removals: a manual-commit application's
+    unassign commits nothing (enable.auto.commit=false); the rejoin goes at once."""
+    s = Client("async-per-batch", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    assert s.consumer.stored == {0: 10}
+    (join,) = sends(s.consumer.on_rebalance_notice())
+    assert isinstance(join, JoinGroup)
+
+
+def test_librdkafka_lost_assignment_commits_nothing_on_the_thread_revoke():
+    """No rebalance callback: a heartbeat's UNKNOWN_MEMBER_ID loses the assignment
+    (rd_kafka_cgrp_handle_Heartbeat, assignment lost): the unassign commits nothing even with
+    auto commit, and the thread rejoins with a new member id."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    (join,) = sends(s.consumer.on_heartbeat_error("UNKNOWN_MEMBER_ID"))
+    assert isinstance(join, JoinGroup) and join.member_id != "m"
+    assert s.consumer.assignment == () and s.consumer.generation == -1
+
+
+def test_librdkafka_poll_timeout_leaves_and_loses_the_assignment_and_waits_for_the_poll():
+    """rd_kafka_cgrp_max_poll_interval_check_tmr_cb: LeaveGroup (dynamic member), the member
+    id forgotten, the assignment revoked as lost (no commit of the stored offsets), and no
+    rejoin until the application polls again (rd_kafka_cgrp_join checks MAX_POLL_EXCEEDED)."""
+    s = Client("auto", rebalance_callback=False, rebalance_timeout_us=10 * S)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    consumer = s.consumer
+    consumer.now = 11 * S
+    assert sends(consumer.on_poll_timeout()) == [LeaveGroup("m")]
+    assert consumer.assignment == () and consumer.generation == -1
+    assert not consumer.background_join and consumer.needs_join_prepare
+    assert not consumer.heartbeating()
+
+
+def test_librdkafka_poll_timeout_with_a_callback_revokes_at_the_next_poll():
+    """With a rebalance callback the poll timeout only leaves; the application's next poll
+    revokes the partitions as lost and rejoins."""
+    s = Client("auto", rebalance_timeout_us=10 * S)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    s.consumer.now = 11 * S
+    assert sends(s.consumer.on_poll_timeout()) == [LeaveGroup("m")]
+    assert s.consumer.assignment == (0,)
+
+
+def steady_commit(error, rebalance_callback=True):
+    """A steady member's timer commit answered with `error`: (client, thread's commands)."""
+    s = Client("auto", rebalance_callback=rebalance_callback)
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    return s, s.consumer.on_response(send.request_id, CommitResponse(error))
+
+
+def test_librdkafka_commit_unknown_member_id_forgets_the_member_and_loses_the_assignment():
+    """rd_kafka_cgrp_op_handle_OffsetCommit: UNKNOWN_MEMBER_ID resets the member id and
+    rejoins with the assignment lost: without a callback the thread unassigns now, committing
+    nothing, and rejoins as a new member."""
+    s, out = steady_commit("UNKNOWN_MEMBER_ID", rebalance_callback=False)
+    (join,) = sends(out)
+    assert isinstance(join, JoinGroup) and join.member_id != "m"
+    assert s.consumer.assignment == () and s.consumer.generation == -1
+
+
+def test_librdkafka_commit_rebalance_in_progress_only_fails_the_commit():
+    """REBALANCE_IN_PROGRESS on a commit neither resets the generation nor asks for a rejoin in
+    librdkafka (unlike Java's requestRejoin)."""
+    s, out = steady_commit("REBALANCE_IN_PROGRESS", rebalance_callback=False)
+    assert sends(out) == [] and s.consumer.generation == 1 and s.consumer.member_id == "m"
+    assert not s.consumer.rejoin_needed and s.consumer.assignment == (0,)
+
+
+def test_librdkafka_commit_illegal_generation_while_rebalancing_only_fails_the_commit():
+    """ILLEGAL_GENERATION while a rebalance is under way: a new generation may be on its way,
+    so nothing is reset."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    s.consumer.on_rebalance_notice()
+    assert s.consumer.on_response(send.request_id, CommitResponse("ILLEGAL_GENERATION")) == []
+    assert s.consumer.generation == 1 and s.consumer.member_id == "m"
+
+
+def test_librdkafka_timer_commits_a_first_offset_with_nothing_committed():
+    """rd_kafka_topic_partition_list_set_offsets: with no committed offset known, any stored
+    offset is above it: one record handed over is committed at the next tick."""
+    s = Client("auto")
+    s.join(committed=None)
+    assert isinstance(s.hand_over(1), Wait)  # consume(10) waits for more
+    s.reply(None, now=S)  # its timeout: the one record
+    s.reply((1,), now=S)
+    assert s.consumer.stored == {0: 1} and s.consumer.committed == {}
+    assert s.tick().request == OffsetCommit("m", 1, ((0, 1),))
+
+
+def test_librdkafka_close_after_a_lost_assignment_commits_nothing():
+    """The member id was reset (a heartbeat's UNKNOWN_MEMBER_ID) before a poison record: close()'s
+    unassign finds the assignment lost and commits no stored offset."""
+    s = Client("auto-store-after-process")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.on_heartbeat_error("UNKNOWN_MEMBER_ID")
+    commands = [s.reply(Processed(4, True))]
+    while not isinstance(commands[-1], Stopped):
+        commands.append(s.reply())
+    assert not [r for r in sends(commands) if isinstance(r, OffsetCommit)]
+
+
+def test_librdkafka_a_sync_commit_with_nothing_to_commit_returns_at_once():
+    """__NO_OFFSET: a no-argument commit with no stored offset above the committed ones sends
+    nothing and the application's commit() returns without error; the next operation in the
+    queue is still served."""
+    s = Client("sync-per-batch")
+    s.join(committed=0)
+    consumer = s.consumer
+    consumer.ops_queue.append((None, "sync", 41))
+    consumer.ops_queue.append((((0, 5),), "async", 42))
+    (send,) = consumer.serve_ops()
+    assert send.request == OffsetCommit("m", 1, ((0, 5),))
+    assert consumer._sync_results == {41: CommitResult((), None, 41)}
+
+
+def test_librdkafka_load_in_progress_backs_off_without_marking_the_coordinator_dead():
+    """rd_kafka_handle_OffsetCommit: COORDINATOR_LOAD_IN_PROGRESS is retried after the backoff;
+    only NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE and transport errors mark the coordinator
+    dead (rd_kafka_cgrp_coord_dead)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    s.consumer.now = 2 * S
+    (later,) = s.consumer.on_response(
+        send.request_id, CommitResponse("COORDINATOR_LOAD_IN_PROGRESS")
+    )
+    assert isinstance(later, Later) and later.at_us == 2 * S + 100_000
+    assert s.consumer.coordinator_known
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    s.consumer.now = 2 * S
+    s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert not s.consumer.coordinator_known
+    assert s.consumer.retry_join_after_us == 2 * S + 100_000
+
+
+def test_librdkafka_refuses_to_store_offsets_of_a_partition_the_thread_revoked():
+    """No rebalance callback: the thread unassigns mid-batch; the application, told nothing,
+    finishes its batch and stores its offsets, which rd_kafka_offsets_store refuses for a
+    partition no longer assigned (__STATE). Its next poll ends the tenures the thread ended."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    observer = s.consumer.observer = Revokes()
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.on_rebalance_notice()
+    assert s.consumer.held_partitions() == (0,) and observer.revokes == []
+    s.reply(Processed(10, False))
+    assert s.consumer.stored == {}
+    s.skip_points()
+    assert observer.revokes == [((0,), False)] and s.consumer.held_partitions() == ()
+
+
+def test_librdkafka_stored_offsets_mid_batch_follow_the_records_finished():
+    """Storing after processing: the timer mid-batch sees offset+1 of the last finished record
+    of each partition of the batch, partition by partition in batch order."""
+    s = Client("auto-store-after-process")
+    consumer = s.consumer
+    consumer.assignment = (0, 1)
+    slices = ((0, 10, 15), (1, 20, 25))
+    assert consumer._stored_now((slices, 5)) == {0: 15}
+    assert consumer._stored_now((slices, 6)) == {0: 15, 1: 21}
+    assert consumer._stored_now((slices, 8)) == {0: 15, 1: 23}
+    assert consumer._stored_now((slices, 0)) == {}
+
+
+def test_librdkafka_own_session_timeout_loses_the_assignment_without_committing():
+    """rd_kafka_cgrp_session_timeout_check: no successful heartbeat for a session while the
+    coordinator is unknown: the member id is reset and the assignment lost (no commit)."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    s.consumer.coordinator_known = False
+    assert sends(s.consumer.on_client_session_timeout()) == []
+    assert s.consumer.open_ops == 0 and s.consumer.assignment == ()
+    assert s.consumer.member_id != "m" and s.consumer.generation == -1
+
+
+def test_librdkafka_heartbeat_illegal_generation_loses_the_assignment():
+    """rd_kafka_cgrp_handle_Heartbeat: ILLEGAL_GENERATION, like UNKNOWN_MEMBER_ID, loses the
+    assignment (no commit) but keeps the member id; the thread rejoins."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30)
+    (join,) = sends(s.consumer.on_heartbeat_error("ILLEGAL_GENERATION"))
+    assert isinstance(join, JoinGroup) and join.member_id == "m"
+    assert s.consumer.assignment == ()
+
+
+# ---- the client thread's own rejoin (no rebalance callback) -------------------------------------
+def thread_rejoining(auto_offset_reset="earliest"):
+    """No rebalance callback: a rebalance notice unassigns and the thread sends its JoinGroup."""
+    s = Client("async-per-batch", rebalance_callback=False, auto_offset_reset=auto_offset_reset)
+    s.join(committed=0)
+    s.hand_over(30)
+    (join,) = sends(s.consumer.on_rebalance_notice())
+    return s, s.consumer.group_request
+
+
+def answer(s, response) -> list:
+    """The thread's answer to the response of its request in flight."""
+    return s.consumer.on_group_response(s.consumer.group_request, response)
+
+
+def test_librdkafka_thread_rejoin_joins_syncs_and_fetches_the_committed_offsets():
+    """rd_kafka_cgrp_handle_JoinGroup, _SyncGroup, then rd_kafka_assignment_serve: the thread
+    sends SyncGroup with the leader's plan, takes the assignment, fetches its committed offsets
+    and is steady again, all while the application knows nothing."""
+    s, _ = thread_rejoining()
+    (sync,) = sends(answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),))))
+    assert sync == SyncGroup("m", 2, (("m", (0,)),))
+    (fetch,) = sends(answer(s, SyncResponse(None, (0,))))
+    assert fetch == OffsetFetch((0,))
+    assert s.consumer.state == "STABLE" and s.consumer.assignment == (0,)
+    assert answer(s, OffsetFetchResponse((10,))) == []
+    assert s.consumer.positions == {0: 10} and not s.consumer.background_join
+
+
+@pytest.mark.parametrize("reset,expected", [("earliest", 0), ("latest", 30)])
+def test_librdkafka_thread_rejoin_resets_a_partition_with_no_committed_offset(reset, expected):
+    """auto.offset.reset for a partition with no committed offset: `earliest` at once, `latest`
+    after a ListOffsets to the partition leader."""
+    s, _ = thread_rejoining(reset)
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    out = answer(s, OffsetFetchResponse((None,)))
+    if reset == "latest":
+        assert sends(out) == [ListOffsets((0,))]
+        assert answer(s, ListOffsetsResponse((30,))) == []
+    assert s.consumer.positions == {0: expected} and not s.consumer.background_join
+
+
+def test_librdkafka_thread_rejoin_with_reset_none_fails_the_application():
+    """auto.offset.reset=none and no committed offset: the error reaches the application's next
+    poll; the thread stops rejoining."""
+    s, _ = thread_rejoining("none")
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    assert answer(s, OffsetFetchResponse((None,))) == []
+    assert s.consumer.failed and not s.consumer.background_join
+
+
+def test_librdkafka_thread_rejoin_retries_the_join_after_an_error_and_stops_when_fenced():
+    """A failed JoinGroup or a SyncGroup answered REBALANCE_IN_PROGRESS: the thread joins again;
+    FENCED_INSTANCE_ID is fatal and ends the thread's rejoin."""
+    s, _ = thread_rejoining()
+    (join,) = sends(answer(s, JoinResponse("ILLEGAL_GENERATION")))
+    assert isinstance(join, JoinGroup) and s.consumer.generation == -1
+    answer(s, JoinResponse(None, 3, "m", ("m",), (Subscription(),)))
+    (join,) = sends(answer(s, SyncResponse("REBALANCE_IN_PROGRESS")))
+    assert isinstance(join, JoinGroup)
+    assert answer(s, JoinResponse("FENCED_INSTANCE_ID")) == []
+    assert s.consumer.failed and not s.consumer.background_join
+
+
+def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error():
+    """The new assignment's OffsetFetch answered NOT_COORDINATOR: the coordinator is marked
+    dead and the fetch is sent again once it is found."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    (later,) = answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
+    assert isinstance(later, Later) and not s.consumer.coordinator_known
+    (fetch,) = sends(s.consumer.on_coordinator_found())
+    assert fetch == OffsetFetch((0,))
+
+
+def test_librdkafka_thread_rejoin_waits_out_the_backoff_after_a_join_error():
+    """COORDINATOR_LOAD_IN_PROGRESS on the thread's JoinGroup: the next JoinGroup waits
+    retry.backoff.ms (a timer), then goes."""
+    s, _ = thread_rejoining()
+    s.consumer.now = 2 * S
+    (later,) = answer(s, JoinResponse("COORDINATOR_LOAD_IN_PROGRESS"))
+    assert isinstance(later, Later) and later.at_us == 2 * S + 100_000
+    s.consumer.now = later.at_us
+    (join,) = sends(s.consumer.on_timer(later.key))
+    assert isinstance(join, JoinGroup) and s.consumer.state == "PREPARING_REBALANCE"
+
+
+def test_librdkafka_thread_offset_fetch_retries_after_load_in_progress():
+    """COORDINATOR_LOAD_IN_PROGRESS on the new assignment's OffsetFetch: the coordinator stays
+    known and the fetch goes again when the backoff timer fires."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    (later,) = answer(s, OffsetFetchResponse((), "COORDINATOR_LOAD_IN_PROGRESS"))
+    assert s.consumer.coordinator_known
+    (fetch,) = sends(s.consumer.on_timer(later.key))
+    assert fetch == OffsetFetch((0,))

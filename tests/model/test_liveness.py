@@ -3,7 +3,7 @@ coordinator's answer to the first heartbeat after a pause or a cut (SEMANTICS.md
 AbstractCoordinator.HeartbeatThread and HeartbeatResponseHandler)."""
 
 from sim.model import coordinator as co
-from sim.model.commands import Call, Process, Processed, ReadLog, Send
+from sim.model.commands import Call, Process, Processed, ReadLog, Send, Wait
 from sim.model.messages import CommitResponse, JoinGroup, LeaveGroup
 
 from .test_consumer import S, Script
@@ -62,6 +62,23 @@ def test_poll_timeout_sends_leave_group_and_forgets_the_generation():
     assert consumer.state == "UNJOINED" and consumer.rejoin_needed
     assert consumer.assignment == (0,)  # until the next poll's onJoinPrepare
     assert consumer.on_poll_timeout() is None  # the thread is idle once unjoined
+
+
+def test_a_static_member_s_poll_timeout_sends_nothing_but_resets_its_generation():
+    """maybeLeaveGroup skips LeaveGroup for a static member (KIP-345) but resets its generation
+    and member id all the same (resetGenerationOnLeaveGroup); the heartbeat thread then stops
+    (HeartbeatThread.run disables itself while UNJOINED), so the coordinator hears no more from
+    it and expires it one session after its last heartbeat."""
+    s = Script("sync-per-batch", instance_id="instance-0", rebalance_timeout_us=POLL_INTERVAL)
+    s.join(now=0)
+    s.reply((5,), now=S)
+    consumer = s.consumer
+    assert consumer.heartbeating()
+    consumer.now = S + POLL_INTERVAL
+    assert consumer.on_poll_timeout() == []
+    assert consumer.generation == -1 and consumer.member_id != "m"
+    assert consumer.state == "UNJOINED" and consumer.rejoin_needed
+    assert not consumer.heartbeating()
 
 
 def test_after_a_poll_timeout_the_zombie_commit_fails_in_the_client():
@@ -134,3 +151,66 @@ def test_first_heartbeat_after_a_short_pause_keeps_the_member():
     assert g.heartbeat(12 * S, "b", 1) is None
     assert g.timer(expiry.at_us, expiry.token) == []
     assert "b" in g.members and g.state == co.STABLE and expiry.at_us == 9 * S + SESSION
+
+
+def test_a_heartbeat_rebalance_in_progress_asks_a_stable_member_to_rejoin_and_is_ignored_else():
+    """HeartbeatResponseHandler: REBALANCE_IN_PROGRESS makes a STABLE member request a rejoin;
+    in COMPLETING_REBALANCE (it heartbeats after its JoinGroup response) it is ignored."""
+    s = mid_batch()
+    s.consumer.rejoin_needed = False
+    s.consumer.on_heartbeat_error("REBALANCE_IN_PROGRESS")
+    assert s.consumer.rejoin_needed and s.consumer.generation == 1
+    s = mid_batch()
+    s.consumer.rejoin_needed = False
+    s.consumer.state = "COMPLETING_REBALANCE"
+    s.consumer.on_heartbeat_error("REBALANCE_IN_PROGRESS")
+    assert not s.consumer.rejoin_needed
+
+
+def test_every_member_id_reset_gives_an_id_never_used_before():
+    """A member whose id was reset joins as a new member: each reset must give a fresh id, or
+    the coordinator would take the member for its own ghost."""
+    s = mid_batch()
+    ids = {s.consumer.member_id}
+    for _ in range(3):
+        s.consumer._reset_generation(reset_member=True)
+        ids.add(s.consumer.member_id)
+    assert len(ids) == 4
+
+
+def test_commit_sync_with_no_coordinator_found_before_its_deadline_times_out():
+    """ensureCoordinatorReady within default.api.timeout.ms: no coordinator found in time and
+    commitSync fails with a timeout, having sent nothing."""
+    s = Script("sync-per-batch", api_timeout_us=S)
+    results = spy_commit_sync(s.consumer)
+    s.join(now=0)
+    s.reply((5,), now=0)
+    s.skip_points()
+    s.consumer.coordinator_known = False
+    wait = s.reply(Processed(5, False))
+    while not isinstance(wait, Wait):
+        wait = s.reply()
+    assert wait.until_us == S
+    s.reply(None, now=S)
+    assert [r.error for r in results] == ["TIMEOUT"]
+
+
+def test_commit_sync_retries_until_its_deadline_then_reports_a_timeout():
+    """A retriable error until default.api.timeout.ms: the result is a timeout (its outcome
+    unknown), not a success and not the last error."""
+    s = Script("sync-per-batch", api_timeout_us=S)
+    results = spy_commit_sync(s.consumer)
+    s.join(now=0)
+    s.reply((5,), now=0)
+    s.skip_points()
+    command = s.reply(Processed(5, False))
+    now = 0
+    while not results:
+        if isinstance(command, Call):
+            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        elif isinstance(command, Wait):
+            now = command.until_us
+            command = s.reply(None, now)
+        else:
+            command = s.reply()
+    assert [r.error for r in results] == ["TIMEOUT"] and results[0].offsets == ((0, 5),)

@@ -4,7 +4,7 @@ group-coordinator/.../OffsetMetadataManager.java (OMM), classic/ClassicGroup.jav
 consumer's ConsumerCoordinator.java (CC)."""
 
 from sim.model import coordinator as co
-from sim.model.messages import OffsetCommit, OffsetFetch, TxnOffsetCommit
+from sim.model.messages import JoinGroup, OffsetCommit, OffsetFetch, SyncGroup, TxnOffsetCommit
 
 from .test_coordinator import S, replies, stable_group
 
@@ -120,3 +120,26 @@ def test_pending_offsets_survive_a_failover_and_a_marker_waits_for_the_new_leade
     g.loaded(8 * S)
     assert fetch(g).error == "UNSTABLE_OFFSET_COMMIT"
     assert g.txn_marker(9 * S, PID, EPOCH, commit=True) == (None, ((0, 10),))
+
+
+def test_a_member_id_without_a_generation_is_still_validated():
+    """CG.validateOffsetCommit validates the member and generation when any of generation >= 0,
+    a member id or an instance id is there: a member id with generation -1 gets
+    ILLEGAL_GENERATION, and generation 0 with no member id UNKNOWN_MEMBER_ID; only the
+    deprecated API's (no member, generation -1, no instance id) skips the check."""
+    g = stable_group()
+    assert txn_commit(g, "a", -1, ((0, 10),)) == "ILLEGAL_GENERATION"
+    assert txn_commit(g, "", 0, ((0, 10),)) == "UNKNOWN_MEMBER_ID"
+    assert txn_commit(g, "", -1, ((0, 10),)) is None
+
+
+def test_a_replaced_static_instance_is_fenced_on_a_transactional_commit():
+    """CG.validateMember with the group instance id: an instance id now mapped to another member
+    id gets FENCED_INSTANCE_ID (the old incarnation is a zombie)."""
+    g = co.GroupCoordinator(4, 3 * S)
+    g.join(0, 1, JoinGroup("a", 45 * S, 300 * S, instance_id="instance-0"))
+    g.timer(3 * S, ("initial-delay", g.epoch))
+    g.sync(3 * S, 2, SyncGroup("a", 1, (("a", (0, 1, 2, 3)),), "instance-0"))
+    g.join(4 * S, 3, JoinGroup("a2", 45 * S, 300 * S, instance_id="instance-0"))
+    assert txn_commit(g, "a", 1, ((0, 10),), instance_id="instance-0") == "FENCED_INSTANCE_ID"
+    assert txn_commit(g, "a2", 1, ((0, 10),), instance_id="instance-0") is None

@@ -38,9 +38,20 @@ def scenario(strategy: str, faults: list, seed: int = 1):
     )
 
 
+def took_effect(faults: list, result) -> None:
+    """The schedule was not a no-op: every `join` fault starts a consumer, and the earliest
+    clock-pinned crash or leave finds its consumer up unless a fault recorded before it (or a
+    commit error) took it down; so a schedule holding one leaves a fault in the trace."""
+    recorded = [f.kind for f in result.ledger.faults]
+    assert recorded.count("join") == sum(f["kind"] == "join" for f in faults), recorded
+    if any(f["kind"] in ("crash", "leave") and "at_ms" in f for f in faults):
+        assert {"crash", "leave", "processing-error", "commit-error"} & set(recorded), recorded
+
+
 def outcome(strategy: str, faults: list) -> dict:
     result = run(scenario(strategy, faults))
     assert result.ok, result.summary()
+    took_effect(faults, result)
     return result.summary()
 
 
@@ -78,4 +89,6 @@ def test_java_auto_commit_with_processing_in_the_loop_never_loses(faults):
 def test_java_auto_commit_loses_the_batch_rest_after_a_poison_record():
     """SEMANTICS.md §2: an exception mid-batch followed by close() commits the whole batch."""
     poison = {"kind": "processing-error", "consumer": 0, "at": "mid-batch", "batch": 2}
-    assert outcome("auto", [{**poison, "after_records": 10}])["lost"] == 90
+    result = run(scenario("auto", [{**poison, "after_records": 10}]))
+    assert result.ok and [f.kind for f in result.ledger.faults] == ["processing-error"]
+    assert result.summary()["lost"] == 90
