@@ -283,6 +283,23 @@ class NetworkSettings(Table):
 # --- the scenario ---------------------------------------------------------------------------
 
 
+class ConformanceSettings(Table):
+    """What `offsim conform` needs beyond the scenario itself (docs/conformance.md); `offsim
+    run` ignores the table."""
+
+    # Real clients to run it with: "confluent-kafka" (compared with client = "librdkafka"),
+    # "kafka-python" (compared with client = "java").
+    clients: Annotated[
+        tuple[Literal["confluent-kafka", "kafka-python"], ...],
+        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+    ] = ("confluent-kafka",)
+    model_seeds: int = Field(1, ge=1, le=200)  # the model's outcomes over this many seeds
+    timeout_s: int = Field(60, ge=5, le=600)  # a real run that has not settled by then fails
+    # Where librdkafka's mock cluster is known not to behave as Kafka here: what, and its source
+    # (file and function); the verdict is then "backend deviates" unless both sides agree.
+    mock_deviates: str | None = Field(None, min_length=1)
+
+
 class Scenario(Table):
     """One scenario file, validated, defaults filled in. Build it with load_scenario or
     parse_scenario (errors worded for the user); change it with replace (validated again)."""
@@ -299,6 +316,7 @@ class Scenario(Table):
     sink: SinkSettings = SinkSettings()
     network: NetworkSettings = NetworkSettings()
     faults: tuple[Fault, ...] = ()
+    conformance: ConformanceSettings | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -364,7 +382,8 @@ class Scenario(Table):
                 'true, or consumer.client = "librdkafka"',
                 "consumer.rebalance_callback",
             )
-        check_faults(found, self.faults, self.group.consumers, self.run.duration_ms)
+        group, run = self.group, self.run
+        check_faults(found, self.faults, group.consumers, run.duration_ms, self.topic.partitions)
         if self.consumer.processing == "async":
             _check_async_faults(found, self.faults)
         found.raise_any()

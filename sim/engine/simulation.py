@@ -48,7 +48,8 @@ from sim.model.sink import make_sink
 from sim.strategies import make_strategy, strategy_class
 
 from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
-from .faults import Action, plan_faults
+from .faults import OWNER, Action, plan_faults
+from .faults import pinned as pinned_action
 from .liveness import Liveness
 from .network import Connection
 
@@ -249,7 +250,7 @@ class Simulation(Liveness):
         consumer = self.client_model(
             number, member_id, self.config, strategy, observer, instance_id
         )
-        consumer.loop_points = any(key[0] == slot for key in self.faults.points)
+        consumer.loop_points = any(key[0] in (slot, OWNER) for key in self.faults.points)
         consumer.read_log = self._read_log
         consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
@@ -424,7 +425,9 @@ class Simulation(Liveness):
         total = len(done_us)
         limit, outcome = total, None
         mid_batch = self.faults.mid_batch  # usually empty: no lookup
-        pinned = mid_batch and mid_batch.get((inst.slot, command.batch))
+        pinned_key, pinned = (
+            pinned_action(mid_batch, inst, command.batch) if mid_batch else (None, None)
+        )
         if pinned:
             # A crash right after the k-th record finishes, before any per-record commit; a
             # poison record k throws. A batch too short for k fails at its end (a crash) or at
@@ -468,7 +471,7 @@ class Simulation(Liveness):
         if outcome is None:
             return Processed(limit, False)
         if outcome.index >= 0:
-            del self.faults.mid_batch[(inst.slot, command.batch)]
+            del self.faults.mid_batch[pinned_key]
             self.ledger.fault(env.now, outcome.kind, inst.number, f"after record {limit}")
         inst.error_next = False
         if outcome.index >= 0:
@@ -603,9 +606,10 @@ class Simulation(Liveness):
         worker.idle = _signal(worker.idle)
 
     def _loop_point(self, inst: Instance, command: LoopPoint) -> None:
-        action = self.faults.points.pop((inst.slot, command.name, command.batch), None)
+        key, action = pinned_action(self.faults.points, inst, command.name, command.batch)
         if action is None:
             return
+        del self.faults.points[key]
         detail = f"at {command.name} of batch {command.batch}"
         self.ledger.fault(self.env.now, "crash", inst.number, detail)
         inst.restart_after_us = action.restart_after_us
@@ -662,7 +666,10 @@ class Simulation(Liveness):
             self.ledger.fault(self.env.now, "join", len(self.instances))
             self._start(action.slot)
             return
-        inst = self.slots[action.slot] if action.slot < len(self.slots) else None
+        if action.slot == OWNER:
+            inst = self._owner(action.partition)
+        else:
+            inst = self.slots[action.slot] if action.slot < len(self.slots) else None
         if inst is None:
             return  # already down: nothing to crash
         detail = f"for {action.duration_us // 1000} ms" if action.duration_us else ""
@@ -685,6 +692,13 @@ class Simulation(Liveness):
             self._pause(inst, action.duration_us)
         elif action.kind == "network-cut":
             self._cut(inst, action.duration_us)
+
+    def _owner(self, partition: int) -> Instance | None:
+        """The live instance whose assignment holds `partition` (the first, by slot), or None."""
+        for inst in self.slots:
+            if inst is not None and inst.alive and partition in inst.consumer.assignment:
+                return inst
+        return None
 
     def _failover(self, unavailable_us: int, loading_us: int) -> None:
         """The coordinator moves: unavailable, then loading, then serving the persisted group.
