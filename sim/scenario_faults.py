@@ -200,8 +200,9 @@ class CommitErrorFault(Table):
                     "times",
                 )
             return self
-        for name in ("from_ms", "to_ms", "probability"):
-            if name in self.model_fields_set:
+        window = {"from_ms": 0, "to_ms": None, "probability": 1.0}  # a dump writes the defaults
+        for name, default in window.items():
+            if getattr(self, name) != default:
                 raise problem(
                     f"{name} is a window setting, and nth picks requests by count",
                     "either nth (and times) or a window (from_ms, to_ms, probability)",

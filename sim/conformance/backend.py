@@ -33,7 +33,9 @@ class Backend:
                 return f"{self.name} cannot inject a {fault.kind} fault"
         return None
 
-    def create_topic(self, topic: str, partitions: int, group: str) -> None:
+    def create_topic(self, topic: str, partitions: int, group: str, delay_ms: int = 0) -> None:
+        """A fresh topic for one run; `delay_ms`: the group's initial rebalance delay, where the
+        backend can set it."""
         raise NotImplementedError
 
     def commit_errors(self, errors: list[int]) -> None:
@@ -65,7 +67,7 @@ class Bootstrap(Backend):
         self.bootstrap = bootstrap
         self.admin = AdminClient({"bootstrap.servers": bootstrap})
 
-    def create_topic(self, topic: str, partitions: int, group: str) -> None:
+    def create_topic(self, topic: str, partitions: int, group: str, delay_ms: int = 0) -> None:
         from confluent_kafka.admin import NewTopic
 
         future = self.admin.create_topics([NewTopic(topic, partitions, 1)])[topic]

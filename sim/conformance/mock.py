@@ -16,7 +16,8 @@ from sim.conformance.backend import OFFSET_COMMIT, Backend
 
 MIN_VERSION = 0x02050000  # rd_kafka_mock_group_initial_rebalance_delay_ms is in 2.5 and later
 BROKERS = 3
-COORDINATOR = 1  # the group's coordinator; the topic's partitions are led by the others
+COORDINATOR = 1  # the group's coordinator
+LEADER = 2  # every partition's leader: one fetcher, as in the model
 
 _P, _S, _I = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
 _SIGNATURES = {
@@ -68,8 +69,9 @@ def _bind(path: str):
 
 
 class MockCluster(Backend):
-    """Three mock brokers in this process; broker 1 coordinates every group, 2 and 3 lead the
-    topic's partitions (so a coordinator outage leaves fetching alone, as in the model)."""
+    """Three mock brokers in this process; broker 1 coordinates every group and broker 2 leads
+    every partition (so a coordinator outage leaves fetching alone, and one fetch serves every
+    partition, as in the model)."""
 
     name = "mock"
 
@@ -86,7 +88,6 @@ class MockCluster(Backend):
         if not self.cluster:
             raise MockError("rd_kafka_mock_cluster_new failed")
         self.bootstrap = lib.rd_kafka_mock_cluster_bootstraps(self.cluster).decode()
-        lib.rd_kafka_mock_group_initial_rebalance_delay_ms(self.cluster, 0)
 
     def unsupported(self, scenario) -> str | None:
         for fault in scenario.faults:
@@ -101,14 +102,16 @@ class MockCluster(Backend):
         if code:
             raise MockError(f"{what} failed: error {code}")
 
-    def create_topic(self, topic: str, partitions: int, group: str) -> None:
+    def create_topic(self, topic: str, partitions: int, group: str, delay_ms: int = 0) -> None:
+        """The topic, its leader, the group's coordinator, and the initial rebalance delay of
+        the groups created from now on (the mock's default is Kafka's 3 s)."""
         lib, name = self.lib, topic.encode()
+        lib.rd_kafka_mock_group_initial_rebalance_delay_ms(self.cluster, delay_ms)
         self._check("rd_kafka_mock_topic_create", lib.rd_kafka_mock_topic_create(
             self.cluster, name, partitions, 1))  # fmt: skip
         for p in range(partitions):
-            leader = 2 + p % (BROKERS - 1)
             self._check("set_leader", lib.rd_kafka_mock_partition_set_leader(
-                self.cluster, name, p, leader))  # fmt: skip
+                self.cluster, name, p, LEADER))  # fmt: skip
         self._check("rd_kafka_mock_coordinator_set", lib.rd_kafka_mock_coordinator_set(
             self.cluster, b"group", group.encode(), COORDINATOR))  # fmt: skip
 

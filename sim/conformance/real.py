@@ -86,7 +86,8 @@ class RealRun:
     def outcome(self) -> Outcome:
         s = self.scenario
         ends = _spread(s.topic.initial_records, s.topic.partitions)
-        self.backend.create_topic(self.topic, s.topic.partitions, self.group)
+        delay = s.broker.initial_rebalance_delay_ms
+        self.backend.create_topic(self.topic, s.topic.partitions, self.group, delay)
         try:
             self._produce(ends)
             for fault in s.faults:
@@ -117,6 +118,8 @@ class RealRun:
     # ---- the run -----------------------------------------------------------------------------
     def _run(self, ends: list[int]) -> tuple[int | None, ...]:
         s = self.scenario
+        monitor = _Monitor(self.backend.bootstrap, self.group, self.topic, len(ends))
+        monitor.start_at_zero()
         start = time.monotonic()
         events = self._timed_events(start)
         for slot in range(s.group.consumers):
@@ -124,7 +127,6 @@ class RealRun:
         end_s = s.run.duration_ms / 1000
         timeout_s = s.conformance.timeout_s if s.conformance else 60
         deadline = start + end_s + timeout_s
-        monitor = _Monitor(self.backend.bootstrap, self.group, self.topic, len(ends))
         settle_s = 1.5 + (s.strategy.auto_commit_interval_ms / 1000 if _auto(s) else 0)
         drained = False
         last, still_since = None, None
@@ -299,16 +301,34 @@ class _Monitor:
         from confluent_kafka import Consumer, TopicPartition
 
         self.consumer = Consumer(
-            {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group,
+                "enable.auto.commit": False,
+                "log_level": 0,
+            }  # fmt: skip
         )
         self.partitions = [TopicPartition(topic, p) for p in range(partitions)]
+
+    def start_at_zero(self) -> None:
+        """Commit offset 0 on every partition before the workers start. With no committed offset
+        librdkafka resolves auto.offset.reset per partition on its own timers, and its first
+        fetch holds whichever partitions resolved first (a race the model does not draw); from
+        committed offsets every partition is fetchable at once, in partition order, as in the
+        model. Reported as None (never committed), as the model has it."""
+        self.consumer.commit(offsets=self.partitions_at(0), asynchronous=False)
+
+    def partitions_at(self, offset: int) -> list:
+        from confluent_kafka import TopicPartition
+
+        return [TopicPartition(tp.topic, tp.partition, offset) for tp in self.partitions]
 
     def committed(self) -> tuple[int | None, ...]:
         try:
             found = self.consumer.committed(self.partitions, timeout=5)
         except Exception:  # the coordinator is down or moving: not settled
             return ()
-        return tuple(tp.offset if tp.offset >= 0 else None for tp in found)
+        return tuple(tp.offset if tp.offset > 0 else None for tp in found)
 
     def close(self) -> None:
         self.consumer.close()

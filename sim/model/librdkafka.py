@@ -183,6 +183,18 @@ class LibrdkafkaConsumer(Consumer):
         if got:
             self._fetch_next = (self._fetch_next + 1) % n
 
+    def _fetch_from_last(self) -> None:
+        """A new assignment's fetchers start in reverse: rd_kafka_assignment_serve_pending scans
+        its pending list backwards, so the highest partition joins the broker's empty fetch list
+        first and the round robin starts there (rd_kafka_broker_active_toppar_add); the others
+        follow in partition order (the broker's toppar list)."""
+        self._fetch_next = max(len(self.assignment) - 1, 0)
+
+    def _assignment_received(self, assigned, added):
+        result = yield from super()._assignment_received(assigned, added)
+        self._fetch_from_last()
+        return result
+
     def _purge(self, partitions) -> None:
         self._fetched = deque(s for s in self._fetched if s[0] not in partitions)
         for p in partitions:
@@ -564,6 +576,7 @@ class LibrdkafkaConsumer(Consumer):
             self.rejoin_needed = False
             self.needs_join_prepare = True
             self.assignment = self.last_assignment = response.assignment
+            self._fetch_from_last()
             self._report_revoke(again=True)
             self.observer.assigned(self.now, self.generation, self.assignment)
             return self._fetch_positions()

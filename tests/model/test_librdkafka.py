@@ -6,7 +6,16 @@ from sim.model.commands import Later, Process, Processed, ReadLog, Send, Stopped
 from sim.model.consumer import Consumer, NullObserver
 from sim.model.java_new_prefix import JavaNewPrefixConsumer
 from sim.model.librdkafka import LibrdkafkaConsumer
-from sim.model.messages import CommitResponse, JoinGroup, LeaveGroup, OffsetCommit
+from sim.model.messages import (
+    CommitResponse,
+    JoinGroup,
+    JoinResponse,
+    LeaveGroup,
+    OffsetCommit,
+    OffsetFetch,
+    OffsetFetchResponse,
+    SyncResponse,
+)
 from sim.strategies import make_strategy
 
 from .test_consumer import S, Script, config
@@ -350,3 +359,22 @@ def test_each_fetch_starts_at_a_rotating_partition():
     c.now = 1
     assert c._take((2, 2)) == ((0, 0, 2), (1, 0, 2))
     assert c._take((4, 4)) == ((1, 2, 4), (0, 2, 4))
+
+
+def test_a_new_assignment_fetches_its_highest_partition_first():
+    """rd_kafka_assignment_serve_pending starts the fetchers backwards: the highest partition
+    joins the broker's empty fetch list first, so the first batch after an assignment is p2's,
+    then p0's and p1's in order (the conformance scenario commit-before-process-mid-batch)."""
+    s = Client("sync-per-batch", partitions=3, max_poll_records=4)
+    assert isinstance(s.command.request, JoinGroup)
+    s.reply(JoinResponse(None, 1, "m", ("m",)), 0)
+    s.reply(SyncResponse(None, (0, 1, 2)), 0)
+    assert isinstance(s.command.request, OffsetFetch)
+    s.reply(OffsetFetchResponse((0, 0, 0)), 0)
+    s.reply((4, 4, 4), 0)
+    process = s.skip_points()
+    assert process.slices == ((2, 0, 4),)
+    c = s.consumer
+    c.now = c.poll_deadline_us = 1
+    assert c._take((4, 4, 4)) == ((0, 0, 4),)
+    assert c._take((4, 4, 4)) == ((1, 0, 4),)
