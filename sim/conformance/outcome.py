@@ -54,13 +54,20 @@ def from_counts(counts: dict[int, list[int]], committed) -> Outcome:
 
 def model_outcome(result) -> Outcome:
     """A model run's outcome: effects per offset from its ledger, the last applied commit per
-    partition (the coordinator's last write wins)."""
+    partition (the coordinator's last write wins). The run stops once the group has drained,
+    while the real side waits for its commits to settle; an auto-committing consumer's next
+    commit, within an interval of the drain, writes its offsets, which are then the log ends
+    (every owner has consumed, and processed, to the end), so those are its final commits."""
+    from sim.strategies import strategy_class
+
     ledger = result.ledger
     counts = {p: list(ledger.effects_per_offset(p)) for p in range(ledger.partitions)}
     committed: list[int | None] = [None] * ledger.partitions
     for request_id in ledger.applied:
         for p, offset in ledger.commits[request_id].offsets:
             committed[p] = offset
+    if strategy_class(result.strategy).auto_commit and ledger.quiesced:
+        committed = list(ledger.log_end)
     return from_counts(counts, committed)
 
 

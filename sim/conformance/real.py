@@ -30,6 +30,7 @@ STRATEGIES = (
     "commit-before-process", "off-by-one",
 )  # fmt: skip
 TICK_S = 0.05
+SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
 
 
 class Unsupported(Exception):
@@ -90,10 +91,6 @@ class RealRun:
         self.backend.create_topic(self.topic, s.topic.partitions, self.group, delay)
         try:
             self._produce(ends)
-            for fault in s.faults:
-                if fault.kind == "commit-error":
-                    code = ERROR_CODES[fault.error]
-                    self.backend.commit_errors([0] * (fault.nth - 1) + [code] * (fault.times or 1))
             committed = self._run(ends)
         finally:
             for slot in self.slots:
@@ -120,6 +117,10 @@ class RealRun:
         s = self.scenario
         monitor = _Monitor(self.backend.bootstrap, self.group, self.topic, len(ends))
         monitor.start_at_zero()
+        for fault in s.faults:  # pushed after our own commit: the stack counts every request
+            if fault.kind == "commit-error":
+                code = ERROR_CODES[fault.error]
+                self.backend.commit_errors([0] * (fault.nth - 1) + [code] * (fault.times or 1))
         start = time.monotonic()
         events = self._timed_events(start)
         for slot in range(s.group.consumers):
@@ -127,7 +128,7 @@ class RealRun:
         end_s = s.run.duration_ms / 1000
         timeout_s = s.conformance.timeout_s if s.conformance else 60
         deadline = start + end_s + timeout_s
-        settle_s = 1.5 + (s.strategy.auto_commit_interval_ms / 1000 if _auto(s) else 0)
+        settle_s = SETTLE_S + (s.strategy.auto_commit_interval_ms / 1000 if _auto(s) else 0)
         drained = False
         last, still_since = None, None
         try:

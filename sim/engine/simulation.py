@@ -10,6 +10,7 @@ it drains: faults stop, crashed consumers restart, and the group consumes to the
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 
 import numpy as np
 import simpy
@@ -47,7 +48,15 @@ from sim.model.messages import (
 from sim.model.sink import make_sink
 from sim.strategies import make_strategy, strategy_class
 
-from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
+from .draws import (
+    FETCH_RACE,
+    HEARTBEAT,
+    LATENCY,
+    OPS_RACE,
+    PROCESSING,
+    KeyedDraws,
+    shared_generator,
+)
 from .faults import OWNER, Action, plan_faults
 from .faults import pinned as pinned_action
 from .liveness import Liveness
@@ -153,6 +162,7 @@ class Simulation(Liveness):
         )
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
         self.failovers = 0  # a failover's later phases belong to the latest one only
+        self.fetch_races: dict[int, int] = {}  # librdkafka: assignments drawn per instance
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)
@@ -256,6 +266,9 @@ class Simulation(Liveness):
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)
+        if self.scenario.consumer.client == "librdkafka":  # its two threads' races, drawn
+            consumer.fetch_race = partial(self._fetch_race, number)
+            consumer.read_log = partial(self._read_log_racing, inst)
         self.instances.append(inst)
         self.slots[slot] = inst
         self.down.pop(slot, None)
@@ -278,9 +291,9 @@ class Simulation(Liveness):
                 command = loop.send(reply)
                 kind = type(command)
                 reply = None
-                if consumer.ops_queue and kind in BLOCKING:
+                if consumer.ops_queue and (kind in BLOCKING or self._thread_first(inst)):
                     # librdkafka: the client's thread serves the application's commit()
-                    # operations once the application blocks (`serve_ops`).
+                    # operations at the latest when the application blocks (`serve_ops`).
                     self._carry_out(inst, consumer.serve_ops())
                 if kind is Call:  # send the request and wait for its response
                     event = inst.pending[command.request_id] = env.event()
@@ -645,6 +658,27 @@ class Simulation(Liveness):
         if phase is None:
             return now
         return now - (now - phase) % self.heartbeat_interval_us
+
+    def _read_log_racing(self, inst: Instance, partitions):
+        """librdkafka's consume() reads the queue without blocking: a queued commit() the
+        client's thread won the race to serve goes out before (and reads the stored offsets
+        before this read stores the next batch's)."""
+        if inst.consumer.ops_queue and self._thread_first(inst):
+            self._carry_out(inst, inst.consumer.serve_ops())
+        return self._read_log(partitions)
+
+    def _thread_first(self, inst: Instance) -> bool:
+        """librdkafka: did the client's main thread serve the last queued commit() before the
+        application's next step? The two threads race (rd_kafka_commit0 only enqueues); drawn
+        once per operation, so the answer holds until the application blocks."""
+        key = (self.seed, OPS_RACE, inst.number, inst.consumer.commit_sequence)
+        return bool(shared_generator(*key).random() < 0.5)
+
+    def _fetch_race(self, number: int, partitions: int) -> int:
+        """librdkafka: how many of a new assignment's highest partitions the broker thread's
+        first pass finds started (1..partitions), drawn per instance and assignment."""
+        count = self.fetch_races[number] = self.fetch_races.get(number, 0) + 1
+        return int(shared_generator(self.seed, FETCH_RACE, number, count).integers(partitions)) + 1
 
     def _restart(self, slot: int) -> None:
         if self.slots[slot] is None:

@@ -67,7 +67,7 @@ REVOKE_MID_BATCH = {
         "processing_ms": {"dist": "constant", "mean": 10.0},
     },
     "strategy": {"name": "auto-store-after-process"},
-    "faults": [{"kind": "join", "at_ms": 8_500}],
+    "faults": [{"kind": "join", "at_ms": 14_500}],
 }
 
 
