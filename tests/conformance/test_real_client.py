@@ -25,10 +25,11 @@ SUBSET = (
     "commit-before-process-before-process",
     "commit-before-process-mid-batch",
     "off-by-one-after-commit",
-    "sync-per-batch-owner-crash-takeover",
+    "sync-per-record-before-commit",
     "sync-per-batch-rebalance-in-progress",
-    "sync-per-batch-not-coordinator",
+    "sync-per-batch-load-in-progress",
     "commit-before-process-rebalance-in-progress",
+    "sync-per-batch-coordinator-outage",
 )
 
 
