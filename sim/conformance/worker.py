@@ -46,8 +46,7 @@ class Worker:
             "heartbeat.interval.ms": spec["heartbeat_interval_ms"],
             "max.poll.interval.ms": spec["max_poll_interval_ms"],
             "partition.assignment.strategy": spec["assignor"],
-            "log_level": 7 if spec.get("debug") else 3,
-            **({"debug": "fetch,topic"} if spec.get("debug") else {}),
+            "log_level": 3,
         }
         self.consumer = Consumer(config)
         self.consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
