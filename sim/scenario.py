@@ -287,12 +287,6 @@ class ConformanceSettings(Table):
     """What `offsim conform` needs beyond the scenario itself (docs/conformance.md); `offsim
     run` ignores the table."""
 
-    # Real clients to run it with: "confluent-kafka" (compared with client = "librdkafka"),
-    # "kafka-python" (compared with client = "java").
-    clients: Annotated[
-        tuple[Literal["confluent-kafka", "kafka-python"], ...],
-        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
-    ] = ("confluent-kafka",)
     model_seeds: int = Field(1, ge=1, le=200)  # the model's outcomes over this many seeds
     timeout_s: int = Field(60, ge=5, le=600)  # a real run that has not settled by then fails
     # Where librdkafka's mock cluster is known not to behave as Kafka here: what, and its source

@@ -702,8 +702,8 @@ def test_owner_of_names_an_existing_partition(tmp_path):
 
 
 def test_the_conformance_table_is_validated_and_changes_no_run(tmp_path):
-    """[conformance] is read (a bad client is refused) and leaves the model's run as it was."""
-    assert "conformance.clients" in error(tmp_path, '[conformance]\nclients = ["kafka-go"]\n')
+    """[conformance] is read (a bad value is refused) and leaves the model's run as it was."""
+    assert "conformance.model_seeds" in error(tmp_path, "[conformance]\nmodel_seeds = 0\n")
     plain = parse_scenario({"name": "x"})
     marked = parse_scenario({"name": "x", "conformance": {"model_seeds": 5}})
     assert marked.conformance.model_seeds == 5 and plain.conformance is None
