@@ -39,8 +39,10 @@ class Backend:
         raise NotImplementedError
 
     def commit_errors(self, errors: list[int]) -> None:
-        """Answer the next OffsetCommit requests with these codes (0: served normally)."""
-        raise NotImplementedError
+        """Answer the next OffsetCommit requests with these codes (0: served normally); [] clears
+        them, which a backend that injects nothing does by doing nothing."""
+        if errors:
+            raise NotImplementedError(f"{self.name} cannot inject commit errors")
 
     def coordinator_down(self, group: str) -> None:
         raise NotImplementedError
