@@ -24,6 +24,8 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 
 class Worker:
+    commit_failed = KafkaException  # what a failed synchronous commit raises
+
     def __init__(self, spec: dict):
         self.spec = spec
         self.topic = spec["topic"]
@@ -34,6 +36,10 @@ class Worker:
         self.stopping = False
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self.effects = os.open(spec["effects"], flags, 0o644)
+        self.consumer = self.open_consumer(spec)
+
+    # ---- the client: confluent-kafka (a subclass may speak another) ---------------------------
+    def open_consumer(self, spec: dict):
         auto = self.name in ("auto", "auto-store-after-process")
         config = {
             "bootstrap.servers": spec["bootstrap"],
@@ -48,8 +54,33 @@ class Worker:
             "partition.assignment.strategy": spec["assignor"],
             "log_level": 3,
         }
-        self.consumer = Consumer(config)
-        self.consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
+        consumer = Consumer(config)
+        consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
+        return consumer
+
+    def fetch(self, n: int, timeout_s: float) -> list:
+        """(partition, offset) of each record one consume(n) returned, in its order."""
+        messages = self.consumer.consume(n, timeout_s)
+        return [(m.partition(), m.offset()) for m in messages if not m.error()]
+
+    def send_commit(self, offsets, asynchronous: bool) -> None:
+        """The client's commit call; raises when a synchronous one fails."""
+        if offsets is None:
+            self.consumer.commit(asynchronous=asynchronous)
+        else:
+            tps = [TopicPartition(self.topic, p, o) for p, o in offsets]
+            self.consumer.commit(offsets=tps, asynchronous=asynchronous)
+
+    def assigned(self) -> set[int]:
+        return {tp.partition for tp in self.consumer.assignment()}
+
+    def positions(self) -> dict[int, int]:
+        held = self.consumer.assignment()
+        return {tp.partition: tp.offset for tp in (self.consumer.position(held) if held else [])}
+
+    def store(self, partition: int, offset: int) -> None:
+        """enable.auto.offset.store=false: the application stores what it processed."""
+        self.consumer.store_offsets(offsets=[TopicPartition(self.topic, partition, offset)])
 
     # ---- crash points ------------------------------------------------------------------------
     def point(self, at: str, done: int = 0, total: int = 0) -> None:
@@ -71,23 +102,14 @@ class Worker:
             os.write(claim, str(self.spec["slot"]).encode())  # read by the controller: no fsync
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def assigned(self) -> set[int]:
-        return {tp.partition for tp in self.consumer.assignment()}
-
     # ---- commits -----------------------------------------------------------------------------
     def commit(self, offsets=None, asynchronous=False) -> bool:
         """A commit as the application makes it; False when a synchronous one raised."""
         self.point("before-commit")
         ok = True
-        tps = None
-        if offsets is not None:
-            tps = [TopicPartition(self.topic, p, o) for p, o in offsets]
         try:
-            if tps is None:
-                self.consumer.commit(asynchronous=asynchronous)
-            else:
-                self.consumer.commit(offsets=tps, asynchronous=asynchronous)
-        except KafkaException:
+            self.send_commit(offsets, asynchronous)
+        except self.commit_failed:
             ok = False
         self.point("after-commit")
         return ok
@@ -97,27 +119,27 @@ class Worker:
         return [(p, self.processed[p]) for p in sorted(parts) if p in self.processed]
 
     def on_revoke(self, consumer, partitions) -> None:
+        """The rebalance callback's revoke (and lost) half."""
         if self.name == "async-then-sync-processed":
             offsets = self.processed_offsets({tp.partition for tp in partitions})
             if offsets:
                 self.commit(offsets)
 
     # ---- the loop ----------------------------------------------------------------------------
-    def process(self, message) -> None:
+    def process(self, p: int, o: int) -> None:
         time.sleep(self.spec["processing_ms"] / 1000)
-        p, o = message.partition(), message.offset()
         os.write(self.effects, f"{p} {o}\n".encode())
         os.fsync(self.effects)
         self.processed[p] = o + 1
         if self.name == "auto-store-after-process":
-            self.consumer.store_offsets(offsets=[TopicPartition(self.topic, p, o + 1)])
+            self.store(p, o + 1)
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
         n, timeout = self.spec["max_poll_records"], self.spec["poll_timeout_ms"] / 1000
         try:
             while not self.stopping:
-                messages = [m for m in self.consumer.consume(n, timeout) if not m.error()]
+                messages = self.fetch(n, timeout)
                 if messages:
                     self.batch += 1
                     if not self.handle(messages):
@@ -138,15 +160,15 @@ class Worker:
         self.point("before-process")
         slices = _slices(messages)
         done = 0
-        for partition, part in slices:
-            for m in part:
-                self.process(m)
+        for partition, offsets in slices:
+            for offset in offsets:
+                self.process(partition, offset)
                 done += 1
                 self.point("mid-batch", done, len(messages))
                 if name == "sync-per-record":
-                    self.commit([(partition, m.offset() + 1)])
+                    self.commit([(partition, offset + 1)])
             if name == "per-partition-sync":
-                self.commit([(partition, part[-1].offset() + 1)])
+                self.commit([(partition, offsets[-1] + 1)])
         self.point("after-process")
         return True
 
@@ -168,9 +190,7 @@ class Worker:
     def report_positions(self) -> None:
         """After an empty poll: where this consumer stands on each partition it holds, for the
         controller's test that the group has consumed to the end (written atomically)."""
-        held = self.consumer.assignment()
-        positions = self.consumer.position(held) if held else []
-        text = json.dumps({"positions": {tp.partition: tp.offset for tp in positions}})
+        text = json.dumps({"positions": self.positions()})
         path = self.spec["status"]
         with open(path + ".tmp", "w") as file:
             file.write(text)
@@ -190,19 +210,19 @@ class Worker:
 
 def _slices(messages):
     """The batch as consecutive runs of one partition, in the order consume() returned them."""
-    out: list[tuple[int, list]] = []
-    for m in messages:
-        if out and out[-1][0] == m.partition():
-            out[-1][1].append(m)
+    out: list[tuple[int, list[int]]] = []
+    for p, o in messages:
+        if out and out[-1][0] == p:
+            out[-1][1].append(o)
         else:
-            out.append((m.partition(), [m]))
+            out.append((p, [o]))
     return out
 
 
 def _next_offsets(messages):
     last: dict[int, int] = {}
-    for m in messages:
-        last[m.partition()] = m.offset() + 1
+    for p, o in messages:
+        last[p] = o + 1
     return sorted(last.items())
 
 
