@@ -57,14 +57,15 @@ def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
     return [model_outcome(run(s, seed=s.run.seed + k)) for k in range(seeds)]
 
 
-def compare(scenario, backend, reps: int) -> dict:
+def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> dict:
     """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
-    from sim.conformance.real import Unsupported, run_real
+    from sim.conformance.real import CLIENTS, Unsupported, run_real
 
-    model = model_outcomes(scenario)
+    model = model_outcomes(scenario, CLIENTS[client][1])
     row = {
         "scenario": scenario.name,
         "strategy": scenario.strategy.name,
+        "client": client,
         "backend": backend.name,
         "model": [{"seeds": n, **o.as_dict()} for o, n in Counter(model).items()],
         "real": [],
@@ -75,7 +76,7 @@ def compare(scenario, backend, reps: int) -> dict:
     real: list[Outcome] = []
     try:
         for _ in range(reps):
-            real.append(run_real(scenario, backend))
+            real.append(run_real(scenario, backend, client))
     except Unsupported as why:
         row.update(verdict=NOT_RUN, why=str(why))
         return row
@@ -101,12 +102,12 @@ def open_backend(bootstrap: str | None):
     return Bootstrap(bootstrap) if bootstrap else MockCluster()
 
 
-def rows_for(scenarios, backend, reps: int, progress=None) -> list[dict]:
+def rows_for(scenarios, backend, reps: int, client: str, progress=None) -> list[dict]:
     rows = []
     for k, scenario in enumerate(scenarios):
         if progress:
             progress(f"[{k + 1}/{len(scenarios)}] {scenario.name}")
-        rows.append(compare(scenario, backend, reps))
+        rows.append(compare(scenario, backend, reps, client))
     return rows
 
 
@@ -114,7 +115,8 @@ def text_lines(rows: list[dict]) -> list[str]:
     """Per scenario: the verdict, then the model's outcomes and the real ones, side by side."""
     lines = []
     for row in rows:
-        lines.append(f"{row['scenario']} ({row['strategy']}, {row['backend']}): {row['verdict']}")
+        head = f"{row['scenario']} ({row['strategy']}, {row['client']}, {row['backend']})"
+        lines.append(f"{head}: {row['verdict']}")
         if "why" in row:
             lines.append(f"  why: {row['why']}")
         model, real = row.get("_outcomes", (Counter(), Counter()))
@@ -153,7 +155,7 @@ def cmd_conform(args) -> int:
         def say(line: str) -> None:
             print(line, file=sys.stderr, flush=True)
 
-        rows = rows_for(scenarios, backend, args.reps, progress=say)
+        rows = rows_for(scenarios, backend, args.reps, args.client, progress=say)
     finally:
         backend.close()
     if args.json:
@@ -183,4 +185,11 @@ def add_parser(sub) -> None:
         help="your own cluster instead of librdkafka's mock (a topic and group per run)",
     )
     p.add_argument("--report", metavar="FILE", help="also write the markdown report (reports/)")
+    p.add_argument(
+        "--client",
+        choices=("confluent-kafka", "kafka-python"),
+        default="confluent-kafka",
+        help='the real client: confluent-kafka (default; the model\'s client = "librdkafka") or '
+        'kafka-python (client = "java"; pip install kafka-python)',
+    )
     p.set_defaults(func=cmd_conform)

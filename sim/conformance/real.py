@@ -29,6 +29,11 @@ STRATEGIES = (
     "async-then-sync", "async-then-sync-processed", "per-partition-sync",
     "commit-before-process", "off-by-one",
 )  # fmt: skip
+# The real clients: the worker module that runs each, and the model client it is compared with.
+CLIENTS = {
+    "confluent-kafka": ("sim.conformance.worker", "librdkafka"),
+    "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
+}
 TICK_S = 0.05
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
 
@@ -37,10 +42,12 @@ class Unsupported(Exception):
     """The scenario says something the real side cannot do (said what)."""
 
 
-def check_supported(scenario, backend) -> None:
+def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
     s = scenario
     if s.strategy.name not in STRATEGIES:
         raise Unsupported(f"strategy {s.strategy.name!r} has no confluent-kafka worker")
+    if client == "kafka-python" and s.strategy.name == "auto-store-after-process":
+        raise Unsupported("auto-store-after-process is librdkafka's offset store")
     if s.consumer.processing_ms.dist != "constant" or s.consumer.processing != "sync":
         raise Unsupported("the real side processes synchronously, for a constant processing_ms")
     if s.topic.produce_rate_per_s or s.group.static_membership or s.strategy.on_commit_error:
@@ -76,6 +83,7 @@ class RealRun:
     scenario: object
     backend: object
     folder: Path
+    worker: str = "sim.conformance.worker"  # the module a worker process runs
     topic: str = field(default_factory=lambda: f"conform-{uuid.uuid4().hex[:12]}")
     slots: list[_Slot] = field(default_factory=list)
     fired: set[int] = field(default_factory=set)
@@ -179,7 +187,7 @@ class RealRun:
         spec = self._spec(slot, state.incarnation)
         path = self.folder / f"spec-{slot}-{state.incarnation}.json"
         path.write_text(json.dumps(spec))
-        command = [sys.executable, "-m", "sim.conformance.worker", str(path)]
+        command = [sys.executable, "-m", self.worker, str(path)]
         state.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
         state.incarnation += 1
 
@@ -355,8 +363,9 @@ def _clear_status(folder: Path, slot: int) -> None:
     (folder / f"status-{slot}").unlink(missing_ok=True)
 
 
-def run_real(scenario, backend) -> Outcome:
-    """One real run of the scenario on the backend, in a scratch folder removed after."""
-    check_supported(scenario, backend)
+def run_real(scenario, backend, client: str = "confluent-kafka") -> Outcome:
+    """One real run of the scenario on the backend with this client's workers, in a scratch
+    folder removed after."""
+    check_supported(scenario, backend, client)
     with tempfile.TemporaryDirectory(prefix="offsim-conform-") as folder:
-        return RealRun(scenario, backend, Path(folder)).outcome()
+        return RealRun(scenario, backend, Path(folder), CLIENTS[client][0]).outcome()

@@ -102,6 +102,10 @@ def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
     window = base.replace(faults=[{"kind": "commit-error", "error": "NOT_COORDINATOR"}])
     with pytest.raises(Unsupported, match="by count"):
         check_supported(window, mock)
+    store = base.replace(strategy={"name": "auto-store-after-process"})
+    check_supported(store, mock)
+    with pytest.raises(Unsupported, match="librdkafka's offset store"):
+        check_supported(store, mock, "kafka-python")
     (nth,) = conformance_scenarios("sync-per-batch-rebalance-in-progress")
     check_supported(nth, mock)
     with pytest.raises(Unsupported, match="cannot inject"):
