@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sim import api
 from sim.claims.command import add_parser as add_check_parser
+from sim.conformance.command import add_parser as add_conform_parser
 from sim.fail_on import ANOMALIES, parse_fail_on, verdict
 from sim.progress import progress
 from sim.report.command import add_parser as add_report_parser
@@ -206,6 +207,7 @@ def parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_check_parser(sub)
     add_report_parser(sub)
+    add_conform_parser(sub)
     return top
 
 

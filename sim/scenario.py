@@ -296,6 +296,17 @@ class NetworkSettings(Table):
 # --- the scenario ---------------------------------------------------------------------------
 
 
+class ConformanceSettings(Table):
+    """What `offsim conform` needs beyond the scenario itself (docs/conformance.md); `offsim
+    run` ignores the table."""
+
+    model_seeds: int = Field(1, ge=1, le=200)  # the model's outcomes over this many seeds
+    timeout_s: int = Field(60, ge=5, le=600)  # a real run that has not settled by then fails
+    # Where librdkafka's mock cluster is known not to behave as Kafka here: what, and its source
+    # (file and function); the verdict is then "backend deviates" unless both sides agree.
+    mock_deviates: str | None = Field(None, min_length=1)
+
+
 class Scenario(Table):
     """One scenario file, validated, defaults filled in. Build it with load_scenario or
     parse_scenario (errors worded for the user); change it with replace (validated again)."""
@@ -312,6 +323,7 @@ class Scenario(Table):
     sink: SinkSettings = SinkSettings()
     network: NetworkSettings = NetworkSettings()
     faults: tuple[Fault, ...] = ()
+    conformance: ConformanceSettings | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -378,7 +390,8 @@ class Scenario(Table):
                 "consumer.rebalance_callback",
             )
         _check_sizes(found, self)
-        check_faults(found, self.faults, self.group.consumers, self.run.duration_ms)
+        group, run = self.group, self.run
+        check_faults(found, self.faults, group.consumers, run.duration_ms, self.topic.partitions)
         if self.consumer.processing == "async":
             _check_async_faults(found, self.faults)
         found.raise_any()

@@ -38,11 +38,13 @@ ConsumerRef = Annotated[int | Literal["random"], BeforeValidator(_consumer_ref)]
 
 
 class _PointFault(Table):
-    """A fault on one consumer, timed by a clock time or by a point in its poll loop."""
+    """A fault on one consumer, timed by a clock time or by a point in its poll loop. The
+    consumer is named (`consumer`) or is whichever owns a partition when it fires (`owner_of`)."""
 
     timings: ClassVar[tuple[str, ...]] = ("at_ms", "at")
     kind: str  # each subclass narrows it to its Literal; declared here so it comes first
-    consumer: ConsumerRef
+    consumer: ConsumerRef | None = None
+    owner_of: int | None = Field(None, ge=0)  # the consumer that owns this partition then
     at_ms: int | None = Field(None, ge=0)
     at: Literal[LOOP_POINTS] | None = None
     batch: int | None = Field(None, ge=1)  # the consumer's n-th poll batch that returned records
@@ -63,6 +65,22 @@ class _PointFault(Table):
         if data.get("rate_per_min") is not None and "from_ms" in cls.model_fields:
             data.setdefault("from_ms", 0)
         return data
+
+    @model_validator(mode="after")
+    def _one_target(self) -> _PointFault:
+        if (self.consumer is None) == (self.owner_of is None):
+            raise problem(
+                f"a {self.kind} fault needs one target",
+                "exactly one of consumer, owner_of",
+                "consumer" if self.consumer is None else "owner_of",
+            )
+        if self.owner_of is not None and getattr(self, "rate_per_min", None) is not None:
+            raise problem(
+                "owner_of names the consumer when the fault fires, and a stream fires many times",
+                "owner_of only with at_ms or at",
+                "owner_of",
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_timing(self) -> _PointFault:
@@ -171,7 +189,9 @@ class CoordinatorFailoverFault(Table):
 
 
 class CommitErrorFault(Table):
-    """OffsetCommit answered with this error code in [from_ms, to_ms], as librdkafka's mock does."""
+    """OffsetCommit answered with this error code in [from_ms, to_ms], or for the nth (to
+    nth+times-1th) OffsetCommit request the coordinator receives from `consumer` (from the group
+    when omitted), as librdkafka's mock cluster does with a stack of request errors."""
 
     kind: Literal["commit-error"] = "commit-error"
     error: Literal[COMMIT_ERROR_CODES]
@@ -179,6 +199,41 @@ class CommitErrorFault(Table):
     to_ms: int | None = Field(None, ge=0)  # omitted: run.duration_ms
     probability: float = Field(1.0, gt=0, le=1)
     consumer: int | None = Field(None, ge=0)  # None: any consumer
+    nth: int | None = Field(None, ge=1)  # counted by request, retries included
+    times: int | None = Field(None, ge=1)  # with nth: that many in a row (omitted: 1)
+
+    @model_validator(mode="after")
+    def _nth_or_window(self) -> CommitErrorFault:
+        if self.nth is None:
+            if self.times is not None:
+                raise problem(
+                    "times counts requests from nth, and nth is not set",
+                    "times only together with nth",
+                    "times",
+                )
+            return self
+        window = {"from_ms": 0, "to_ms": None, "probability": 1.0}  # a dump writes the defaults
+        for name, default in window.items():
+            if getattr(self, name) != default:
+                raise problem(
+                    f"{name} is a window setting, and nth picks requests by count",
+                    "either nth (and times) or a window (from_ms, to_ms, probability)",
+                    name,
+                )
+        return self
+
+    def hits(self, count: int) -> bool:
+        """Is the count-th request (from 1) of this fault's consumer among the failed ones?"""
+        return self.nth <= count < self.nth + (self.times or 1)
+
+
+class CoordinatorOutageFault(Table):
+    """The coordinator's broker is down for duration_ms, then up with the group as
+    __consumer_offsets held it (a broker restart; librdkafka's mock: broker set down, then up)."""
+
+    kind: Literal["coordinator-outage"] = "coordinator-outage"
+    at_ms: int = Field(ge=0)
+    duration_ms: int = Field(gt=0)
 
 
 class LostResponseFault(Table):
@@ -231,6 +286,7 @@ Fault = Annotated[
     | RollingRestartFault
     | CoordinatorFailoverFault
     | CommitErrorFault
+    | CoordinatorOutageFault
     | LostResponseFault
     | StallFault
     | PauseFault
@@ -246,13 +302,15 @@ FAULT_KINDS = tuple(FAULT_TYPES)
 def ends_with_run(fault: dict) -> bool:
     """Does this fault (as written) have a window whose omitted to_ms is the run's end?"""
     kind = fault.get("kind")
+    if kind == "commit-error" and fault.get("nth") is not None:
+        return False  # picked by count: no window
     return kind in ("commit-error", "lost-response") or (
         kind == "crash" and fault.get("rate_per_min") is not None
     )
 
 
 def check_faults(
-    found: Problems, faults: tuple[Table, ...], consumers: int, duration_ms: int
+    found: Problems, faults: tuple[Table, ...], consumers: int, duration_ms: int, partitions: int
 ) -> None:
     """The rules that need the rest of the scenario: consumers exist, faults fall in the run.
     Every problem is added to `found`, so a file with several is told of each."""
@@ -267,6 +325,13 @@ def check_faults(
                 f"plus {members - consumers} joined)",
                 f"an integer in [0, {members - 1}]{either}",
                 at + "consumer",
+            )
+        owner = getattr(fault, "owner_of", None)
+        if owner is not None and owner >= partitions:
+            found.add(
+                f"there is no partition {owner} (topic.partitions = {partitions})",
+                f"an integer in [0, {partitions - 1}]",
+                at + "owner_of",
             )
         if isinstance(fault, RollingRestartFault):
             _check_rolling_restart(found, fault, at, consumers, members, duration_ms)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim import run
 from sim.scenario import (
     FAULT_KINDS,
     CommitErrorFault,
@@ -174,6 +175,7 @@ def test_the_fault_kinds_are_the_catalogue_so_far():
         "rolling-restart",
         "coordinator-failover",
         "commit-error",
+        "coordinator-outage",
         "lost-response",
         "stall",
         "pause",
@@ -277,7 +279,7 @@ def test_unknown_top_level_field(tmp_path):
     """A typo lists the fields that exist."""
     assert error(tmp_path, "seed = 3") == (
         "s.toml: seed: unknown field; allowed: version, name, description, run, topic, broker, "
-        "group, consumer, strategy, sink, network, faults"
+        "group, consumer, strategy, sink, network, faults, conformance"
     )
 
 
@@ -667,3 +669,44 @@ def test_async_processing_refuses_the_faults_inside_synchronous_processing(tmp_p
     assert error(tmp_path, "[consumer]\nworker_queue_records = 0") == (
         "s.toml: consumer.worker_queue_records: 0 is out of range; allowed: an integer >= 1"
     )
+
+
+# --- conformance additions: nth commit, owner_of, coordinator-outage, [conformance] ------------
+
+
+def test_commit_error_nth_refuses_a_window_setting(tmp_path):
+    """nth picks requests by count; a window field beside it is named, with both choices."""
+    text = '[[faults]]\nkind = "commit-error"\nerror = "NOT_COORDINATOR"\nnth = 2\nto_ms = 5\n'
+    assert error(tmp_path, text) == (
+        "s.toml: faults[0].to_ms: to_ms is a window setting, and nth picks requests by count; "
+        "allowed: either nth (and times) or a window (from_ms, to_ms, probability)"
+    )
+
+
+def test_a_point_fault_needs_exactly_one_target(tmp_path):
+    """consumer and owner_of together, or neither, is refused."""
+    both = '[[faults]]\nkind = "crash"\nconsumer = 0\nowner_of = 1\nat_ms = 5\n'
+    assert error(tmp_path, both) == (
+        "s.toml: faults[0].owner_of: a crash fault needs one target; "
+        "allowed: exactly one of consumer, owner_of"
+    )
+    neither = '[[faults]]\nkind = "crash"\nat_ms = 5\n'
+    assert "exactly one of consumer, owner_of" in error(tmp_path, neither)
+
+
+def test_owner_of_names_an_existing_partition(tmp_path):
+    """A partition beyond topic.partitions is refused with the allowed range."""
+    text = '[topic]\npartitions = 2\n[[faults]]\nkind = "crash"\nowner_of = 2\nat_ms = 5\n'
+    assert error(tmp_path, text) == (
+        "s.toml: faults[0].owner_of: there is no partition 2 (topic.partitions = 2); "
+        "allowed: an integer in [0, 1]"
+    )
+
+
+def test_the_conformance_table_is_validated_and_changes_no_run(tmp_path):
+    """[conformance] is read (a bad value is refused) and leaves the model's run as it was."""
+    assert "conformance.model_seeds" in error(tmp_path, "[conformance]\nmodel_seeds = 0\n")
+    plain = parse_scenario({"name": "x"})
+    marked = parse_scenario({"name": "x", "conformance": {"model_seeds": 5}})
+    assert marked.conformance.model_seeds == 5 and plain.conformance is None
+    assert run(plain).ledger.trace_digest == run(marked).ledger.trace_digest

@@ -21,10 +21,14 @@ class Action:
 
     index: int  # the fault's position in the scenario
     kind: str  # crash | processing-error | join | leave | stall | pause | network-cut
-    slot: int
+    slot: int  # OWNER: the consumer that owns `partition` when it fires
     restart_after_us: int | None = None
     after_records: int = 0
     duration_us: int = 0  # stall, pause, network-cut
+    partition: int = -1  # with slot OWNER
+
+
+OWNER = -1  # the slot of an action aimed at a partition's owner (owner_of)
 
 
 @dataclass
@@ -33,6 +37,7 @@ class FaultPlan:
     points: dict[tuple[int, str, int], Action] = field(default_factory=dict)  # (slot, point, batch)
     mid_batch: dict[tuple[int, int], Action] = field(default_factory=dict)  # (slot, batch)
     windows: list[tuple[int, object]] = field(default_factory=list)  # commit-error, lost-response
+    counted: dict[int, int] = field(default_factory=dict)  # nth commit-error: requests seen
     # coordinator-failover: (at, unavailable, loading)
     failovers: list[tuple[int, int, int]] = field(default_factory=list)
     joins: int = 0
@@ -40,9 +45,16 @@ class FaultPlan:
     def window_hit(self, kind: str, slot: int, now: int, request_id: int, seed: int):
         """The first commit-error or lost-response fault of `kind` that hits this request."""
         for index, fault in self.windows:
-            if fault.kind != kind or not fault.from_ms * US <= now <= fault.to_ms * US:
+            if fault.kind != kind:
                 continue
             if fault.consumer is not None and fault.consumer != slot:
+                continue
+            if getattr(fault, "nth", None) is not None:
+                count = self.counted[index] = self.counted.get(index, 0) + 1
+                if fault.hits(count):
+                    return index, fault
+                continue
+            if not fault.from_ms * US <= now <= fault.to_ms * US:
                 continue
             if fault.probability >= 1.0:
                 return index, fault
@@ -82,6 +94,9 @@ def plan_faults(scenario, seed: int) -> FaultPlan:
         elif kind == "coordinator-failover":
             timing = (fault.at_ms, fault.unavailable_ms, fault.loading_ms)
             plan.failovers.append(tuple(int(ms * US) for ms in timing))
+        elif kind == "coordinator-outage":
+            # No broker serves the group while its broker is down; back up, it loads the group.
+            plan.failovers.append((int(fault.at_ms * US), int(fault.duration_ms * US), 0))
         else:  # crash, processing-error
             _plan_failure(plan, index, fault, slots, seed)
     plan.timed.sort(key=lambda item: (item[0], item[1].index))
@@ -103,9 +118,12 @@ def _plan_failure(plan: FaultPlan, index: int, fault, slots: int, seed: int) -> 
     rng = shared_generator(seed, FAULT, index) if drawn else None
 
     def target() -> int:
+        if fault.consumer is None:
+            return OWNER
         return int(rng.integers(slots)) if fault.consumer == "random" else fault.consumer
 
     restart = _restart(fault)
+    owned = -1 if fault.owner_of is None else fault.owner_of
     if getattr(fault, "rate_per_min", None):
         start, end = fault.from_ms * US, fault.to_ms * US
         mean_gap_us = 60_000_000 / fault.rate_per_min
@@ -116,11 +134,24 @@ def _plan_failure(plan: FaultPlan, index: int, fault, slots: int, seed: int) -> 
                 break
             plan.timed.append((t, Action(index, fault.kind, target(), restart)))
     elif fault.at_ms is not None:
-        plan.timed.append((int(fault.at_ms * US), Action(index, fault.kind, target(), restart)))
+        action = Action(index, fault.kind, target(), restart, partition=owned)
+        plan.timed.append((int(fault.at_ms * US), action))
     elif fault.at == "mid-batch":
         after = fault.after_records if fault.after_records is not None else 1
-        action = Action(index, fault.kind, target(), restart, after)
+        action = Action(index, fault.kind, target(), restart, after, partition=owned)
         plan.mid_batch.setdefault((action.slot, fault.batch), action)
     else:
-        action = Action(index, fault.kind, target(), restart)
+        action = Action(index, fault.kind, target(), restart, partition=owned)
         plan.points.setdefault((action.slot, fault.at, fault.batch), action)
+
+
+def pinned(table: dict, inst, *key):
+    """The action pinned at `key` for this instance: its own slot's, else one aimed at the owner
+    of a partition it holds (left in the table until it fires)."""
+    action = table.get((inst.slot, *key))
+    if action is not None:
+        return (inst.slot, *key), action
+    action = table.get((OWNER, *key))
+    if action is not None and action.partition in inst.consumer.assignment:
+        return (OWNER, *key), action
+    return None, None

@@ -10,6 +10,7 @@ it drains: faults stop, crashed consumers restart, and the group consumes to the
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 
 import numpy as np
 import simpy
@@ -48,8 +49,17 @@ from sim.model.messages import (
 from sim.model.sink import make_sink
 from sim.strategies import make_strategy, strategy_class
 
-from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
-from .faults import Action, plan_faults
+from .draws import (
+    FETCH_RACE,
+    HEARTBEAT,
+    LATENCY,
+    OPS_RACE,
+    PROCESSING,
+    KeyedDraws,
+    shared_generator,
+)
+from .faults import OWNER, Action, plan_faults
+from .faults import pinned as pinned_action
 from .liveness import Liveness
 from .network import Connection
 
@@ -158,6 +168,7 @@ class Simulation(Liveness):
         )
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
         self.failovers = 0  # a failover's later phases belong to the latest one only
+        self.fetch_races: dict[int, int] = {}  # librdkafka: assignments drawn per instance
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)
@@ -316,12 +327,15 @@ class Simulation(Liveness):
         consumer = self.client_model(
             number, member_id, self.config, strategy, observer, instance_id
         )
-        consumer.loop_points = any(key[0] == slot for key in self.faults.points)
+        consumer.loop_points = any(key[0] in (slot, OWNER) for key in self.faults.points)
         consumer.read_log = self._read_log
         consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)
+        if self.scenario.consumer.client == "librdkafka":  # its two threads' races, drawn
+            consumer.fetch_race = partial(self._fetch_race, number)
+            consumer.read_log = partial(self._read_log_racing, inst)
         self.instances.append(inst)
         self.slots[slot] = inst
         self.down.pop(slot, None)
@@ -344,9 +358,9 @@ class Simulation(Liveness):
                 command = loop.send(reply)
                 kind = type(command)
                 reply = None
-                if consumer.ops_queue and kind in BLOCKING:
+                if consumer.ops_queue and (kind in BLOCKING or self._thread_first(inst)):
                     # librdkafka: the client's thread serves the application's commit()
-                    # operations once the application blocks (`serve_ops`).
+                    # operations at the latest when the application blocks (`serve_ops`).
                     self._carry_out(inst, consumer.serve_ops())
                 if kind is Call:  # send the request and wait for its response
                     event = inst.pending[command.request_id] = env.event()
@@ -491,7 +505,9 @@ class Simulation(Liveness):
         total = len(done_us)
         limit, outcome = total, None
         mid_batch = self.faults.mid_batch  # usually empty: no lookup
-        pinned = mid_batch and mid_batch.get((inst.slot, command.batch))
+        pinned_key, pinned = (
+            pinned_action(mid_batch, inst, command.batch) if mid_batch else (None, None)
+        )
         if pinned:
             # A crash right after the k-th record finishes, before any per-record commit; a
             # poison record k throws. A batch too short for k fails at its end (a crash) or at
@@ -535,7 +551,7 @@ class Simulation(Liveness):
         if outcome is None:
             return Processed(limit, False)
         if outcome.index >= 0:
-            del self.faults.mid_batch[(inst.slot, command.batch)]
+            del self.faults.mid_batch[pinned_key]
             self.ledger.fault(env.now, outcome.kind, inst.number, f"after record {limit}")
         inst.error_next = False
         if outcome.index >= 0:
@@ -670,9 +686,10 @@ class Simulation(Liveness):
         worker.idle = _signal(worker.idle)
 
     def _loop_point(self, inst: Instance, command: LoopPoint) -> None:
-        action = self.faults.points.pop((inst.slot, command.name, command.batch), None)
+        key, action = pinned_action(self.faults.points, inst, command.name, command.batch)
         if action is None:
             return
+        del self.faults.points[key]
         detail = f"at {command.name} of batch {command.batch}"
         self.ledger.fault(self.env.now, "crash", inst.number, detail)
         inst.restart_after_us = action.restart_after_us
@@ -709,6 +726,27 @@ class Simulation(Liveness):
             return now
         return now - (now - phase) % self.heartbeat_interval_us
 
+    def _read_log_racing(self, inst: Instance, partitions):
+        """librdkafka's consume() reads the queue without blocking: a queued commit() the
+        client's thread won the race to serve goes out before (and reads the stored offsets
+        before this read stores the next batch's)."""
+        if inst.consumer.ops_queue and self._thread_first(inst):
+            self._carry_out(inst, inst.consumer.serve_ops())
+        return self._read_log(partitions)
+
+    def _thread_first(self, inst: Instance) -> bool:
+        """librdkafka: did the client's main thread serve the last queued commit() before the
+        application's next step? The two threads race (rd_kafka_commit0 only enqueues); drawn
+        once per operation, so the answer holds until the application blocks."""
+        key = (self.seed, OPS_RACE, inst.number, inst.consumer.commit_sequence)
+        return bool(shared_generator(*key).random() < 0.5)
+
+    def _fetch_race(self, number: int, partitions: int) -> int:
+        """librdkafka: how many of a new assignment's highest partitions the broker thread's
+        first pass finds started (1..partitions), drawn per instance and assignment."""
+        count = self.fetch_races[number] = self.fetch_races.get(number, 0) + 1
+        return int(shared_generator(self.seed, FETCH_RACE, number, count).integers(partitions)) + 1
+
     def _restart(self, slot: int) -> None:
         if self.slots[slot] is None:
             self._start(slot)
@@ -743,7 +781,10 @@ class Simulation(Liveness):
             self.ledger.fault(self.env.now, "join", len(self.instances))
             self._start(action.slot)
             return
-        inst = self.slots[action.slot] if action.slot < len(self.slots) else None
+        if action.slot == OWNER:
+            inst = self._owner(action.partition)
+        else:
+            inst = self.slots[action.slot] if action.slot < len(self.slots) else None
         if inst is None:
             return  # already down: nothing to crash
         detail = f"for {action.duration_us // 1000} ms" if action.duration_us else ""
@@ -766,6 +807,13 @@ class Simulation(Liveness):
             self._pause(inst, action.duration_us)
         elif action.kind == "network-cut":
             self._cut(inst, action.duration_us)
+
+    def _owner(self, partition: int) -> Instance | None:
+        """The live instance whose assignment holds `partition` (the first, by slot), or None."""
+        for inst in self.slots:
+            if inst is not None and inst.alive and partition in inst.consumer.assignment:
+                return inst
+        return None
 
     def _failover(self, unavailable_us: int, loading_us: int) -> None:
         """The coordinator moves: unavailable, then loading, then serving the persisted group.

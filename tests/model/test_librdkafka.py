@@ -1,6 +1,6 @@
 """The librdkafka consumer and the pre-KAFKA-18641 Java new consumer driven by hand: the offset
 store, the background auto-commit timer, commit retries and deferral, and what revoke, lost and
-close commit (SEMANTICS.md §2, §3; docs/model.md)."""
+close commit (docs/semantics.md §2, §3; docs/model.md)."""
 
 import pytest
 
@@ -684,3 +684,46 @@ def test_librdkafka_thread_offset_fetch_retries_after_load_in_progress():
     assert s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_timer(later.key))
     assert fetch == OffsetFetch((0,))
+
+
+def _assigned_three(started=None):
+    """A consumer assigned p0..p2 (committed 0) whose broker thread's first pass finds the
+    `started` highest partitions started (None: not drawn, 1)."""
+    s = Client("sync-per-batch", partitions=3, max_poll_records=4)
+    if started is not None:
+        s.consumer.fetch_race = lambda n: started
+    assert isinstance(s.command.request, JoinGroup)
+    s.reply(JoinResponse(None, 1, "m", ("m",)), 0)
+    s.reply(SyncResponse(None, (0, 1, 2)), 0)
+    assert isinstance(s.command.request, OffsetFetch)
+    s.reply(OffsetFetchResponse((0, 0, 0)), 0)
+    s.reply((4, 4, 4), 0)
+    return s
+
+
+def _next_batches(s, count):
+    c = s.consumer
+    c.now = c.poll_deadline_us = 1
+    return [c._take((4, 4, 4))[0][0] for _ in range(count)]
+
+
+def test_a_new_assignment_fetches_its_highest_partition_first():
+    """rd_kafka_assignment_serve_pending starts the fetchers backwards: when the broker thread
+    sees only the first one started, the highest partition heads its fetch list, so the first
+    batch after an assignment is p2's, then p0's and p1's (the conformance scenario
+    commit-before-process-mid-batch)."""
+    s = _assigned_three()
+    assert s.skip_points().slices == ((2, 0, 4),)
+    assert _next_batches(s, 2) == [0, 1]
+
+
+def test_when_the_broker_thread_finds_every_fetcher_started_p0_comes_first():
+    """The other end of the race between the client's main thread and the broker thread: all
+    three started before its pass, so they join the fetch list in partition order; two of them,
+    p1 and p2, then p0."""
+    s = _assigned_three(started=3)
+    assert s.skip_points().slices == ((0, 0, 4),)
+    assert _next_batches(s, 2) == [1, 2]
+    s = _assigned_three(started=2)
+    assert s.skip_points().slices == ((1, 0, 4),)
+    assert _next_batches(s, 2) == [2, 0]

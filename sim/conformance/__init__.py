@@ -1,0 +1,12 @@
+"""Conformance: a real Kafka client and the model, run on the same scenario and compared record by
+record (docs/conformance.md).
+
+- `backend`: what a Kafka-protocol broker must offer (a bootstrap, topics, injected faults),
+  and `Bootstrap`, a cluster of the user's own; `mock`: librdkafka's mock cluster through a
+  narrow ctypes binding;
+- `worker`: one real consumer process running a strategy as a confluent-kafka poll loop;
+- `real`: one scenario on the real side (workers, restarts, faults, the settled outcome);
+- `outcome`: the lost set, the duplicate set and the final commits, of either side, and the
+  verdict;
+- `command`: `offsim conform`; `report`: reports/conformance.md.
+"""

@@ -1,0 +1,195 @@
+"""`offsim conform`: each conformance scenario on a real client and in the model, side by side.
+
+The model side runs the scenario over `[conformance] model_seeds` seeds (its outcomes are a
+set); the real side `--reps` times on the backend (each outcome counted). Exit 1 on any mismatch
+or failed real run, 2 on bad input (an unknown scenario, confluent-kafka missing).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from sim.conformance.outcome import (
+    DEVIATES,
+    EXACT,
+    MISMATCH,
+    NOT_RUN,
+    WITHIN,
+    Outcome,
+    model_outcome,
+    verdict,
+)
+from sim.usage import UsageError
+
+FOLDER = "conformance"
+FAILED = "failed"  # a real run that did not settle or could not start
+INSTALL = "pip install 'offsim[conformance]'"
+
+
+def conformance_scenarios(only: str | None = None) -> list:
+    """The shipped conformance scenarios (sim/scenarios/conformance/), or those --only names."""
+    from sim.scenario import load_scenario
+    from sim.shipped import SHIPPED
+
+    files = sorted((SHIPPED / FOLDER).glob("*.toml"))
+    if only:
+        wanted = [name.strip() for name in only.split(",") if name.strip()]
+        by_name = {f.stem: f for f in files}
+        unknown = [w for w in wanted if w not in by_name and not Path(w).is_file()]
+        if unknown:
+            raise UsageError(
+                f"--only: no conformance scenario {unknown[0]!r}; allowed: "
+                + ", ".join(sorted(by_name))
+            )
+        files = [by_name.get(w) or Path(w) for w in wanted]
+    return [load_scenario(f) for f in files]
+
+
+def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
+    """The model's outcome on each seed (run.seed, run.seed + 1, ...)."""
+    from sim import run
+
+    seeds = scenario.conformance.model_seeds if scenario.conformance else 1
+    s = scenario.replace(consumer={"client": client})
+    return [model_outcome(run(s, seed=s.run.seed + k)) for k in range(seeds)]
+
+
+def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> dict:
+    """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
+    from sim.conformance.real import CLIENTS, Unsupported, run_real
+
+    model = model_outcomes(scenario, CLIENTS[client][1])
+    row = {
+        "scenario": scenario.name,
+        "strategy": scenario.strategy.name,
+        "client": client,
+        "backend": backend.name,
+        "model": [{"seeds": n, **o.as_dict()} for o, n in Counter(model).items()],
+        "real": [],
+    }
+    deviates = scenario.conformance.mock_deviates if scenario.conformance else None
+    if backend.name != "mock":
+        deviates = None  # the mock's known differences say nothing of another broker
+    real: list[Outcome] = []
+    try:
+        for _ in range(reps):
+            real.append(run_real(scenario, backend, client))
+    except Unsupported as why:
+        row.update(verdict=NOT_RUN, why=str(why))
+        return row
+    except (TimeoutError, RuntimeError) as error:
+        row.update(verdict=FAILED, why=str(error))
+        return row
+    row["real"] = [{"runs": n, **o.as_dict()} for o, n in Counter(real).items()]
+    row["verdict"] = verdict(set(model), real, deviates)
+    if row["verdict"] == DEVIATES:
+        row["why"] = deviates
+    row["_outcomes"] = (Counter(model), Counter(real))
+    return row
+
+
+def open_backend(bootstrap: str | None):
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        raise UsageError(f"offsim conform needs confluent-kafka: {INSTALL}") from None
+    from sim.conformance.backend import Bootstrap
+    from sim.conformance.mock import MockCluster
+
+    return Bootstrap(bootstrap) if bootstrap else MockCluster()
+
+
+def rows_for(scenarios, backend, reps: int, client: str, progress=None) -> list[dict]:
+    rows = []
+    for k, scenario in enumerate(scenarios):
+        if progress:
+            progress(f"[{k + 1}/{len(scenarios)}] {scenario.name}")
+        rows.append(compare(scenario, backend, reps, client))
+    return rows
+
+
+def text_lines(rows: list[dict]) -> list[str]:
+    """Per scenario: the verdict, then the model's outcomes and the real ones, side by side."""
+    lines = []
+    for row in rows:
+        head = f"{row['scenario']} ({row['strategy']}, {row['client']}, {row['backend']})"
+        lines.append(f"{head}: {row['verdict']}")
+        if "why" in row:
+            lines.append(f"  why: {row['why']}")
+        model, real = row.get("_outcomes", (Counter(), Counter()))
+        width = 30
+        lines.append(f"  {'':10} {'model':<{width}} real")
+        sides = (
+            [(o.brief(), f"{n} seed{'s' * (n > 1)}") for o, n in model.items()],
+            [(o.brief(), f"{n} run{'s' * (n > 1)}") for o, n in real.items()],
+        )
+        for k in range(max(len(sides[0]), len(sides[1]))):
+            left = sides[0][k] if k < len(sides[0]) else None
+            right = sides[1][k] if k < len(sides[1]) else None
+            for field in ("lost", "duplicates", "committed"):
+                a = left[0][field] if left else ""
+                b = right[0][field] if right else ""
+                lines.append(f"  {field:<10} {a:<{width}} {b}")
+            tail = (left[1] if left else "", right[1] if right else "")
+            lines.append(f"  {'':10} {tail[0]:<{width}} {tail[1]}")
+    counts = Counter(row["verdict"] for row in rows)
+    order = (EXACT, WITHIN, DEVIATES, MISMATCH, FAILED, NOT_RUN)
+    lines.append(", ".join(f"{counts[v]} {v}" for v in order if counts[v]))
+    return lines
+
+
+def public(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+def cmd_conform(args) -> int:
+    if args.reps < 1:
+        raise UsageError("--reps must be at least 1")
+    scenarios = conformance_scenarios(args.only)
+    backend = open_backend(args.bootstrap)
+    try:
+
+        def say(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+
+        rows = rows_for(scenarios, backend, args.reps, args.client, progress=say)
+    finally:
+        backend.close()
+    if args.json:
+        print(json.dumps([public(r) for r in rows], indent=2))
+    else:
+        print("\n".join(text_lines(rows)))
+    if args.report:
+        from sim.conformance.report import write_report
+
+        write_report(args.report, rows, args.reps)
+    bad = any(r["verdict"] in (MISMATCH, FAILED) for r in rows)
+    return 1 if bad else 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "conform",
+        help="real clients against a Kafka-protocol broker, compared with the model",
+        description=f"Needs {INSTALL}. Runs sim/scenarios/conformance/ (docs/conformance.md).",
+    )
+    p.add_argument("--only", metavar="NAMES", help="a,b,...: these scenarios (names or files)")
+    p.add_argument("--reps", type=int, default=1, help="real runs per scenario (default 1)")
+    p.add_argument("--json", action="store_true", help="a JSON list, one object per scenario")
+    p.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        help="your own cluster instead of librdkafka's mock (a topic and group per run)",
+    )
+    p.add_argument("--report", metavar="FILE", help="also write the markdown report (reports/)")
+    p.add_argument(
+        "--client",
+        choices=("confluent-kafka", "kafka-python"),
+        default="confluent-kafka",
+        help='the real client: confluent-kafka (default; the model\'s client = "librdkafka") or '
+        'kafka-python (client = "java"; pip install kafka-python)',
+    )
+    p.set_defaults(func=cmd_conform)

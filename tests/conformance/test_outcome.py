@@ -1,0 +1,112 @@
+"""The comparison itself, without a broker: outcomes from counts and ledgers, the verdict's
+rules, and the scenario list of `offsim conform`."""
+
+import pytest
+
+from sim import run
+from sim.conformance.command import conformance_scenarios, model_outcomes
+from sim.conformance.outcome import (
+    DEVIATES,
+    EXACT,
+    MISMATCH,
+    WITHIN,
+    Outcome,
+    effects_outcome,
+    model_outcome,
+    ranges,
+    verdict,
+)
+from sim.scenario import load_scenario
+from sim.usage import UsageError
+
+A = Outcome((), ((0, 10, 2),), (30,))
+B = Outcome(((0, 12),), (), (30,))
+
+
+def test_effects_give_the_lost_and_duplicate_sets_with_multiplicity():
+    """A record with no effect line is lost; one with k > 1 lines is a duplicate k times."""
+    lines = ["0 0", "0 1", "0 1", "0 1", "1 0", ""]
+    out = effects_outcome(lines, [3, 2], (3, None))
+    assert out.lost == ((0, 2), (1, 1))
+    assert out.duplicates == ((0, 1, 3),)
+    assert out.committed == (3, None)
+
+
+def test_exact_needs_one_model_outcome_and_every_real_run_on_it():
+    assert verdict({A}, [A, A], None) == EXACT
+    assert verdict({A, B}, [A, B], None) == WITHIN
+
+
+def test_a_real_outcome_outside_the_models_is_a_mismatch_even_once():
+    """One of three real runs off the model's outcomes is enough."""
+    assert verdict({A}, [A, B, A], None) == MISMATCH
+
+
+def test_a_known_backend_deviation_is_never_counted_as_agreement():
+    """With mock_deviates the verdict names the deviation, not exact or within bounds; when
+    the outcomes agree anyway, they agree."""
+    assert verdict({A}, [B], "rdkafka_mock_cgrp.c: ...") == DEVIATES
+    assert verdict({A}, [A], "rdkafka_mock_cgrp.c: ...") == EXACT
+
+
+def test_ranges_fold_consecutive_records():
+    assert ranges([(0, 1), (0, 2), (0, 3), (1, 7)]) == "0:1-3 1:7"
+    assert ranges([(0, 1, 2), (0, 2, 2), (0, 3, 3)]) == "0:1-2x2 0:3x3"
+    assert ranges([]) == "none"
+
+
+def test_model_outcome_reads_effects_and_the_last_applied_commit():
+    """crash-mid-batch's sync-per-batch run: no loss, its duplicates are the ledger's, and the
+    final commits are the log ends after the drain."""
+    result = run(load_scenario("crash-mid-batch"))
+    out = model_outcome(result)
+    summary = result.summary()
+    assert not out.lost and summary["lost"] == 0
+    assert len(out.duplicates) == summary["duplicated_records"]
+    assert out.committed == (2_000,) * 6
+
+
+def test_every_conformance_scenario_loads_and_names_a_real_client():
+    """At least 24 shipped, each with a [conformance] table."""
+    scenarios = conformance_scenarios()
+    assert len(scenarios) >= 24
+    assert all(s.conformance is not None and s.consumer.client == "librdkafka" for s in scenarios)
+
+
+def test_only_names_an_unknown_scenario_with_the_allowed_ones():
+    with pytest.raises(UsageError, match="no conformance scenario 'nope'; allowed: "):
+        conformance_scenarios("nope")
+
+
+def test_model_outcomes_run_the_scenario_over_its_seeds():
+    s = conformance_scenarios("auto-mid-batch")[0]
+    outcomes = model_outcomes(s)
+    assert len(outcomes) == s.conformance.model_seeds
+
+
+def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
+    """A stall, a strategy without a confluent-kafka worker, or a time-windowed commit error on
+    the mock: each is refused with the reason, before any broker is touched."""
+    from sim.conformance.backend import Bootstrap
+    from sim.conformance.mock import MockCluster
+    from sim.conformance.real import Unsupported, check_supported
+
+    (base,) = conformance_scenarios("sync-per-batch-mid-batch")
+    mock, own = object.__new__(MockCluster), object.__new__(Bootstrap)
+    own.name = "bootstrap"
+    stall = base.replace(faults=[{"kind": "stall", "consumer": 0, "at_ms": 5, "duration_ms": 5}])
+    with pytest.raises(Unsupported, match="stall"):
+        check_supported(stall, mock)
+    with pytest.raises(Unsupported, match="no confluent-kafka worker"):
+        check_supported(base.replace(strategy={"name": "external-offsets"}), mock)
+    window = base.replace(faults=[{"kind": "commit-error", "error": "NOT_COORDINATOR"}])
+    with pytest.raises(Unsupported, match="by count"):
+        check_supported(window, mock)
+    store = base.replace(strategy={"name": "auto-store-after-process"})
+    check_supported(store, mock)
+    with pytest.raises(Unsupported, match="librdkafka's offset store"):
+        check_supported(store, mock, "kafka-python")
+    (nth,) = conformance_scenarios("sync-per-batch-rebalance-in-progress")
+    check_supported(nth, mock)
+    with pytest.raises(Unsupported, match="cannot inject"):
+        check_supported(nth, own)
