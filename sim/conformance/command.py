@@ -8,7 +8,6 @@ or failed real run, 2 on bad input (an unknown scenario, confluent-kafka missing
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sim.conformance.outcome import (
     model_outcome,
     verdict,
 )
+from sim.progress import progress
 from sim.usage import UsageError
 
 FOLDER = "conformance"
@@ -102,13 +102,11 @@ def open_backend(bootstrap: str | None):
     return Bootstrap(bootstrap) if bootstrap else MockCluster()
 
 
-def rows_for(scenarios, backend, reps: int, client: str, progress=None) -> list[dict]:
-    rows = []
-    for k, scenario in enumerate(scenarios):
-        if progress:
-            progress(f"[{k + 1}/{len(scenarios)}] {scenario.name}")
-        rows.append(compare(scenario, backend, reps, client))
-    return rows
+def rows_for(scenarios, backend, reps: int, client: str) -> list[dict]:
+    """One row per scenario, its progress on stderr (a bar on a terminal, else a line every few
+    seconds), as compare and check report theirs."""
+    work = progress(scenarios, len(scenarios), f"conform ({client})", "scenario")
+    return [compare(scenario, backend, reps, client) for scenario in work]
 
 
 def text_lines(rows: list[dict]) -> list[str]:
@@ -151,11 +149,7 @@ def cmd_conform(args) -> int:
     scenarios = conformance_scenarios(args.only)
     backend = open_backend(args.bootstrap)
     try:
-
-        def say(line: str) -> None:
-            print(line, file=sys.stderr, flush=True)
-
-        rows = rows_for(scenarios, backend, args.reps, args.client, progress=say)
+        rows = rows_for(scenarios, backend, args.reps, args.client)
     finally:
         backend.close()
     if args.json:

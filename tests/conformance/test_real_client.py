@@ -57,3 +57,24 @@ def test_a_model_that_predicts_another_crash_point_is_caught(mock):
     moved = scenario.replace(faults=[{**scenario.faults[0].model_dump(), "after_records": 6}])
     assert verdict(set(model_outcomes(moved)), [real], None) == MISMATCH
     assert verdict(set(model_outcomes(scenario)), [real], None) == EXACT
+
+
+def test_conform_reports_progress_on_stderr_and_its_rows_on_stdout(monkeypatch):
+    """`offsim conform` says how far it is on stderr, off a terminal too, as compare, check and
+    sweep do; stdout stays the result (here --json)."""
+    import contextlib
+    import io
+    import json
+
+    import sim.progress
+    from sim.cli import main
+
+    monkeypatch.setattr(sim.progress, "EVERY_S", 0)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["conform", "--only", "sync-per-batch-after-commit", "--json"]) == 0
+    assert any(
+        " of " in line and " scenario done, " in line for line in err.getvalue().splitlines()
+    )
+    (row,) = json.loads(out.getvalue())
+    assert row["scenario"] == "sync-per-batch-after-commit" and row["verdict"] in (EXACT, WITHIN)
