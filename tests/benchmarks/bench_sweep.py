@@ -7,7 +7,7 @@ Both sides go through the same process pool (`run_processes`), so the ratio meas
 not the cost of starting a pool; the in-process serial time is printed beside them. CPU seconds
 (this process's, plus its reaped workers') are printed too: on a loaded machine the wall-time
 ratio says how many cores were free, the CPU time what the sweep itself cost. The digests of the
-three must be equal (DESIGN.md, Determinism), and the benchmark checks that they are.
+three must be equal (README, Determinism), and the benchmark checks that they are.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ same process (these machines are shared: quote ratios, not absolute times).
 
 Baselines: raw simpy (two processes exchanging timeouts, events per second) and a bare
 batch-level simpy loop (fetch, a numpy batch of processing times, commit; no model, no ledger, no
-faults: records per second), the ceiling DESIGN.md measures the model against.
+faults: records per second), the ceiling reports/perf.md measures the model against.
 """
 
 from __future__ import annotations

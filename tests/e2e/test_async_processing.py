@@ -23,7 +23,7 @@ def summaries(name, strategy=None, faults=None):
 
 def test_java_auto_commit_with_async_processing_loses_on_every_seed():
     """The queue holds more work than one auto-commit interval, so the last auto commit before
-    the crash always names queued records: every seed loses some (SEMANTICS.md §2)."""
+    the crash always names queued records: every seed loses some (docs/semantics.md §2)."""
     runs = summaries("async-processing-auto-loss")
     assert all(r["lost"] > 0 for r in runs)
 

@@ -25,7 +25,7 @@ def run_json(cli, scenario, *args):
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_every_scenario_runs_with_the_documented_fields_and_cross_checks(cli, path):
-    """`offsim run --json` reports every field of DESIGN.md and the cross-checks hold."""
+    """`offsim run --json` reports every field docs/metrics.md defines and the cross-checks hold."""
     out = run_json(cli, path)
     missing = [f for f in RUN_FIELDS if f not in out]
     assert not missing

@@ -1,6 +1,6 @@
-"""librdkafka's and the Java clients' auto commit over many seeds (SEMANTICS.md §2): a background
-timer commits offsets stored at hand-over, so a crash mid-batch loses records; storing after
-processing, or the Java classic consumer, loses none on the same seeds and faults."""
+"""librdkafka's and the Java clients' auto commit over many seeds (docs/semantics.md §2, §3): a
+background timer commits offsets stored at hand-over, so a crash mid-batch loses records;
+storing after processing, or the Java classic consumer, loses none on the same seeds and faults."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The seed page's claims over 50 seeds of the crash scenarios (issue 2, Must show)."""
+"""The catalogue's founding claims over 50 seeds of the crash scenarios (issue 2, Must show)."""
 
 import pytest
 

@@ -1,5 +1,5 @@
 """The background auto-commit timer in the simpy driver (librdkafka; the Java new consumer before
-KAFKA-18641): it fires while a batch is being processed (SEMANTICS.md §2)."""
+KAFKA-18641): it fires while a batch is being processed (docs/semantics.md §3)."""
 
 from sim import run
 from sim.scenario import parse_scenario

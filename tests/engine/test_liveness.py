@@ -1,5 +1,5 @@
 """Stalls, pauses and network cuts through the simpy driver: what the heartbeat thread, the
-poll timer and the coordinator make of them (SEMANTICS.md §4)."""
+poll timer and the coordinator make of them (docs/semantics.md §9)."""
 
 import pytest
 

@@ -92,7 +92,7 @@ def test_strategies_meet_the_same_processing_times():
 
 def test_an_in_flight_commit_lands_after_its_sender_crashed():
     """Bytes already sent still arrive: an async commit sent just before a crash is applied
-    after the sender died (DESIGN.md, Architecture)."""
+    after the sender died (docs/model.md)."""
     faults = [{"kind": "crash", "consumer": 0, "at": "after-commit", "batch": 2}]
     ledger = run(scenario("async-per-batch", faults)).ledger
     (stop,) = [s for s in ledger.stops.values() if s.how == "crash"]

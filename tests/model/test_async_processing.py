@@ -55,7 +55,7 @@ def test_a_full_queue_blocks_the_loop_on_put():
 
 def test_java_auto_commit_commits_what_was_handed_off():
     """Auto commit names positions: everything poll() returned, queued or processed
-    (SEMANTICS.md §2)."""
+    (docs/semantics.md §2)."""
     s = async_script("auto")
     assert isinstance(hand_off(s, 10), ReadLog)
     s.consumer.on_worker_progress(3)

@@ -1,5 +1,5 @@
 """The consumer's poll loop driven by hand: each test feeds the replies a driver would
-(SEMANTICS.md §2-§4), with no simpy and no clock."""
+(docs/semantics.md §2-§9), with no simpy and no clock."""
 
 import pytest
 
@@ -121,7 +121,7 @@ def test_sync_per_batch_commits_the_batch_end_after_processing():
 
 def test_java_auto_commit_waits_for_the_interval_and_runs_inside_poll():
     """Java classic: auto commit runs at the start of poll() once the interval has passed,
-    committing positions before new records come back (SEMANTICS.md §2)."""
+    committing positions before new records come back (docs/semantics.md §2)."""
     s = Script("auto")
     s.join()
     s.process_batch(4, now=S)
@@ -230,7 +230,7 @@ def test_rebalance_in_progress_on_a_commit_asks_for_a_rejoin_and_keeps_the_gener
 def test_commit_gate_sends_only_while_stable(state, error):
     """sendOffsetCommitRequest (generationIfStable): a stable member sends its commit; mid-
     rebalance it fails in the client with RebalanceInProgressException, out of the group
-    (after a reset generation) with CommitFailedException (SEMANTICS.md §3)."""
+    (after a reset generation) with CommitFailedException (docs/semantics.md §6)."""
     s = Script("async-then-sync-processed")
     s.join()
     s.consumer.state = state

@@ -1,5 +1,5 @@
 """Cooperative rebalancing and static membership, fed by hand to the consumer and the coordinator
-(SEMANTICS.md §4 "Cooperative", §4a "Static membership"; ConsumerCoordinator.onJoinComplete,
+(docs/semantics.md §8, cooperative; §10, static members; ConsumerCoordinator.onJoinComplete,
 ClassicGroup.replaceStaticMember / validateMember)."""
 
 from sim.model import coordinator as co

@@ -1,4 +1,4 @@
-"""The group coordinator fed by hand: no simpy, no clock (SEMANTICS.md §3, §4a)."""
+"""The group coordinator fed by hand: no simpy, no clock (docs/semantics.md §5, §10)."""
 
 from sim.model import coordinator as co
 from sim.model.messages import (
@@ -124,7 +124,7 @@ def test_followers_sync_waits_for_the_leader():
 
 
 def test_commit_last_write_wins_even_backwards():
-    """The coordinator checks neither ownership nor that offsets grow (SEMANTICS.md §1)."""
+    """The coordinator checks neither ownership nor that offsets grow (docs/semantics.md §1, §5)."""
     g = stable_group()
     assert commit(g, "a", 1, ((0, 50),)).error is None
     assert commit(g, "b", 1, ((0, 20),), rid=501).error is None  # b does not own partition 0
@@ -210,7 +210,7 @@ def test_leave_starts_a_rebalance_at_once():
 
 def test_a_ghost_holds_the_join_until_its_session_expires():
     """A crashed member sends no LeaveGroup: the join waits for its session to expire
-    (SEMANTICS.md §4a), and the survivor's partitions wait with it."""
+    (docs/semantics.md §10), and the survivor's partitions wait with it."""
     g = stable_group()
     crash_at, last_heartbeat = 10 * S, 9 * S
     out = g.heartbeats_stopped(crash_at, "b", last_heartbeat)

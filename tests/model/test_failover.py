@@ -1,5 +1,5 @@
 """Coordinator failover, offsets retention, and the client's answer to coordinator errors, fed
-by hand (SEMANTICS.md §1, §6; GroupMetadataManager.onLoaded/onUnloaded, CoordinatorRuntime,
+by hand (docs/semantics.md §1, §11; GroupMetadataManager.onLoaded/onUnloaded, CoordinatorRuntime,
 ClassicGroup.offsetExpirationCondition, AbstractCoordinator.joinGroupIfNeeded)."""
 
 import pytest
@@ -134,7 +134,7 @@ def test_offsets_do_not_expire_once_the_group_is_not_empty():
 
 
 def test_a_group_with_members_schedules_no_expiry():
-    """Offsets of a group with members do not expire (SEMANTICS.md §1): neither a commit nor a
+    """Offsets of a group with members do not expire (docs/semantics.md §1): neither a commit nor a
     member leaving while others stay arms the cleanup."""
     g = stable_group(("a", "b"))
     g.offsets_retention_us = 1

@@ -1,5 +1,5 @@
 """A static librdkafka member driven by hand: its commits carry group.instance.id, a fenced
-commit is fatal, and close() sends no LeaveGroup (SEMANTICS.md §4a "Static membership";
+commit is fatal, and close() sends no LeaveGroup (docs/semantics.md §10, static members;
 rdkafka_request.c rd_kafka_OffsetCommitRequest and rd_kafka_handle_OffsetCommit,
 rdkafka_cgrp.c rd_kafka_cgrp_leave_maybe)."""
 

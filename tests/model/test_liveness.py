@@ -1,5 +1,5 @@
 """The heartbeat thread's decisions, fed by hand: the poll timer, heartbeat errors, and the
-coordinator's answer to the first heartbeat after a pause or a cut (SEMANTICS.md §4;
+coordinator's answer to the first heartbeat after a pause or a cut (docs/semantics.md §9;
 AbstractCoordinator.HeartbeatThread and HeartbeatResponseHandler)."""
 
 from sim.model import coordinator as co

@@ -1,6 +1,6 @@
-"""Static membership across a coordinator failover, fed by hand to the coordinator (SEMANTICS.md
-§4a "Static membership", §6; GroupMetadataManager.replay(GroupMetadataKey) adds each loaded
-member with ClassicGroup.add, which maps its instance id; GroupMetadataManager.
+"""Static membership across a coordinator failover, fed by hand to the coordinator
+(docs/semantics.md §10, static members, §11; GroupMetadataManager.replay(GroupMetadataKey) adds
+each loaded member with ClassicGroup.add, which maps its instance id; GroupMetadataManager.
 updateStaticMemberThenRebalanceOrCompleteJoin stores the group when a stable group's static
 member is replaced)."""
 

@@ -1,4 +1,4 @@
-"""The seed page's claims under random fault schedules (hypothesis, bounded budget).
+"""The catalogue's founding claims under random fault schedules (hypothesis, bounded budget).
 
 Each example is a whole fault schedule drawn as data and run as one simulation; a failure
 shrinks to the smallest schedule that breaks the claim.
@@ -80,14 +80,14 @@ def test_async_per_batch_never_loses(faults):
 @BUDGET
 @given(schedules("crash", "commit-error", "leave", "join"))
 def test_java_auto_commit_with_processing_in_the_loop_never_loses(faults):
-    """SEMANTICS.md §2: Java auto commit commits positions of records already processed when
+    """docs/semantics.md §2: Java auto commit commits positions of records already processed when
     processing finishes inside the loop: at-least-once (a poison record is the exception: close()
     then commits the whole batch, see the next test)."""
     assert outcome("auto", faults)["lost"] == 0
 
 
 def test_java_auto_commit_loses_the_batch_rest_after_a_poison_record():
-    """SEMANTICS.md §2: an exception mid-batch followed by close() commits the whole batch."""
+    """docs/semantics.md §2: an exception mid-batch followed by close() commits the whole batch."""
     poison = {"kind": "processing-error", "consumer": 0, "at": "mid-batch", "batch": 2}
     result = run(scenario("auto", [{**poison, "after_records": 10}]))
     assert result.ok and [f.kind for f in result.ledger.faults] == ["processing-error"]
