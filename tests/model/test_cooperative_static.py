@@ -353,3 +353,53 @@ def test_a_follower_rejoining_unchanged_gets_the_current_generation_back():
     out = g.join(5 * S, 9, join("b"))
     assert replies(out) == {9: JoinResponse(None, 1, "a")}
     assert g.state == co.STABLE
+
+
+def test_a_static_replacement_takes_the_new_session_timeout_from_its_join():
+    """updateStaticMemberThenRebalanceOrCompleteJoin: the new member id gets the JoinGroup's
+    session timeout (updateMember) and a fresh heartbeat expiry (rescheduleClassicGroupMember-
+    Heartbeat): stopped before its replacement, it expires one new session after it."""
+    g = static_group()
+    g.join(20 * S, 9, JoinGroup("b2", 10 * S, REBALANCE, Subscription(), "instance-b"))
+    (expiry,) = [o for o in g.heartbeats_stopped(21 * S, "b2", 15 * S) if type(o) is co.SetTimer]
+    assert expiry.at_us == 30 * S
+    assert co.MemberRemoved("b2", "session-expired") in g.timer(expiry.at_us, expiry.token)
+
+
+def test_a_static_replacement_last_to_join_completes_the_join_with_its_new_metadata():
+    """A static member replaced while the group prepares a rebalance: its new JoinGroup counts
+    (updateMember parks it), so, the last one missing, the join completes at once, and the
+    leader gets the new member id with the new JoinGroup's metadata (updateMember's protocols)."""
+    g = static_group()
+    g.join(10 * S, 9, join("c"))  # a new member: a rebalance
+    g.join(10 * S, 10, join("a", instance="instance-a", known=True))
+    out = g.join(10 * S, 11, join("b2", owned=(2, 3), generation=1, instance="instance-b"))
+    assert g.state == co.COMPLETING_REBALANCE and g.generation == 2
+    leader = replies(out)[10]
+    assert leader.members == ("a", "b2", "c") and replies(out)[11].generation == 2
+    assert leader.subscriptions[1] == Subscription((2, 3), 1)
+
+
+def test_a_replaced_static_leader_is_told_the_members_of_the_stable_group():
+    """KIP-814 (updateStaticMemberThenRebalanceOrCompleteJoin): the new leader's JoinGroup
+    response lists the members (isLeader ? currentClassicGroupMembers()), with skipAssignment."""
+    g = static_group()
+    response = replies(g.join(10 * S, 9, join("a2", instance="instance-a")))[9]
+    assert response.members == ("a2", "b") and len(response.subscriptions) == 2
+
+
+def test_a_static_replacement_while_completing_rebalances_and_answers_its_join():
+    """In COMPLETING_REBALANCE the leader may have planned for the old member id, so the group
+    rebalances again with the new member's JoinGroup parked (updateStaticMemberThenRebalance-
+    OrCompleteJoin -> prepareRebalance); it is answered when that join phase completes."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, join("a", instance="instance-a"))
+    g.join(0, 2, join("b", instance="instance-b"))
+    out = g.timer(DELAY, ("initial-delay", g.epoch))
+    while g.state == co.PREPARING_REBALANCE:
+        (t,) = [o for o in out if isinstance(o, co.SetTimer)]
+        out = g.timer(t.at_us, t.token)
+    g.join(7 * S, 3, join("b2", instance="instance-b"))
+    assert g.state == co.PREPARING_REBALANCE
+    out = g.join(7 * S, 4, join("a", instance="instance-a", known=True))
+    assert g.state == co.COMPLETING_REBALANCE and set(replies(out)) == {3, 4}
