@@ -7,6 +7,7 @@ from sim.model.commands import (
     Batch,
     Call,
     CommitAsync,
+    CommitResult,
     CommitSync,
     LoopPoint,
     Process,
@@ -240,7 +241,8 @@ def test_commit_gate_sends_only_while_stable(state, error):
         assert send.request == OffsetCommit("m", 1, ((0, 3),))
         assert not s.consumer.completed_async
     else:
-        assert calls == [] and s.consumer.completed_async[0].error == error
+        result = CommitResult(((0, 3),), error, s.consumer.commit_sequence)
+        assert calls == [] and list(s.consumer.completed_async) == [result]
 
 
 def test_processing_error_unwinds_through_finally_and_close():
@@ -576,3 +578,119 @@ def test_a_failed_join_group_resets_the_member_id_only_for_unknown_member_id(err
     s.consumer.on_rebalance_notice()
     s.reply((0,), now=S)
     assert s.skip_points().request.known_member
+
+
+def test_an_auto_commit_refused_by_the_client_gate_never_reaches_the_application():
+    """The auto commit has its own callback (autoCommitOffsetsAsync logs the failure): refused
+    mid-rebalance by the client (generationIfStable), it reaches no application callback."""
+    s = Script("auto")
+    s.join()
+    s.consumer.state = "PREPARING_REBALANCE"
+    assert list(s.consumer.commit_async(((0, 3),), kind="auto")) == []
+    assert not s.consumer.completed_async
+
+
+def auto_commit_answered(error):
+    """A stable auto-committing consumer whose auto commit, sent at 5 s, is answered `error` at
+    5.2 s; returns the script and when the next auto commit was due before the answer."""
+    s = Script("auto")
+    s.join()
+    s.process_batch(4, now=S)
+    s.skip_points()
+    s.reply((4,), now=S)
+    send = s.reply(None, now=5 * S)
+    assert isinstance(send, Send) and isinstance(send.request, OffsetCommit)
+    due = s.consumer.next_auto_commit_us
+    s.consumer.now = 5 * S + 200_000
+    s.consumer.on_response(send.request_id, CommitResponse(error))
+    return s, due
+
+
+def test_a_retriable_auto_commit_failure_retries_after_retry_backoff_not_via_a_callback():
+    """autoCommitOffsetsAsync: a RetriableCommitFailedException re-arms the auto-commit timer at
+    retry.backoff.ms (nextAutoCommitTimer.updateAndReset), and the application's callback never
+    sees it; a successful one leaves the timer at the next interval."""
+    s, due = auto_commit_answered("COORDINATOR_LOAD_IN_PROGRESS")
+    assert s.consumer.next_auto_commit_us == 5 * S + 200_000 + 100_000
+    assert not s.consumer.completed_async
+    s, due = auto_commit_answered(None)
+    assert s.consumer.next_auto_commit_us == due == 10 * S and not s.consumer.completed_async
+
+
+def test_an_async_commit_s_callback_gets_its_offsets_error_and_sequence():
+    """OffsetCommitCallback.onComplete(offsets, exception): the callback is handed the offsets
+    it sent (and the model's commit counter when it was made)."""
+    s = async_commit_answered("NOT_COORDINATOR")
+    assert list(s.consumer.completed_async) == [CommitResult(((0, 4),), "NOT_COORDINATOR", 1)]
+
+
+def test_a_static_member_s_commits_carry_its_group_instance_id():
+    """sendOffsetCommitRequest sets groupInstanceId, so the coordinator fences a replaced
+    instance (ClassicGroup.validateMember: FENCED_INSTANCE_ID)."""
+    s = Script("async-per-batch", instance_id="instance-0")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send)
+    assert send.request == OffsetCommit("m", 1, ((0, 4),), "instance-0")
+
+
+def test_an_async_commit_s_fenced_instance_id_with_the_generation_unchanged_is_fatal():
+    """OffsetCommitResponseHandler, for an async commit as for a sync one: FENCED_INSTANCE_ID for
+    the generation the member still has throws FencedInstanceIdException."""
+    s = Script("async-per-batch", instance_id="instance-0")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    s.consumer.on_response(send.request_id, CommitResponse("FENCED_INSTANCE_ID"))
+    assert s.consumer.failed
+
+
+def test_commit_sync_not_coordinator_marks_the_coordinator_unknown():
+    """commitOffsetsSync: NOT_COORDINATOR is retriable, and OffsetCommitResponseHandler marks the
+    coordinator unknown (markCoordinatorUnknown) before the retry looks it up again."""
+    s = Script("sync-per-batch")
+    s.join()
+    s.process_batch(4, now=0)
+    assert isinstance(s.skip_points(), Call)
+    assert isinstance(s.reply(CommitResponse("NOT_COORDINATOR")), Wait)
+    assert not s.consumer.coordinator_known and s.consumer.generation == 1
+
+
+def test_commit_sync_s_backoff_ending_at_its_deadline_times_out_without_another_attempt():
+    """commitOffsetsSync: `timer.sleep(backoff)` then `while (timer.notExpired())`: a backoff
+    that ends exactly at the deadline leaves the timer expired, so no further attempt."""
+    s = Script("sync-per-batch", api_timeout_us=700_000)
+    s.join()
+    s.process_batch(4, now=0)
+    now, attempts = 0, 0
+    while isinstance(s.skip_points(), Call):
+        attempts += 1
+        s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        if isinstance(s.command, Wait):
+            now = s.command.until_us
+            s.reply(None, now)
+    assert attempts == 3  # at 0, 0.1 and 0.3 s; the 0.4 s backoff ends at the 0.7 s deadline
+
+
+def test_a_commit_sync_with_nothing_to_commit_sends_nothing_and_succeeds():
+    """sendOffsetCommitRequest: empty offsets complete locally (RequestFuture.voidSuccess), no
+    request is sent."""
+    s = Script("sync-per-batch")
+    s.join()
+    commit = s.consumer.commit_sync(())
+    with pytest.raises(StopIteration) as done:
+        next(commit)
+    assert done.value.value == CommitResult((), None, s.consumer.commit_sequence)
+
+
+def test_after_its_join_group_response_a_member_heartbeats_and_its_commits_fail_the_gate():
+    """JoinGroupResponseHandler: the member is COMPLETING_REBALANCE until SyncGroup answers; the
+    heartbeat thread runs (only UNJOINED and PREPARING_REBALANCE stop it) and a commit fails in
+    the client with RebalanceInProgressException (generationIfStable)."""
+    s = Script("async-per-batch")
+    s.reply(JoinResponse(None, 1, "m", ("m",)))
+    assert isinstance(s.command.request, SyncGroup)
+    assert s.consumer.heartbeating()
+    assert list(s.consumer.commit_async(((0, 3),))) == []
+    assert s.consumer.completed_async[0].error == "REBALANCE_IN_PROGRESS"
