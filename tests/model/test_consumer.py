@@ -26,6 +26,7 @@ from sim.model.messages import (
     OffsetCommit,
     OffsetFetch,
     OffsetFetchResponse,
+    Subscription,
     SyncGroup,
     SyncResponse,
 )
@@ -694,3 +695,16 @@ def test_after_its_join_group_response_a_member_heartbeats_and_its_commits_fail_
     assert s.consumer.heartbeating()
     assert list(s.consumer.commit_async(((0, 3),))) == []
     assert s.consumer.completed_async[0].error == "REBALANCE_IN_PROGRESS"
+
+
+def test_an_eager_sticky_member_s_join_group_carries_its_last_assignment():
+    """StickyAssignor (eager): the member revoked everything before rejoining, so its JoinGroup
+    metadata carries the last assignment in its user data (subscriptionUserData: memberAssignment
+    and generation), which the leader's assignor reads as what it owned."""
+    s = Script("sync-per-batch", assignor="sticky")
+    s.join()
+    s.consumer.on_rebalance_notice()
+    while not (isinstance(s.command, Call) and isinstance(s.command.request, JoinGroup)):
+        s.reply((0,) if isinstance(s.command, ReadLog) else None)
+    assert s.consumer.assignment == ()  # revoked in onJoinPrepare
+    assert s.command.request.subscription == Subscription((0,), 1)

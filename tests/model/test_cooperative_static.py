@@ -85,9 +85,11 @@ def cooperative_member(strategy="auto"):
     """A cooperative member that owns partitions 0, 1 and 2 from offset 0 in generation 1."""
     m = Loop(strategy, partitions=3, assignor="cooperative-sticky", max_poll_records=100)
     assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    assert m.command.request_id == m.consumer.group_request  # the id its answer is matched by
     m.reply()
     m.idle((), JoinResponse(None, 1, "other"))
     assert isinstance(m.command, Send) and m.command.request == SyncGroup("m", 1, None)
+    assert m.command.request_id == m.consumer.group_request
     m.reply()
     m.idle((), SyncResponse(None, (0, 1, 2)))
     assert isinstance(m.command, Call) and m.command.request == OffsetFetch((0, 1, 2))
@@ -178,6 +180,44 @@ def test_cooperative_join_completion_hands_only_the_added_partitions_to_on_assig
     m.idle((10, 10, 10), SyncResponse(None, (0, 1, 2)))
     assert assigned == [()]  # nothing added: nothing to assign
     assert m.consumer.positions == {0: 10, 1: 10, 2: 10}
+
+
+def test_a_cooperative_sync_group_error_resets_the_generation_before_the_rejoin():
+    """SyncGroupResponseHandler, cooperative as eager: ILLEGAL_GENERATION resets the generation
+    (resetStateOnResponseError), and the next poll's JoinGroup carries no generation."""
+    m = cooperative_member()
+    m.consumer.on_rebalance_notice()
+    m.reply((0, 0, 0))
+    m.reply()  # the join-start auto commit
+    join = m.reply(CommitResponse(None))
+    assert isinstance(join, Send) and isinstance(join.request, JoinGroup)
+    m.reply()
+    m.idle((0, 0, 0), JoinResponse(None, 2, "other"))
+    m.reply()
+    m.idle((0, 0, 0), SyncResponse("ILLEGAL_GENERATION"))
+    assert m.consumer.generation == -1 and m.consumer.rejoin_needed
+    assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    assert m.command.request.subscription.generation == -1
+
+
+def test_a_cooperative_join_completing_inside_poll_returns_records_from_the_same_poll():
+    """KafkaConsumer.poll(timeout): the rebalance completes inside the call (updateAssignment-
+    MetadataIfNeeded with the poll's timer) and the same call goes on fetching until its own
+    timeout; completing the join does not end the poll early."""
+    m = cooperative_member()
+    m.consumer.on_rebalance_notice()
+    m.reply((0, 0, 0))
+    m.reply()  # the join-start auto commit
+    m.reply(CommitResponse(None))  # the JoinGroup is sent
+    m.reply()
+    m.idle((0, 0, 0), JoinResponse(None, 2, "other"))  # the SyncGroup is sent
+    m.reply()
+    assert isinstance(m.command, ReadLog)
+    assert isinstance(m.reply((0, 0, 0)), Wait)
+    deadline = m.consumer.poll_deadline_us
+    m.group_response(SyncResponse(None, (0, 1, 2)))
+    assert isinstance(m.reply(now=deadline - 50_000), ReadLog)
+    assert m.consumer.poll_deadline_us == deadline and m.consumer.generation == 2
 
 
 # ---- the coordinator ------------------------------------------------------------------------
