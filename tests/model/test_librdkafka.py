@@ -6,6 +6,7 @@ import pytest
 
 from sim.model.commands import (
     CommitResult,
+    CommitSync,
     Later,
     Process,
     Processed,
@@ -231,7 +232,10 @@ def test_a_deferral_outliving_the_session_timeout_fails_the_commit():
     (timeout,) = s.consumer.serve_ops() + s.consumer.take_laters()
     assert s.consumer.open_ops == 1
     s.consumer.on_timer(timeout.key)
-    assert s.consumer.open_ops == 0 and s.consumer.completed_async[0].error == "WAIT_COORD"
+    assert s.consumer.open_ops == 0
+    # offset_commit_cb gets the offsets of the operation and the error
+    result = CommitResult(((0, 5),), "WAIT_COORD", s.consumer.commit_sequence)
+    assert list(s.consumer.completed_async) == [result]
 
 
 def test_a_deferred_commit_is_sent_with_the_then_current_generation():
@@ -294,6 +298,8 @@ def test_without_a_rebalance_callback_the_thread_revokes_mid_batch_and_rejoins_i
     assert s.consumer.assignment == ()  # mid-batch: the application was told nothing
     (join,) = s.commit_ok(commit)
     assert isinstance(join.request, JoinGroup)
+    assert join.request_id == s.consumer.group_request  # the id its answer is matched by
+    assert s.consumer._maybe_join() == []  # one JoinGroup in flight at a time
 
 
 def test_with_a_rebalance_callback_the_revoke_waits_for_the_application_s_next_poll():
@@ -684,3 +690,31 @@ def test_librdkafka_thread_offset_fetch_retries_after_load_in_progress():
     assert s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_timer(later.key))
     assert fetch == OffsetFetch((0,))
+
+
+def test_only_a_registered_rebalance_callback_runs_the_application_s_rebalance_hooks():
+    """rd_kafka_rebalance_op: with rebalance_cb the application's callback runs its assign and
+    revoke code (here a commitSync of the processed offsets); without one, the client assigns
+    and unassigns by itself and none of the application's code runs."""
+    s = Client("async-then-sync-processed")
+    s.join(committed=0)
+    s.consumer.processed = {0: 4}
+    assert s.consumer.strategy.on_revoked(s.consumer, (0,)) == [CommitSync(((0, 4),))]
+    s = Client("async-then-sync-processed", rebalance_callback=False)
+    s.join(committed=0)
+    s.consumer.processed = {0: 4}
+    assert s.consumer.strategy.on_revoked(s.consumer, (0,)) == []
+
+
+def test_a_retry_whose_backoff_runs_when_the_coordinator_is_found_is_sent_by_its_timer():
+    """The coordinator is found again while a commit's retry backoff runs: nothing is sent
+    then (the request is not parked on the connection yet); the retry timer sends the same
+    request (rd_kafka_buf_retry)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    (later,) = s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert s.consumer.on_coordinator_found() == []
+    (retry,) = s.consumer.on_timer(later.key)
+    assert retry.request is send.request
