@@ -702,9 +702,18 @@ def test_an_eager_sticky_member_s_join_group_carries_its_last_assignment():
     metadata carries the last assignment in its user data (subscriptionUserData: memberAssignment
     and generation), which the leader's assignor reads as what it owned."""
     s = Script("sync-per-batch", assignor="sticky")
+    assert s.command.request.subscription == Subscription((), -1)  # nothing owned yet
     s.join()
     s.consumer.on_rebalance_notice()
     while not (isinstance(s.command, Call) and isinstance(s.command.request, JoinGroup)):
         s.reply((0,) if isinstance(s.command, ReadLog) else None)
     assert s.consumer.assignment == ()  # revoked in onJoinPrepare
     assert s.command.request.subscription == Subscription((0,), 1)
+
+
+def test_close_before_joining_sends_no_leave_group():
+    """maybeLeaveGroup: a member that never joined (UNJOINED, no generation) has no group to
+    leave: close() sends no LeaveGroup."""
+    consumer = Consumer(0, "m", config(), make_strategy("sync-per-batch"), NullObserver())
+    commands = list(consumer.close())
+    assert not [c for c in commands if isinstance(c, Send) and isinstance(c.request, LeaveGroup)]

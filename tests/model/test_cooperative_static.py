@@ -220,6 +220,16 @@ def test_a_cooperative_join_completing_inside_poll_returns_records_from_the_same
     assert m.consumer.poll_deadline_us == deadline and m.consumer.generation == 2
 
 
+def test_the_leader_s_assignor_reads_every_member_s_owned_partitions():
+    """ConsumerCoordinator.onLeaderElected: the assignor gets every member's subscription from
+    the JoinGroup response, so cooperative-sticky keeps "x"'s partitions 2 and 3 with it."""
+    m = Loop("auto", partitions=4, assignor="cooperative-sticky")
+    m.reply()
+    subscriptions = (Subscription(), Subscription((2, 3), 1))
+    sync = m.idle((), JoinResponse(None, 2, "m", ("m", "x"), subscriptions))
+    assert isinstance(sync, Send) and sync.request.assignment == (("m", (0, 1)), ("x", (2, 3)))
+
+
 # ---- the coordinator ------------------------------------------------------------------------
 def join(member, owned=(), generation=-1, instance=None, known=False):
     return JoinGroup(member, SESSION, REBALANCE, Subscription(owned, generation), instance, known)
