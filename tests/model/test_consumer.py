@@ -13,6 +13,7 @@ from sim.model.commands import (
     Process,
     Processed,
     ReadLog,
+    Seek,
     Send,
     Stopped,
     Wait,
@@ -462,6 +463,16 @@ def test_sync_group_fenced_instance_id_is_fatal():
     unwinds into close(), no rejoin."""
     s, command = sync_failed("FENCED_INSTANCE_ID")
     assert s.consumer.failed and not isinstance(getattr(command, "request", None), JoinGroup)
+    assert not isinstance(command, ReadLog)  # poll() throws: no fetch after the error
+
+
+def test_join_group_fenced_instance_id_is_fatal_and_poll_fetches_nothing():
+    """JoinGroupResponseHandler: FENCED_INSTANCE_ID raises FencedInstanceIdException out of
+    poll(): no fetch, no rejoin; the loop unwinds into close()."""
+    s = Script("sync-per-batch")
+    command = s.reply(JoinResponse("FENCED_INSTANCE_ID"))
+    assert s.consumer.failed and not isinstance(command, ReadLog)
+    assert not isinstance(getattr(command, "request", None), JoinGroup)
 
 
 def test_sync_group_coordinator_error_marks_it_unknown_and_keeps_the_generation():
@@ -717,3 +728,61 @@ def test_close_before_joining_sends_no_leave_group():
     consumer = Consumer(0, "m", config(), make_strategy("sync-per-batch"), NullObserver())
     commands = list(consumer.close())
     assert not [c for c in commands if isinstance(c, Send) and isinstance(c.request, LeaveGroup)]
+
+
+def test_while_its_join_group_is_in_flight_a_member_s_commits_fail_rebalance_in_progress():
+    """sendJoinGroupRequest sets PREPARING_REBALANCE: until the JoinGroup response a commit
+    fails in the client with RebalanceInProgressException (generationIfStable)."""
+    s = Script("async-per-batch")
+    assert isinstance(s.command.request, JoinGroup)
+    assert list(s.consumer.commit_async(((0, 3),))) == []
+    assert s.consumer.completed_async[0].error == "REBALANCE_IN_PROGRESS"
+
+
+def test_eager_on_partitions_assigned_gets_the_whole_assignment():
+    """ConsumerCoordinator.onJoinComplete, EAGER: everything was revoked before the join, so
+    onPartitionsAssigned gets the whole new assignment."""
+    s = Script("sync-per-batch")
+    assigned = []
+    s.consumer.strategy.on_assigned = lambda consumer, parts: assigned.append(parts) or ()
+    s.join()
+    assert assigned == [(0,)]
+
+
+def test_seek_sets_the_position_the_next_poll_reads_from():
+    """KafkaConsumer.seek: the partition's fetch position becomes the offset given."""
+    s = Script("sync-per-batch")
+    s.join(committed=2)
+    list(s.consumer.call([Seek(0, 7)]))
+    assert s.consumer.positions == {0: 7}
+    assert s.process_batch(20, now=S).slices == ((0, 7, 17),)
+
+
+def fetching(positions, max_poll_records=10):
+    """A consumer owning partitions 0-2 at `positions`."""
+    consumer = Consumer(0, "m", config(partitions=3, max_poll_records=max_poll_records),
+                        make_strategy("sync-per-batch"), NullObserver())  # fmt: skip
+    consumer.assignment, consumer.positions = (0, 1, 2), dict(enumerate(positions))
+    return consumer
+
+
+def test_max_poll_records_drains_one_partition_before_the_next_and_resumes_there():
+    """Fetcher.collectFetch: up to max.poll.records, the next-in-line fetch drained before the
+    next completed fetch; the following poll resumes with what is left of it, then goes on in
+    turn (the completed-fetch queue)."""
+    consumer = fetching((5, 5, 5))
+    assert consumer._take((9, 9, 9)) == ((0, 5, 9), (1, 5, 9), (2, 5, 7))
+    assert consumer._take((12, 12, 12)) == ((2, 7, 12), (0, 9, 12), (1, 9, 11))
+    assert consumer._take((12, 12, 12)) == ((1, 11, 12),)
+    assert consumer._take((13, 13, 13)) == ((2, 12, 13), (0, 12, 13), (1, 12, 13))
+    consumer = fetching((0, 0, 0))  # a partition drained exactly at the limit: the next one
+    assert consumer._take((10, 5, 5)) == ((0, 0, 10),)
+    assert consumer._take((10, 5, 5)) == ((1, 0, 5), (2, 0, 5))
+    assert consumer._take((12, 7, 7)) == ((0, 10, 12), (1, 5, 7), (2, 5, 7))
+
+
+def test_a_paused_partition_is_skipped_and_the_others_are_fetched():
+    """KafkaConsumer.pause: fetches skip the paused partition; the others still return."""
+    consumer = fetching((0, 0, 0))
+    consumer.paused = {0}
+    assert consumer._take((3, 3, 3)) == ((1, 0, 3), (2, 0, 3))
