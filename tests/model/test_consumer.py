@@ -104,6 +104,7 @@ def test_first_poll_joins_then_reads_from_the_committed_offset():
     s.join(committed=7)
     process = s.process_batch(30, now=S)
     assert process.slices == ((0, 7, 17),)  # max.poll.records = 10
+    assert process.batch_records == 10
 
 
 def test_no_committed_offset_resets_to_earliest():
@@ -786,3 +787,20 @@ def test_a_paused_partition_is_skipped_and_the_others_are_fetched():
     consumer = fetching((0, 0, 0))
     consumer.paused = {0}
     assert consumer._take((3, 3, 3)) == ((1, 0, 3), (2, 0, 3))
+
+
+def test_a_close_request_during_poll_skips_the_rest_of_the_loop_body():
+    """wakeup(): poll() throws WakeupException, so nothing of the loop body after it runs (no
+    commitAsync of async-then-sync's loop): the next call is the finally's commitSync."""
+    s = Script("async-then-sync")
+    s.join()
+    s.process_batch(4, now=S)
+    send = s.skip_points()
+    assert isinstance(send, Send)  # the loop's commitAsync after the batch
+    s.reply()
+    assert isinstance(s.skip_points(), ReadLog)
+    assert isinstance(s.reply((4,), now=S), Wait)
+    s.consumer.close_requested = True
+    s.reply(None, now=2 * S)
+    commit = s.skip_points()
+    assert isinstance(commit, Call) and commit.request.offsets == ((0, 4),)

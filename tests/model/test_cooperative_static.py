@@ -230,6 +230,39 @@ def test_the_leader_s_assignor_reads_every_member_s_owned_partitions():
     assert isinstance(sync, Send) and sync.request.assignment == (("m", (0, 1)), ("x", (2, 3)))
 
 
+def test_a_cooperative_fenced_sync_group_is_fatal_and_poll_fetches_nothing():
+    """SyncGroupResponseHandler: FENCED_INSTANCE_ID throws out of poll() (cooperative as eager):
+    no fetch after it; the loop unwinds into close()."""
+    m = Loop("auto", instance_id="instance-0", partitions=3, assignor="cooperative-sticky")
+    m.reply()
+    m.idle((), JoinResponse(None, 1, "other"))
+    m.reply()
+    command = m.idle((), SyncResponse("FENCED_INSTANCE_ID"))
+    assert m.consumer.failed and not isinstance(command, ReadLog)
+
+
+def test_a_stable_cooperative_member_auto_commits_at_the_interval():
+    """ConsumerCoordinator.poll: a stable member's poll runs maybeAutoCommitOffsetsAsync once
+    auto.commit.interval.ms has passed."""
+    m = cooperative_member()
+    m.batch((10, 10, 10))
+    commit = m.reply((10, 10, 10), now=5 * S)
+    assert isinstance(commit, Send) and commit.request == OffsetCommit(
+        "m", 1, ((0, 10), (1, 10), (2, 10))
+    )
+
+
+def test_no_auto_commit_while_a_cooperative_rejoin_is_pending():
+    """ConsumerCoordinator.poll: while a rejoin is needed and ensureActiveGroup cannot complete
+    (here the coordinator is unknown), poll() returns before maybeAutoCommitOffsetsAsync."""
+    m = cooperative_member()
+    m.batch((10, 10, 10))
+    m.consumer.on_rebalance_notice()
+    m.consumer.coordinator_known = False
+    command = m.reply((10, 10, 10), now=5 * S)
+    assert not (isinstance(command, Send) and isinstance(command.request, OffsetCommit))
+
+
 # ---- the coordinator ------------------------------------------------------------------------
 def join(member, owned=(), generation=-1, instance=None, known=False):
     return JoinGroup(member, SESSION, REBALANCE, Subscription(owned, generation), instance, known)
