@@ -718,3 +718,12 @@ def test_a_retry_whose_backoff_runs_when_the_coordinator_is_found_is_sent_by_its
     assert s.consumer.on_coordinator_found() == []
     (retry,) = s.consumer.on_timer(later.key)
     assert retry.request is send.request
+
+
+def test_the_timer_commits_nothing_when_the_stored_offset_is_the_committed_one_fetched():
+    """The OffsetFetch answer sets rktp_committed_pos, and the timer commits only stored
+    offsets above it (rd_kafka_topic_partition_list_set_offsets with from_rktp)."""
+    s = Client("auto")
+    s.join(committed=7)
+    s.consumer.stored = {0: 7}
+    assert s.tick() is None
