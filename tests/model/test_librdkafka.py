@@ -727,3 +727,91 @@ def test_the_timer_commits_nothing_when_the_stored_offset_is_the_committed_one_f
     s.join(committed=7)
     s.consumer.stored = {0: 7}
     assert s.tick() is None
+
+
+def queue_of(positions, max_poll_records, deadline_us=0):
+    """A librdkafka consumer owning partitions 0-2 at `positions`, its poll's timeout at
+    `deadline_us` (0: passed)."""
+    consumer = LibrdkafkaConsumer(0, "m", config(partitions=3, max_poll_records=max_poll_records),
+                                  make_strategy("auto"), NullObserver())  # fmt: skip
+    consumer.assignment, consumer.positions = (0, 1, 2), dict(enumerate(positions))
+    consumer.poll_deadline_us = deadline_us
+    return consumer
+
+
+def test_librdkafka_consume_returns_once_n_messages_are_queued_or_at_its_timeout():
+    """rd_kafka_q_serve_rkmessages: consume(n) returns as soon as n messages are queued, or at
+    its timeout with fewer; the positions move past what it hands over."""
+    consumer = queue_of((5, 5, 5), max_poll_records=10, deadline_us=100)
+    assert consumer._take((8, 8, 8)) == ()  # nine queued, before the timeout
+    assert consumer._take((8, 8, 9)) == ((0, 5, 8), (1, 5, 8), (2, 5, 8), (2, 8, 9))
+    assert consumer.positions == {0: 8, 1: 8, 2: 9}
+    assert consumer._take((9, 8, 9)) == ()
+    consumer.now = 100
+    assert consumer._take((9, 8, 9)) == ((0, 8, 9),)
+
+
+def test_librdkafka_each_fetch_starts_one_partition_further():
+    """rkb_active_toppar_next: a fetch that returns data starts the next one at the following
+    partition; one that returns nothing leaves it."""
+    consumer = queue_of((0, 0, 0), max_poll_records=100)
+    assert consumer._take((1, 1, 1)) == ((0, 0, 1), (1, 0, 1), (2, 0, 1))
+    assert consumer._take((2, 2, 2)) == ((1, 1, 2), (2, 1, 2), (0, 1, 2))
+    assert consumer._take((2, 2, 2)) == ()
+    assert consumer._take((3, 3, 3)) == ((2, 2, 3), (0, 2, 3), (1, 2, 3))
+
+
+def test_librdkafka_pausing_drops_the_partition_s_queued_messages():
+    """rd_kafka_toppar_pause: a paused partition is not fetched, and its messages already
+    queued are dropped (the version barrier); the other partitions' stay queued."""
+    consumer = queue_of((0, 0, 0), max_poll_records=2)
+    assert consumer._take((5, 5, 5)) == ((0, 0, 2),)
+    consumer.paused = {0}
+    assert consumer._take((5, 5, 5)) == ((1, 0, 2),)
+    consumer = queue_of((0, 0, 0), max_poll_records=10)
+    consumer.paused = {0}
+    assert consumer._take((3, 3, 3)) == ((1, 0, 3), (2, 0, 3))
+
+
+def test_librdkafka_a_stable_member_s_next_poll_reads_without_rejoining():
+    """rd_kafka_consumer_poll of a member whose join state is steady: no rejoin, it serves the
+    queue (the fetch)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.reply(Processed(10, False))
+    assert isinstance(s.skip_points(), ReadLog)
+
+
+def test_librdkafka_the_application_s_poll_waits_while_the_thread_rejoins():
+    """Without rebalance_cb the thread rejoins by itself; the application's poll meanwhile
+    returns nothing, waking at least every session.timeout.ms to look again, and once the
+    thread's join is complete that poll goes on to fetch without a rejoin of its own."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    s.consumer.on_rebalance_notice()
+    s.reply(Processed(10, False), now=2 * S)
+    wait = s.skip_points()
+    assert isinstance(wait, Wait) and wait.until_us == 2 * S + 45 * S
+    deadline = s.consumer.poll_deadline_us
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    answer(s, OffsetFetchResponse((10,)))
+    # The thread's join is complete: the same poll goes on to the fetch, no rejoin of its own.
+    s.reply(None, now=3 * S)
+    assert isinstance(s.skip_points(), ReadLog) and s.consumer.poll_deadline_us == deadline
+
+
+def test_librdkafka_every_request_waiting_for_the_coordinator_goes_when_it_is_found():
+    """Found again, the coordinator gets every request retry parked for it, whatever other
+    retries still wait for their backoff (their timers send them)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    first, second = s.tick(), s.tick()
+    (timer,) = s.consumer.on_response(first.request_id, CommitResponse("REQUEST_TIMED_OUT"))
+    s.consumer.on_response(second.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert s.consumer.on_timer(timer.key) == []  # no coordinator: parked
+    (retry,) = s.consumer.on_coordinator_found()
+    assert retry.request is first.request
