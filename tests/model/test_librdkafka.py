@@ -658,7 +658,8 @@ def test_librdkafka_thread_rejoin_retries_the_join_after_an_error_and_stops_when
 
 def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error():
     """The new assignment's OffsetFetch answered NOT_COORDINATOR: the coordinator is marked
-    dead and the fetch is sent again once it is found."""
+    dead and the fetch is sent again once it is found, once (the backoff's timer, firing
+    after, finds it in flight)."""
     s, _ = thread_rejoining()
     answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
     answer(s, SyncResponse(None, (0,)))
@@ -666,6 +667,7 @@ def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error
     assert isinstance(later, Later) and not s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_coordinator_found())
     assert fetch == OffsetFetch((0,))
+    assert s.consumer.on_timer(later.key) == []  # the backoff's timer: already sent, not twice
 
 
 def test_librdkafka_thread_rejoin_waits_out_the_backoff_after_a_join_error():
@@ -815,3 +817,42 @@ def test_librdkafka_every_request_waiting_for_the_coordinator_goes_when_it_is_fo
     assert s.consumer.on_timer(timer.key) == []  # no coordinator: parked
     (retry,) = s.consumer.on_coordinator_found()
     assert retry.request is first.request
+
+
+def test_librdkafka_no_rejoin_once_close_has_begun():
+    """rd_kafka_consumer_close terminates the cgrp (rd_kafka_cgrp_terminate): the thread's
+    rejoin, waiting for the revoke's commit, is not sent when that commit completes during
+    close()."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    process = s.hand_over(30)
+    s.consumer._mark_processed(process.slices, 4)
+    (commit,) = s.consumer.on_rebalance_notice()
+    closing = s.consumer.close()
+    assert isinstance(next(closing), Wait)  # for the outstanding commit
+    assert not [c for c in s.commit_ok(commit) if isinstance(c, Send)]
+
+
+def test_librdkafka_the_thread_s_rejoin_waiting_for_the_coordinator_goes_when_it_is_found():
+    """The thread unassigned for a rebalance while no coordinator is known: its JoinGroup waits
+    for the coordinator (the cgrp is not UP) and goes when it is found."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.consumer.coordinator_known = False
+    assert sends(s.consumer.on_rebalance_notice()) == []
+    (join,) = sends(s.consumer.on_coordinator_found())
+    assert isinstance(join, JoinGroup)
+
+
+def test_librdkafka_a_fatal_error_in_the_thread_s_rejoin_ends_the_waiting_poll_without_fetching():
+    """The thread's JoinGroup answered FENCED_INSTANCE_ID while the application's poll waits
+    for the rejoin: the fatal error reaches that poll, which returns no messages."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    s.consumer.on_rebalance_notice()
+    s.reply(Processed(10, False), now=2 * S)
+    assert isinstance(s.skip_points(), Wait)
+    answer(s, JoinResponse("FENCED_INSTANCE_ID"))
+    s.reply(None, now=3 * S)
+    assert s.consumer.failed and not isinstance(s.skip_points(), ReadLog)
