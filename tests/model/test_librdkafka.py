@@ -658,8 +658,7 @@ def test_librdkafka_thread_rejoin_retries_the_join_after_an_error_and_stops_when
 
 def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error():
     """The new assignment's OffsetFetch answered NOT_COORDINATOR: the coordinator is marked
-    dead and the fetch is sent again once it is found, once (the backoff's timer, firing
-    after, finds it in flight)."""
+    dead and the fetch is sent again once it is found."""
     s, _ = thread_rejoining()
     answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
     answer(s, SyncResponse(None, (0,)))
@@ -667,7 +666,17 @@ def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error
     assert isinstance(later, Later) and not s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_coordinator_found())
     assert fetch == OffsetFetch((0,))
-    assert s.consumer.on_timer(later.key) == []  # the backoff's timer: already sent, not twice
+
+
+def test_librdkafka_the_thread_s_offset_fetch_goes_once_when_the_coordinator_is_back():
+    """The new assignment's OffsetFetch, sent again when the coordinator is found after a
+    NOT_COORDINATOR, is not sent a second time by its backoff's timer firing after."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    (later,) = answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
+    (fetch,) = sends(s.consumer.on_coordinator_found())
+    assert s.consumer.on_timer(later.key) == []
 
 
 def test_librdkafka_thread_rejoin_waits_out_the_backoff_after_a_join_error():
