@@ -865,3 +865,52 @@ def test_librdkafka_a_fatal_error_in_the_thread_s_rejoin_ends_the_waiting_poll_w
     answer(s, JoinResponse("FENCED_INSTANCE_ID"))
     s.reply(None, now=3 * S)
     assert s.consumer.failed and not isinstance(s.skip_points(), ReadLog)
+
+
+def test_librdkafka_the_coordinator_s_return_serves_deferred_commits_and_the_offset_fetch():
+    """The cgrp is UP again: the commits deferred meanwhile go out (rkcg_wait_coord_q) along with
+    the new assignment's OffsetFetch, which, once answered, is not fetched again at a later
+    return of the coordinator (that one only resumes the thread's next rejoin)."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
+    list(s.consumer.commit_async(((0, 5),)))
+    s.consumer.serve_ops()
+    found = [c for c in s.consumer.on_coordinator_found() if isinstance(c, Send)]
+    assert [c.request for c in found] == [OffsetCommit("m", 2, ((0, 5),)), OffsetFetch((0,))]
+    s.commit_ok(found[0])
+    answer(s, OffsetFetchResponse((10,)))
+    s.consumer.now, s.consumer.coordinator_known = S, False  # past the join's backoff; lost
+    assert sends(s.consumer.on_rebalance_notice()) == []
+    (join,) = sends(s.consumer.on_coordinator_found())
+    assert isinstance(join, JoinGroup)
+
+
+def test_librdkafka_an_async_and_a_sync_commit_in_flight_each_get_their_own_result():
+    """Every rd_kafka_commit() is an operation of its own: with an async commit still in
+    flight, a sync one gets its own result, and the async one's reaches offset_commit_cb."""
+    s = Client("async-per-batch")
+    s.join(committed=0)
+    list(s.consumer.commit_async(((0, 3),)))
+    (first,) = s.consumer.serve_ops()
+    blocked = s.consumer.commit_sync(((0, 5),))
+    assert isinstance(next(blocked), Wait)
+    (second,) = s.consumer.serve_ops()
+    s.commit_ok(first)
+    s.commit_ok(second)
+    with pytest.raises(StopIteration) as done:
+        blocked.send(None)
+    assert done.value.value == CommitResult(((0, 5),), None, 2)
+    assert list(s.consumer.completed_async) == [CommitResult(((0, 3),), None, 1)]
+
+
+def test_librdkafka_rebalance_news_during_the_thread_s_rejoin_changes_nothing():
+    """The cgrp is already rebalancing (the thread's JoinGroup waits out its backoff): another
+    REBALANCE_IN_PROGRESS or ILLEGAL_GENERATION heartbeat answer neither unassigns again nor
+    asks for another JoinGroup."""
+    s, _ = thread_rejoining()
+    (later,) = answer(s, JoinResponse("COORDINATOR_LOAD_IN_PROGRESS"))
+    assert isinstance(later, Later)
+    assert s.consumer.on_rebalance_notice() == []
+    assert s.consumer.on_heartbeat_error("ILLEGAL_GENERATION") == []
