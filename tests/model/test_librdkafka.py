@@ -914,3 +914,16 @@ def test_librdkafka_rebalance_news_during_the_thread_s_rejoin_changes_nothing():
     assert isinstance(later, Later)
     assert s.consumer.on_rebalance_notice() == []
     assert s.consumer.on_heartbeat_error("ILLEGAL_GENERATION") == []
+
+
+def test_librdkafka_rebalance_news_while_the_thread_s_rejoin_waits_its_backoff_changes_nothing():
+    """The thread unassigned and its JoinGroup waits out retry.backoff.ms (the member is still
+    steady in its own eyes, but the cgrp is rebalancing): further rebalance news arms no second
+    JoinGroup timer."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.consumer.retry_join_after_us = S  # a coordinator error's backoff still running
+    (later,) = s.consumer.on_rebalance_notice()
+    assert isinstance(later, Later) and s.consumer.assignment == ()
+    assert s.consumer.on_rebalance_notice() == []
+    assert s.consumer.on_heartbeat_error("ILLEGAL_GENERATION") == []
