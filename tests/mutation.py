@@ -233,11 +233,10 @@ def planted() -> list[tuple[str, str, bool]]:
 
 def report(found: dict[str, tuple[str, str]], verdicts: dict, rules=()) -> str:
     equivalent, killed_by = verdicts.get("equivalent", {}), verdicts.get("killed_by", {})
-    machinery = verdicts.get("not_a_rule", {})  # function prefix -> why
+    machinery = verdicts.get("not_a_rule", {})  # mutant or function -> why
 
     def not_a_rule(name: str) -> str | None:
-        function = name.rsplit("__mutmut_", 1)[0]
-        return machinery.get(function)
+        return machinery.get(name) or machinery.get(name.rsplit("__mutmut_", 1)[0])
 
     counts = Counter(s for _, s in found.values())
     tried = sum(counts[s] for s in (KILLED, SURVIVED, NO_TESTS, TIMEOUT))

@@ -9,6 +9,8 @@ from sim.model.assignors import (
     ASSIGNORS,
     cooperative_sticky_assign,
     previous_owners,
+    range_assign,
+    roundrobin_assign,
     sticky_assign,
 )
 from sim.model.messages import Subscription
@@ -105,3 +107,31 @@ def test_a_newcomer_gets_moved_partitions_only_in_the_follow_up():
         "b": (3, 4),
         "c": (2, 5),
     }
+
+
+def test_range_gives_consecutive_ranges_and_the_first_members_one_extra():
+    """RangeAssignor: numPartitionsPerConsumer = partitions / consumers, and the first
+    partitions % consumers members (sorted) get one more, in consecutive ranges."""
+    assert range_assign(["c", "a", "b"], 7) == {"a": (0, 1, 2), "b": (3, 4), "c": (5, 6)}
+
+
+def test_roundrobin_deals_the_partitions_in_turn_in_member_order():
+    """RoundRobinAssignor: partitions in order, one to each member in sorted order in turn."""
+    assert roundrobin_assign(["b", "a", "c"], 7) == {"a": (0, 3, 6), "b": (1, 4), "c": (2, 5)}
+
+
+def test_sticky_deals_unowned_partitions_in_turn_then_extra_slots_in_member_order():
+    """ConstrainedAssignmentBuilder: unowned partitions go round-robin to the members below
+    the minimum quota (sorted), then one each to members at it (the sorted
+    unfilledMembersWithExactlyMinQuotaPartitions) while extra slots remain."""
+    assert sticky_assign(["b", "a", "c"], 6) == {"a": (0, 3), "b": (1, 4), "c": (2, 5)}
+    assert sticky_assign(["b", "a", "c"], 7) == {"a": (0, 3, 6), "b": (1, 4), "c": (2, 5)}
+    owned = {"a": Subscription((0, 1, 2, 3), 1)}  # a keeps two, the rest is dealt in turn
+    assert sticky_assign(["a", "b", "c"], 7, owned) == {"a": (0, 1, 2), "b": (3, 5), "c": (4, 6)}
+
+
+def test_a_partition_claimed_twice_in_one_generation_stays_unowned_whoever_claims_it_next():
+    """allSubscriptionsEqual: equal-generation claims void the partition's ownership; a third
+    claim of that generation does not restore it."""
+    subscriptions = {m: Subscription((1,), 2) for m in ("a", "b", "c")}
+    assert previous_owners(["a", "b", "c"], 2, subscriptions) == {}

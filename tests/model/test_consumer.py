@@ -7,11 +7,13 @@ from sim.model.commands import (
     Batch,
     Call,
     CommitAsync,
+    CommitResult,
     CommitSync,
     LoopPoint,
     Process,
     Processed,
     ReadLog,
+    Seek,
     Send,
     Stopped,
     Wait,
@@ -25,6 +27,7 @@ from sim.model.messages import (
     OffsetCommit,
     OffsetFetch,
     OffsetFetchResponse,
+    Subscription,
     SyncGroup,
     SyncResponse,
 )
@@ -101,6 +104,7 @@ def test_first_poll_joins_then_reads_from_the_committed_offset():
     s.join(committed=7)
     process = s.process_batch(30, now=S)
     assert process.slices == ((0, 7, 17),)  # max.poll.records = 10
+    assert process.batch_records == 10
 
 
 def test_no_committed_offset_resets_to_earliest():
@@ -240,7 +244,8 @@ def test_commit_gate_sends_only_while_stable(state, error):
         assert send.request == OffsetCommit("m", 1, ((0, 3),))
         assert not s.consumer.completed_async
     else:
-        assert calls == [] and s.consumer.completed_async[0].error == error
+        result = CommitResult(((0, 3),), error, s.consumer.commit_sequence)
+        assert calls == [] and list(s.consumer.completed_async) == [result]
 
 
 def test_processing_error_unwinds_through_finally_and_close():
@@ -459,6 +464,16 @@ def test_sync_group_fenced_instance_id_is_fatal():
     unwinds into close(), no rejoin."""
     s, command = sync_failed("FENCED_INSTANCE_ID")
     assert s.consumer.failed and not isinstance(getattr(command, "request", None), JoinGroup)
+    assert not isinstance(command, ReadLog)  # poll() throws: no fetch after the error
+
+
+def test_join_group_fenced_instance_id_is_fatal_and_poll_fetches_nothing():
+    """JoinGroupResponseHandler: FENCED_INSTANCE_ID raises FencedInstanceIdException out of
+    poll(): no fetch, no rejoin; the loop unwinds into close()."""
+    s = Script("sync-per-batch")
+    command = s.reply(JoinResponse("FENCED_INSTANCE_ID"))
+    assert s.consumer.failed and not isinstance(command, ReadLog)
+    assert not isinstance(getattr(command, "request", None), JoinGroup)
 
 
 def test_sync_group_coordinator_error_marks_it_unknown_and_keeps_the_generation():
@@ -576,3 +591,216 @@ def test_a_failed_join_group_resets_the_member_id_only_for_unknown_member_id(err
     s.consumer.on_rebalance_notice()
     s.reply((0,), now=S)
     assert s.skip_points().request.known_member
+
+
+def test_an_auto_commit_refused_by_the_client_gate_never_reaches_the_application():
+    """The auto commit has its own callback (autoCommitOffsetsAsync logs the failure): refused
+    mid-rebalance by the client (generationIfStable), it reaches no application callback."""
+    s = Script("auto")
+    s.join()
+    s.consumer.state = "PREPARING_REBALANCE"
+    assert list(s.consumer.commit_async(((0, 3),), kind="auto")) == []
+    assert not s.consumer.completed_async
+
+
+def auto_commit_answered(error):
+    """A stable auto-committing consumer whose auto commit, sent at 5 s, is answered `error` at
+    5.2 s; returns the script and when the next auto commit was due before the answer."""
+    s = Script("auto")
+    s.join()
+    s.process_batch(4, now=S)
+    s.skip_points()
+    s.reply((4,), now=S)
+    send = s.reply(None, now=5 * S)
+    assert isinstance(send, Send) and isinstance(send.request, OffsetCommit)
+    due = s.consumer.next_auto_commit_us
+    s.consumer.now = 5 * S + 200_000
+    s.consumer.on_response(send.request_id, CommitResponse(error))
+    return s, due
+
+
+def test_a_retriable_auto_commit_failure_retries_after_retry_backoff_not_via_a_callback():
+    """autoCommitOffsetsAsync: a RetriableCommitFailedException re-arms the auto-commit timer at
+    retry.backoff.ms (nextAutoCommitTimer.updateAndReset), and the application's callback never
+    sees it; a successful one leaves the timer at the next interval."""
+    s, due = auto_commit_answered("COORDINATOR_LOAD_IN_PROGRESS")
+    assert s.consumer.next_auto_commit_us == 5 * S + 200_000 + 100_000
+    assert not s.consumer.completed_async
+    s, due = auto_commit_answered(None)
+    assert s.consumer.next_auto_commit_us == due == 10 * S and not s.consumer.completed_async
+
+
+def test_an_async_commit_s_callback_gets_its_offsets_error_and_sequence():
+    """OffsetCommitCallback.onComplete(offsets, exception): the callback is handed the offsets
+    it sent (and the model's commit counter when it was made)."""
+    s = async_commit_answered("NOT_COORDINATOR")
+    assert list(s.consumer.completed_async) == [CommitResult(((0, 4),), "NOT_COORDINATOR", 1)]
+
+
+def test_a_static_member_s_commits_carry_its_group_instance_id():
+    """sendOffsetCommitRequest sets groupInstanceId, so the coordinator fences a replaced
+    instance (ClassicGroup.validateMember: FENCED_INSTANCE_ID)."""
+    s = Script("async-per-batch", instance_id="instance-0")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send)
+    assert send.request == OffsetCommit("m", 1, ((0, 4),), "instance-0")
+
+
+def test_an_async_commit_s_fenced_instance_id_with_the_generation_unchanged_is_fatal():
+    """OffsetCommitResponseHandler, for an async commit as for a sync one: FENCED_INSTANCE_ID for
+    the generation the member still has throws FencedInstanceIdException."""
+    s = Script("async-per-batch", instance_id="instance-0")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    s.consumer.on_response(send.request_id, CommitResponse("FENCED_INSTANCE_ID"))
+    assert s.consumer.failed
+
+
+def test_commit_sync_not_coordinator_marks_the_coordinator_unknown():
+    """commitOffsetsSync: NOT_COORDINATOR is retriable, and OffsetCommitResponseHandler marks the
+    coordinator unknown (markCoordinatorUnknown) before the retry looks it up again."""
+    s = Script("sync-per-batch")
+    s.join()
+    s.process_batch(4, now=0)
+    assert isinstance(s.skip_points(), Call)
+    assert isinstance(s.reply(CommitResponse("NOT_COORDINATOR")), Wait)
+    assert not s.consumer.coordinator_known and s.consumer.generation == 1
+
+
+def test_commit_sync_s_backoff_ending_at_its_deadline_times_out_without_another_attempt():
+    """commitOffsetsSync: `timer.sleep(backoff)` then `while (timer.notExpired())`: a backoff
+    that ends exactly at the deadline leaves the timer expired, so no further attempt."""
+    s = Script("sync-per-batch", api_timeout_us=700_000)
+    s.join()
+    s.process_batch(4, now=0)
+    now, attempts = 0, 0
+    while isinstance(s.skip_points(), Call):
+        attempts += 1
+        s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+        if isinstance(s.command, Wait):
+            now = s.command.until_us
+            s.reply(None, now)
+    assert attempts == 3  # at 0, 0.1 and 0.3 s; the 0.4 s backoff ends at the 0.7 s deadline
+
+
+def test_a_commit_sync_with_nothing_to_commit_sends_nothing_and_succeeds():
+    """sendOffsetCommitRequest: empty offsets complete locally (RequestFuture.voidSuccess), no
+    request is sent."""
+    s = Script("sync-per-batch")
+    s.join()
+    commit = s.consumer.commit_sync(())
+    with pytest.raises(StopIteration) as done:
+        next(commit)
+    assert done.value.value == CommitResult((), None, s.consumer.commit_sequence)
+
+
+def test_after_its_join_group_response_a_member_heartbeats_and_its_commits_fail_the_gate():
+    """JoinGroupResponseHandler: the member is COMPLETING_REBALANCE until SyncGroup answers; the
+    heartbeat thread runs (only UNJOINED and PREPARING_REBALANCE stop it) and a commit fails in
+    the client with RebalanceInProgressException (generationIfStable)."""
+    s = Script("async-per-batch")
+    s.reply(JoinResponse(None, 1, "m", ("m",)))
+    assert isinstance(s.command.request, SyncGroup)
+    assert s.consumer.heartbeating()
+    assert list(s.consumer.commit_async(((0, 3),))) == []
+    assert s.consumer.completed_async[0].error == "REBALANCE_IN_PROGRESS"
+
+
+def test_an_eager_sticky_member_s_join_group_carries_its_last_assignment():
+    """StickyAssignor (eager): the member revoked everything before rejoining, so its JoinGroup
+    metadata carries the last assignment in its user data (subscriptionUserData: memberAssignment
+    and generation), which the leader's assignor reads as what it owned."""
+    s = Script("sync-per-batch", assignor="sticky")
+    assert s.command.request.subscription == Subscription((), -1)  # nothing owned yet
+    s.join()
+    s.consumer.on_rebalance_notice()
+    while not (isinstance(s.command, Call) and isinstance(s.command.request, JoinGroup)):
+        s.reply((0,) if isinstance(s.command, ReadLog) else None)
+    assert s.consumer.assignment == ()  # revoked in onJoinPrepare
+    assert s.command.request.subscription == Subscription((0,), 1)
+
+
+def test_close_before_joining_sends_no_leave_group():
+    """maybeLeaveGroup: a member that never joined (UNJOINED, no generation) has no group to
+    leave: close() sends no LeaveGroup."""
+    consumer = Consumer(0, "m", config(), make_strategy("sync-per-batch"), NullObserver())
+    commands = list(consumer.close())
+    assert not [c for c in commands if isinstance(c, Send) and isinstance(c.request, LeaveGroup)]
+
+
+def test_while_its_join_group_is_in_flight_a_member_s_commits_fail_rebalance_in_progress():
+    """sendJoinGroupRequest sets PREPARING_REBALANCE: until the JoinGroup response a commit
+    fails in the client with RebalanceInProgressException (generationIfStable)."""
+    s = Script("async-per-batch")
+    assert isinstance(s.command.request, JoinGroup)
+    assert list(s.consumer.commit_async(((0, 3),))) == []
+    assert s.consumer.completed_async[0].error == "REBALANCE_IN_PROGRESS"
+
+
+def test_eager_on_partitions_assigned_gets_the_whole_assignment():
+    """ConsumerCoordinator.onJoinComplete, EAGER: everything was revoked before the join, so
+    onPartitionsAssigned gets the whole new assignment."""
+    s = Script("sync-per-batch")
+    assigned = []
+    s.consumer.strategy.on_assigned = lambda consumer, parts: assigned.append(parts) or ()
+    s.join()
+    assert assigned == [(0,)]
+
+
+def test_seek_sets_the_position_the_next_poll_reads_from():
+    """KafkaConsumer.seek: the partition's fetch position becomes the offset given."""
+    s = Script("sync-per-batch")
+    s.join(committed=2)
+    list(s.consumer.call([Seek(0, 7)]))
+    assert s.consumer.positions == {0: 7}
+    assert s.process_batch(20, now=S).slices == ((0, 7, 17),)
+
+
+def fetching(positions, max_poll_records=10):
+    """A consumer owning partitions 0-2 at `positions`."""
+    consumer = Consumer(0, "m", config(partitions=3, max_poll_records=max_poll_records),
+                        make_strategy("sync-per-batch"), NullObserver())  # fmt: skip
+    consumer.assignment, consumer.positions = (0, 1, 2), dict(enumerate(positions))
+    return consumer
+
+
+def test_max_poll_records_drains_one_partition_before_the_next_and_resumes_there():
+    """Fetcher.collectFetch: up to max.poll.records, the next-in-line fetch drained before the
+    next completed fetch; the following poll resumes with what is left of it, then goes on in
+    turn (the completed-fetch queue)."""
+    consumer = fetching((5, 5, 5))
+    assert consumer._take((9, 9, 9)) == ((0, 5, 9), (1, 5, 9), (2, 5, 7))
+    assert consumer._take((12, 12, 12)) == ((2, 7, 12), (0, 9, 12), (1, 9, 11))
+    assert consumer._take((12, 12, 12)) == ((1, 11, 12),)
+    assert consumer._take((13, 13, 13)) == ((2, 12, 13), (0, 12, 13), (1, 12, 13))
+    consumer = fetching((0, 0, 0))  # a partition drained exactly at the limit: the next one
+    assert consumer._take((10, 5, 5)) == ((0, 0, 10),)
+    assert consumer._take((10, 5, 5)) == ((1, 0, 5), (2, 0, 5))
+    assert consumer._take((12, 7, 7)) == ((0, 10, 12), (1, 5, 7), (2, 5, 7))
+
+
+def test_a_paused_partition_is_skipped_and_the_others_are_fetched():
+    """KafkaConsumer.pause: fetches skip the paused partition; the others still return."""
+    consumer = fetching((0, 0, 0))
+    consumer.paused = {0}
+    assert consumer._take((3, 3, 3)) == ((1, 0, 3), (2, 0, 3))
+
+
+def test_a_close_request_during_poll_skips_the_rest_of_the_loop_body():
+    """wakeup(): poll() throws WakeupException, so nothing of the loop body after it runs (no
+    commitAsync of async-then-sync's loop): the next call is the finally's commitSync."""
+    s = Script("async-then-sync")
+    s.join()
+    s.process_batch(4, now=S)
+    send = s.skip_points()
+    assert isinstance(send, Send)  # the loop's commitAsync after the batch
+    s.reply()
+    assert isinstance(s.skip_points(), ReadLog)
+    assert isinstance(s.reply((4,), now=S), Wait)
+    s.consumer.close_requested = True
+    s.reply(None, now=2 * S)
+    commit = s.skip_points()
+    assert isinstance(commit, Call) and commit.request.offsets == ((0, 4),)

@@ -85,9 +85,11 @@ def cooperative_member(strategy="auto"):
     """A cooperative member that owns partitions 0, 1 and 2 from offset 0 in generation 1."""
     m = Loop(strategy, partitions=3, assignor="cooperative-sticky", max_poll_records=100)
     assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    assert m.command.request_id == m.consumer.group_request  # the id its answer is matched by
     m.reply()
     m.idle((), JoinResponse(None, 1, "other"))
     assert isinstance(m.command, Send) and m.command.request == SyncGroup("m", 1, None)
+    assert m.command.request_id == m.consumer.group_request
     m.reply()
     m.idle((), SyncResponse(None, (0, 1, 2)))
     assert isinstance(m.command, Call) and m.command.request == OffsetFetch((0, 1, 2))
@@ -178,6 +180,87 @@ def test_cooperative_join_completion_hands_only_the_added_partitions_to_on_assig
     m.idle((10, 10, 10), SyncResponse(None, (0, 1, 2)))
     assert assigned == [()]  # nothing added: nothing to assign
     assert m.consumer.positions == {0: 10, 1: 10, 2: 10}
+
+
+def test_a_cooperative_sync_group_error_resets_the_generation_before_the_rejoin():
+    """SyncGroupResponseHandler, cooperative as eager: ILLEGAL_GENERATION resets the generation
+    (resetStateOnResponseError), and the next poll's JoinGroup carries no generation."""
+    m = cooperative_member()
+    m.consumer.on_rebalance_notice()
+    m.reply((0, 0, 0))
+    m.reply()  # the join-start auto commit
+    join = m.reply(CommitResponse(None))
+    assert isinstance(join, Send) and isinstance(join.request, JoinGroup)
+    m.reply()
+    m.idle((0, 0, 0), JoinResponse(None, 2, "other"))
+    m.reply()
+    m.idle((0, 0, 0), SyncResponse("ILLEGAL_GENERATION"))
+    assert m.consumer.generation == -1 and m.consumer.rejoin_needed
+    assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    assert m.command.request.subscription.generation == -1
+
+
+def test_a_cooperative_join_completing_inside_poll_returns_records_from_the_same_poll():
+    """KafkaConsumer.poll(timeout): the rebalance completes inside the call (updateAssignment-
+    MetadataIfNeeded with the poll's timer) and the same call goes on fetching until its own
+    timeout; completing the join does not end the poll early."""
+    m = cooperative_member()
+    m.consumer.on_rebalance_notice()
+    m.reply((0, 0, 0))
+    m.reply()  # the join-start auto commit
+    m.reply(CommitResponse(None))  # the JoinGroup is sent
+    m.reply()
+    m.idle((0, 0, 0), JoinResponse(None, 2, "other"))  # the SyncGroup is sent
+    m.reply()
+    assert isinstance(m.command, ReadLog)
+    assert isinstance(m.reply((0, 0, 0)), Wait)
+    deadline = m.consumer.poll_deadline_us
+    m.group_response(SyncResponse(None, (0, 1, 2)))
+    assert isinstance(m.reply(now=deadline - 50_000), ReadLog)
+    assert m.consumer.poll_deadline_us == deadline and m.consumer.generation == 2
+
+
+def test_the_leader_s_assignor_reads_every_member_s_owned_partitions():
+    """ConsumerCoordinator.onLeaderElected: the assignor gets every member's subscription from
+    the JoinGroup response, so cooperative-sticky keeps "x"'s partitions 2 and 3 with it."""
+    m = Loop("auto", partitions=4, assignor="cooperative-sticky")
+    m.reply()
+    subscriptions = (Subscription(), Subscription((2, 3), 1))
+    sync = m.idle((), JoinResponse(None, 2, "m", ("m", "x"), subscriptions))
+    assert isinstance(sync, Send) and sync.request.assignment == (("m", (0, 1)), ("x", (2, 3)))
+
+
+def test_a_cooperative_fenced_sync_group_is_fatal_and_poll_fetches_nothing():
+    """SyncGroupResponseHandler: FENCED_INSTANCE_ID throws out of poll() (cooperative as eager):
+    no fetch after it; the loop unwinds into close()."""
+    m = Loop("auto", instance_id="instance-0", partitions=3, assignor="cooperative-sticky")
+    m.reply()
+    m.idle((), JoinResponse(None, 1, "other"))
+    m.reply()
+    command = m.idle((), SyncResponse("FENCED_INSTANCE_ID"))
+    assert m.consumer.failed and not isinstance(command, ReadLog)
+
+
+def test_a_stable_cooperative_member_auto_commits_at_the_interval():
+    """ConsumerCoordinator.poll: a stable member's poll runs maybeAutoCommitOffsetsAsync once
+    auto.commit.interval.ms has passed."""
+    m = cooperative_member()
+    m.batch((10, 10, 10))
+    commit = m.reply((10, 10, 10), now=5 * S)
+    assert isinstance(commit, Send) and commit.request == OffsetCommit(
+        "m", 1, ((0, 10), (1, 10), (2, 10))
+    )
+
+
+def test_no_auto_commit_while_a_cooperative_rejoin_is_pending():
+    """ConsumerCoordinator.poll: while a rejoin is needed and ensureActiveGroup cannot complete
+    (here the coordinator is unknown), poll() returns before maybeAutoCommitOffsetsAsync."""
+    m = cooperative_member()
+    m.batch((10, 10, 10))
+    m.consumer.on_rebalance_notice()
+    m.consumer.coordinator_known = False
+    command = m.reply((10, 10, 10), now=5 * S)
+    assert not (isinstance(command, Send) and isinstance(command.request, OffsetCommit))
 
 
 # ---- the coordinator ------------------------------------------------------------------------
@@ -353,3 +436,53 @@ def test_a_follower_rejoining_unchanged_gets_the_current_generation_back():
     out = g.join(5 * S, 9, join("b"))
     assert replies(out) == {9: JoinResponse(None, 1, "a")}
     assert g.state == co.STABLE
+
+
+def test_a_static_replacement_takes_the_new_session_timeout_from_its_join():
+    """updateStaticMemberThenRebalanceOrCompleteJoin: the new member id gets the JoinGroup's
+    session timeout (updateMember) and a fresh heartbeat expiry (rescheduleClassicGroupMember-
+    Heartbeat): stopped before its replacement, it expires one new session after it."""
+    g = static_group()
+    g.join(20 * S, 9, JoinGroup("b2", 10 * S, REBALANCE, Subscription(), "instance-b"))
+    (expiry,) = [o for o in g.heartbeats_stopped(21 * S, "b2", 15 * S) if type(o) is co.SetTimer]
+    assert expiry.at_us == 30 * S
+    assert co.MemberRemoved("b2", "session-expired") in g.timer(expiry.at_us, expiry.token)
+
+
+def test_a_static_replacement_last_to_join_completes_the_join_with_its_new_metadata():
+    """A static member replaced while the group prepares a rebalance: its new JoinGroup counts
+    (updateMember parks it), so, the last one missing, the join completes at once, and the
+    leader gets the new member id with the new JoinGroup's metadata (updateMember's protocols)."""
+    g = static_group()
+    g.join(10 * S, 9, join("c"))  # a new member: a rebalance
+    g.join(10 * S, 10, join("a", instance="instance-a", known=True))
+    out = g.join(10 * S, 11, join("b2", owned=(2, 3), generation=1, instance="instance-b"))
+    assert g.state == co.COMPLETING_REBALANCE and g.generation == 2
+    leader = replies(out)[10]
+    assert leader.members == ("a", "b2", "c") and replies(out)[11].generation == 2
+    assert leader.subscriptions[1] == Subscription((2, 3), 1)
+
+
+def test_a_replaced_static_leader_is_told_the_members_of_the_stable_group():
+    """KIP-814 (updateStaticMemberThenRebalanceOrCompleteJoin): the new leader's JoinGroup
+    response lists the members (isLeader ? currentClassicGroupMembers()), with skipAssignment."""
+    g = static_group()
+    response = replies(g.join(10 * S, 9, join("a2", instance="instance-a")))[9]
+    assert response.members == ("a2", "b") and len(response.subscriptions) == 2
+
+
+def test_a_static_replacement_while_completing_rebalances_and_answers_its_join():
+    """In COMPLETING_REBALANCE the leader may have planned for the old member id, so the group
+    rebalances again with the new member's JoinGroup parked (updateStaticMemberThenRebalance-
+    OrCompleteJoin -> prepareRebalance); it is answered when that join phase completes."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, join("a", instance="instance-a"))
+    g.join(0, 2, join("b", instance="instance-b"))
+    out = g.timer(DELAY, ("initial-delay", g.epoch))
+    while g.state == co.PREPARING_REBALANCE:
+        (t,) = [o for o in out if isinstance(o, co.SetTimer)]
+        out = g.timer(t.at_us, t.token)
+    g.join(7 * S, 3, join("b2", instance="instance-b"))
+    assert g.state == co.PREPARING_REBALANCE
+    out = g.join(7 * S, 4, join("a", instance="instance-a", known=True))
+    assert g.state == co.COMPLETING_REBALANCE and set(replies(out)) == {3, 4}

@@ -422,3 +422,72 @@ def test_a_lone_leader_rejoining_completes_the_join_at_once():
     out = g.join(5 * S, 7, join("a"))
     assert g.state == co.COMPLETING_REBALANCE and g.generation == 2
     assert replies(out)[7].generation == 2
+
+
+def test_a_join_timer_of_an_earlier_rebalance_never_ends_a_later_join_phase():
+    """completeClassicGroupJoin cancels the join timer (GroupMetadataManager), so a rebalance's
+    timeout, still armed after its join phase completed, never ends a later one's. Rebalances,
+    an emptied group and an initial delay follow one another inside one rebalance timeout; then,
+    with the last rebalance waiting for "c", every earlier join timer fires and changes nothing."""
+    g = stable_group(("a",))
+    earlier = timers(g.join(4 * S, 10, join("b")))  # a rebalance; "a" rejoins and leads again
+    g.join(4 * S, 11, join("a"))
+    g.sync(4 * S, 12, SyncGroup("a", g.generation, (("a", (0, 1)), ("b", (2, 3)))))
+    earlier += timers(g.leave(5 * S, LeaveGroup("a")))
+    g.leave(5 * S, LeaveGroup("b"))  # the group empties
+    out = g.join(6 * S, 13, join("c"))
+    g.timer(9 * S, timers(out)[0].token)  # the initial delay ends
+    g.sync(9 * S, 14, SyncGroup("c", g.generation, (("c", (0, 1, 2, 3)),)))
+    current = timers(g.join(10 * S, 15, join("d")))
+    assert g.state == co.PREPARING_REBALANCE and g.generation == 3
+    stale = [t for t in earlier if t.token[0] == "join"]
+    assert len(stale) == 2 and all(t.at_us < current[0].at_us for t in stale)
+    for t in stale:
+        assert g.timer(t.at_us, t.token) == []
+    assert g.state == co.PREPARING_REBALANCE and set(g.members) == {"c", "d"}
+
+
+def test_a_parked_sync_answered_by_a_rebalance_no_longer_keeps_its_member_alive():
+    """prepareRebalance answers a parked SyncGroup REBALANCE_IN_PROGRESS; the member is then
+    parked nowhere, so its session expires as any other's (a parked request keeps it alive only
+    until answered: ClassicGroupMember.isAwaitingSync)."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, join("a"))
+    g.join(0, 2, join("b"))
+    out = g.timer(DELAY, ("initial-delay", g.epoch))
+    out = g.timer(timers(out)[0].at_us, timers(out)[0].token)
+    assert g.state == co.COMPLETING_REBALANCE
+    g.sync(7 * S, 3, SyncGroup("b", g.generation, None))  # parked: the leader has not synced
+    out = g.join(8 * S, 4, join("c"))
+    assert replies(out)[3] == SyncResponse("REBALANCE_IN_PROGRESS")
+    (expiry,) = timers(g.heartbeats_stopped(8 * S, "b", 8 * S))
+    out = g.timer(expiry.at_us, expiry.token)
+    assert co.MemberRemoved("b", "session-expired") in out and "b" not in g.members
+
+
+def test_a_member_loaded_by_a_new_coordinator_is_parked_nowhere_and_expires():
+    """The old coordinator answers parked requests on unload, and GroupMetadata records hold no
+    request: a member loaded by the new coordinator (the leader, whose SyncGroup was parked when
+    the group was stored) expires one session after it stops heartbeating (onLoaded)."""
+    g = stable_group()
+    g.failover(5 * S)
+    g.start_loading(7 * S)
+    g.loaded(10 * S)
+    (expiry,) = timers(g.heartbeats_stopped(10 * S, "a", 10 * S))
+    assert expiry.at_us == 10 * S + SESSION
+    out = g.timer(expiry.at_us, expiry.token)
+    assert co.MemberRemoved("a", "session-expired") in out and "a" not in g.members
+
+
+def test_the_leader_rejoining_unchanged_while_completing_gets_the_member_list_again():
+    """GroupMetadataManager, a known member joining during COMPLETING_REBALANCE with the same
+    metadata (it may have lost its JoinGroup response): the current generation again, and the
+    leader the member list (isLeader ? currentClassicGroupMembers() : empty), no rebalance."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, join("a"))
+    out = g.timer(DELAY, ("initial-delay", g.epoch))
+    assert g.state == co.COMPLETING_REBALANCE and g.leader == "a"
+    first = replies(out)[1]
+    out = g.join(4 * S, 2, join("a"))
+    assert replies(out) == {2: first} and first.members == ("a",)
+    assert g.state == co.COMPLETING_REBALANCE and g.generation == 1

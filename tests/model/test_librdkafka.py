@@ -6,6 +6,7 @@ import pytest
 
 from sim.model.commands import (
     CommitResult,
+    CommitSync,
     Later,
     Process,
     Processed,
@@ -231,7 +232,10 @@ def test_a_deferral_outliving_the_session_timeout_fails_the_commit():
     (timeout,) = s.consumer.serve_ops() + s.consumer.take_laters()
     assert s.consumer.open_ops == 1
     s.consumer.on_timer(timeout.key)
-    assert s.consumer.open_ops == 0 and s.consumer.completed_async[0].error == "WAIT_COORD"
+    assert s.consumer.open_ops == 0
+    # offset_commit_cb gets the offsets of the operation and the error
+    result = CommitResult(((0, 5),), "WAIT_COORD", s.consumer.commit_sequence)
+    assert list(s.consumer.completed_async) == [result]
 
 
 def test_a_deferred_commit_is_sent_with_the_then_current_generation():
@@ -294,6 +298,8 @@ def test_without_a_rebalance_callback_the_thread_revokes_mid_batch_and_rejoins_i
     assert s.consumer.assignment == ()  # mid-batch: the application was told nothing
     (join,) = s.commit_ok(commit)
     assert isinstance(join.request, JoinGroup)
+    assert join.request_id == s.consumer.group_request  # the id its answer is matched by
+    assert s.consumer._maybe_join() == []  # one JoinGroup in flight at a time
 
 
 def test_with_a_rebalance_callback_the_revoke_waits_for_the_application_s_next_poll():
@@ -662,6 +668,17 @@ def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error
     assert fetch == OffsetFetch((0,))
 
 
+def test_librdkafka_the_thread_s_offset_fetch_goes_once_when_the_coordinator_is_back():
+    """The new assignment's OffsetFetch, sent again when the coordinator is found after a
+    NOT_COORDINATOR, is not sent a second time by its backoff's timer firing after."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    (later,) = answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
+    (fetch,) = sends(s.consumer.on_coordinator_found())
+    assert s.consumer.on_timer(later.key) == []
+
+
 def test_librdkafka_thread_rejoin_waits_out_the_backoff_after_a_join_error():
     """COORDINATOR_LOAD_IN_PROGRESS on the thread's JoinGroup: the next JoinGroup waits
     retry.backoff.ms (a timer), then goes."""
@@ -727,3 +744,229 @@ def test_when_the_broker_thread_finds_every_fetcher_started_p0_comes_first():
     s = _assigned_three(started=2)
     assert s.skip_points().slices == ((1, 0, 4),)
     assert _next_batches(s, 2) == [2, 0]
+
+
+def test_only_a_registered_rebalance_callback_runs_the_application_s_rebalance_hooks():
+    """rd_kafka_rebalance_op: with rebalance_cb the application's callback runs its assign and
+    revoke code (here a commitSync of the processed offsets); without one, the client assigns
+    and unassigns by itself and none of the application's code runs."""
+    s = Client("async-then-sync-processed")
+    s.join(committed=0)
+    s.consumer.processed = {0: 4}
+    assert s.consumer.strategy.on_revoked(s.consumer, (0,)) == [CommitSync(((0, 4),))]
+    s = Client("async-then-sync-processed", rebalance_callback=False)
+    s.join(committed=0)
+    s.consumer.processed = {0: 4}
+    assert s.consumer.strategy.on_revoked(s.consumer, (0,)) == []
+
+
+def test_a_retry_whose_backoff_runs_when_the_coordinator_is_found_is_sent_by_its_timer():
+    """The coordinator is found again while a commit's retry backoff runs: nothing is sent
+    then (the request is not parked on the connection yet); the retry timer sends the same
+    request (rd_kafka_buf_retry)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    (later,) = s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert s.consumer.on_coordinator_found() == []
+    (retry,) = s.consumer.on_timer(later.key)
+    assert retry.request is send.request
+
+
+def test_the_timer_commits_nothing_when_the_stored_offset_is_the_committed_one_fetched():
+    """The OffsetFetch answer sets rktp_committed_pos, and the timer commits only stored
+    offsets above it (rd_kafka_topic_partition_list_set_offsets with from_rktp)."""
+    s = Client("auto")
+    s.join(committed=7)
+    s.consumer.stored = {0: 7}
+    assert s.tick() is None
+
+
+def queue_of(positions, max_poll_records, deadline_us=0):
+    """A librdkafka consumer owning partitions 0-2 at `positions`, its poll's timeout at
+    `deadline_us` (0: passed)."""
+    consumer = LibrdkafkaConsumer(0, "m", config(partitions=3, max_poll_records=max_poll_records),
+                                  make_strategy("auto"), NullObserver())  # fmt: skip
+    consumer.assignment, consumer.positions = (0, 1, 2), dict(enumerate(positions))
+    consumer.poll_deadline_us = deadline_us
+    return consumer
+
+
+def test_librdkafka_consume_returns_once_n_messages_are_queued_or_at_its_timeout():
+    """rd_kafka_q_serve_rkmessages: consume(n) returns as soon as n messages are queued, or at
+    its timeout with fewer; the positions move past what it hands over."""
+    consumer = queue_of((5, 5, 5), max_poll_records=10, deadline_us=100)
+    assert consumer._take((8, 8, 8)) == ()  # nine queued, before the timeout
+    assert consumer._take((8, 8, 9)) == ((0, 5, 8), (1, 5, 8), (2, 5, 8), (2, 8, 9))
+    assert consumer.positions == {0: 8, 1: 8, 2: 9}
+    assert consumer._take((9, 8, 9)) == ()
+    consumer.now = 100
+    assert consumer._take((9, 8, 9)) == ((0, 8, 9),)
+
+
+def test_librdkafka_each_fetch_starts_one_partition_further():
+    """rkb_active_toppar_next: a fetch that returns data starts the next one at the following
+    partition; one that returns nothing leaves it."""
+    consumer = queue_of((0, 0, 0), max_poll_records=100)
+    assert consumer._take((1, 1, 1)) == ((0, 0, 1), (1, 0, 1), (2, 0, 1))
+    assert consumer._take((2, 2, 2)) == ((1, 1, 2), (2, 1, 2), (0, 1, 2))
+    assert consumer._take((2, 2, 2)) == ()
+    assert consumer._take((3, 3, 3)) == ((2, 2, 3), (0, 2, 3), (1, 2, 3))
+
+
+def test_librdkafka_pausing_drops_the_partition_s_queued_messages():
+    """rd_kafka_toppar_pause: a paused partition is not fetched, and its messages already
+    queued are dropped (the version barrier); the other partitions' stay queued."""
+    consumer = queue_of((0, 0, 0), max_poll_records=2)
+    assert consumer._take((5, 5, 5)) == ((0, 0, 2),)
+    consumer.paused = {0}
+    assert consumer._take((5, 5, 5)) == ((1, 0, 2),)
+    consumer = queue_of((0, 0, 0), max_poll_records=10)
+    consumer.paused = {0}
+    assert consumer._take((3, 3, 3)) == ((1, 0, 3), (2, 0, 3))
+
+
+def test_librdkafka_a_stable_member_s_next_poll_reads_without_rejoining():
+    """rd_kafka_consumer_poll of a member whose join state is steady: no rejoin, it serves the
+    queue (the fetch)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    s.reply(Processed(10, False))
+    assert isinstance(s.skip_points(), ReadLog)
+
+
+def test_librdkafka_the_application_s_poll_waits_while_the_thread_rejoins():
+    """Without rebalance_cb the thread rejoins by itself; the application's poll meanwhile
+    returns nothing, waking at least every session.timeout.ms to look again, and once the
+    thread's join is complete that poll goes on to fetch without a rejoin of its own."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    s.consumer.on_rebalance_notice()
+    s.reply(Processed(10, False), now=2 * S)
+    wait = s.skip_points()
+    assert isinstance(wait, Wait) and wait.until_us == 2 * S + 45 * S
+    deadline = s.consumer.poll_deadline_us
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    answer(s, OffsetFetchResponse((10,)))
+    # The thread's join is complete: the same poll goes on to the fetch, no rejoin of its own.
+    s.reply(None, now=3 * S)
+    assert isinstance(s.skip_points(), ReadLog) and s.consumer.poll_deadline_us == deadline
+
+
+def test_librdkafka_every_request_waiting_for_the_coordinator_goes_when_it_is_found():
+    """Found again, the coordinator gets every request retry parked for it, whatever other
+    retries still wait for their backoff (their timers send them)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    first, second = s.tick(), s.tick()
+    (timer,) = s.consumer.on_response(first.request_id, CommitResponse("REQUEST_TIMED_OUT"))
+    s.consumer.on_response(second.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert s.consumer.on_timer(timer.key) == []  # no coordinator: parked
+    (retry,) = s.consumer.on_coordinator_found()
+    assert retry.request is first.request
+
+
+def test_librdkafka_no_rejoin_once_close_has_begun():
+    """rd_kafka_consumer_close terminates the cgrp (rd_kafka_cgrp_terminate): the thread's
+    rejoin, waiting for the revoke's commit, is not sent when that commit completes during
+    close()."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    process = s.hand_over(30)
+    s.consumer._mark_processed(process.slices, 4)
+    (commit,) = s.consumer.on_rebalance_notice()
+    closing = s.consumer.close()
+    assert isinstance(next(closing), Wait)  # for the outstanding commit
+    assert not [c for c in s.commit_ok(commit) if isinstance(c, Send)]
+
+
+def test_librdkafka_the_thread_s_rejoin_waiting_for_the_coordinator_goes_when_it_is_found():
+    """The thread unassigned for a rebalance while no coordinator is known: its JoinGroup waits
+    for the coordinator (the cgrp is not UP) and goes when it is found."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.consumer.coordinator_known = False
+    assert sends(s.consumer.on_rebalance_notice()) == []
+    (join,) = sends(s.consumer.on_coordinator_found())
+    assert isinstance(join, JoinGroup)
+
+
+def test_librdkafka_a_fatal_error_in_the_thread_s_rejoin_ends_the_waiting_poll_without_fetching():
+    """The thread's JoinGroup answered FENCED_INSTANCE_ID while the application's poll waits
+    for the rejoin: the fatal error reaches that poll, which returns no messages."""
+    s = Client("auto-store-after-process", rebalance_callback=False)
+    s.join(committed=0)
+    s.hand_over(30, now=S)
+    s.consumer.on_rebalance_notice()
+    s.reply(Processed(10, False), now=2 * S)
+    assert isinstance(s.skip_points(), Wait)
+    answer(s, JoinResponse("FENCED_INSTANCE_ID"))
+    s.reply(None, now=3 * S)
+    assert s.consumer.failed and not isinstance(s.skip_points(), ReadLog)
+
+
+def test_librdkafka_the_coordinator_s_return_serves_deferred_commits_and_the_offset_fetch():
+    """The cgrp is UP again: the commits deferred meanwhile go out (rkcg_wait_coord_q) along with
+    the new assignment's OffsetFetch, which, once answered, is not fetched again at a later
+    return of the coordinator (that one only resumes the thread's next rejoin)."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
+    list(s.consumer.commit_async(((0, 5),)))
+    s.consumer.serve_ops()
+    found = [c for c in s.consumer.on_coordinator_found() if isinstance(c, Send)]
+    assert [c.request for c in found] == [OffsetCommit("m", 2, ((0, 5),)), OffsetFetch((0,))]
+    s.commit_ok(found[0])
+    answer(s, OffsetFetchResponse((10,)))
+    s.consumer.now, s.consumer.coordinator_known = S, False  # past the join's backoff; lost
+    assert sends(s.consumer.on_rebalance_notice()) == []
+    (join,) = sends(s.consumer.on_coordinator_found())
+    assert isinstance(join, JoinGroup)
+
+
+def test_librdkafka_an_async_and_a_sync_commit_in_flight_each_get_their_own_result():
+    """Every rd_kafka_commit() is an operation of its own: with an async commit still in
+    flight, a sync one gets its own result, and the async one's reaches offset_commit_cb."""
+    s = Client("async-per-batch")
+    s.join(committed=0)
+    list(s.consumer.commit_async(((0, 3),)))
+    (first,) = s.consumer.serve_ops()
+    blocked = s.consumer.commit_sync(((0, 5),))
+    assert isinstance(next(blocked), Wait)
+    (second,) = s.consumer.serve_ops()
+    s.commit_ok(first)
+    s.commit_ok(second)
+    with pytest.raises(StopIteration) as done:
+        blocked.send(None)
+    assert done.value.value == CommitResult(((0, 5),), None, 2)
+    assert list(s.consumer.completed_async) == [CommitResult(((0, 3),), None, 1)]
+
+
+def test_librdkafka_rebalance_news_during_the_thread_s_rejoin_changes_nothing():
+    """The cgrp is already rebalancing (the thread's JoinGroup waits out its backoff): another
+    REBALANCE_IN_PROGRESS or ILLEGAL_GENERATION heartbeat answer neither unassigns again nor
+    asks for another JoinGroup."""
+    s, _ = thread_rejoining()
+    (later,) = answer(s, JoinResponse("COORDINATOR_LOAD_IN_PROGRESS"))
+    assert isinstance(later, Later)
+    assert s.consumer.on_rebalance_notice() == []
+    assert s.consumer.on_heartbeat_error("ILLEGAL_GENERATION") == []
+
+
+def test_librdkafka_rebalance_news_while_the_thread_s_rejoin_waits_its_backoff_changes_nothing():
+    """The thread unassigned and its JoinGroup waits out retry.backoff.ms (the member is still
+    steady in its own eyes, but the cgrp is rebalancing): further rebalance news arms no second
+    JoinGroup timer."""
+    s = Client("auto", rebalance_callback=False)
+    s.join(committed=0)
+    s.consumer.retry_join_after_us = S  # a coordinator error's backoff still running
+    (later,) = s.consumer.on_rebalance_notice()
+    assert isinstance(later, Later) and s.consumer.assignment == ()
+    assert s.consumer.on_rebalance_notice() == []
+    assert s.consumer.on_heartbeat_error("ILLEGAL_GENERATION") == []
