@@ -260,7 +260,7 @@ def report(found: dict[str, tuple[str, str]], verdicts: dict, rules=()) -> str:
         f"- Score: {score:.1%} killed; {adjusted:.1%} counting the survivors judged equivalent "
         f"({len(judged)}). {len(ours)} more survivors change our own machinery, not a Kafka "
         "rule (the application's loop and worker, the idle-poll speed-up, the strategy registry);"
-        f" {len(survivors) - len(judged) - len(ours)} are not judged yet.",
+        f" not judged yet: {len(survivors) - len(judged) - len(ours)}.",
         "",
         "| file | killed | survived | no tests | timeout |",
         "| --- | ---: | ---: | ---: | ---: |",
