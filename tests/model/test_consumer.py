@@ -535,21 +535,32 @@ def test_close_stops_waiting_for_requests_in_flight_at_its_timeout():
     assert s.reply(None, now=30 * S) == Stopped("close")
 
 
-def test_close_s_auto_commit_gives_up_at_the_close_timeout():
-    """maybeAutoCommitOffsetsSync runs with close's timer (30 s), not default.api.timeout.ms:
-    a commit that keeps failing with a retriable error is given up at 30 s."""
-    s = poisoned("auto")
-    now, attempts = 0, 0
-    command = s.reply(Processed(3, True))
-    while isinstance(command, Call | Wait | LoopPoint):
+def fail_commits_until(s, command, done, error="COORDINATOR_LOAD_IN_PROGRESS"):
+    """Answer every commit with `error` and let the time of each Wait pass, until `done(command)`:
+    that command, the time then, and how many commits were answered."""
+    now = attempts = 0
+    while not done(command):
         if isinstance(command, Call):
             attempts += 1
-            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
+            command = s.reply(CommitResponse(error), now)
         elif isinstance(command, Wait):
             now = command.until_us
             command = s.reply(None, now)
         else:
             command = s.reply()
+    return command, now, attempts
+
+
+def test_close_s_auto_commit_gives_up_at_the_close_timeout():
+    """maybeAutoCommitOffsetsSync runs with close's timer (30 s), not default.api.timeout.ms:
+    a commit that keeps failing with a retriable error is given up at 30 s."""
+    s = poisoned("auto")
+    command = s.reply(Processed(3, True))
+
+    def past_the_commit(c):
+        return not isinstance(c, Call | Wait | LoopPoint)
+
+    command, now, attempts = fail_commits_until(s, command, past_the_commit)
     assert now == 29_500_000 and attempts == 33  # at 0, 0.1, 0.3, 0.7, 1.5, then 1 s apart
     assert command.request == LeaveGroup("m")
 
@@ -565,16 +576,11 @@ def test_the_join_start_auto_commit_is_bounded_by_the_rebalance_timeout():
     command = s.skip_points()
     while isinstance(command, ReadLog | Wait) and not isinstance(command, Call):
         command = s.reply((4,) if isinstance(command, ReadLog) else None)
-    now, attempts = 0, 0
-    while not (isinstance(command, Call) and isinstance(command.request, JoinGroup)):
-        if isinstance(command, Call):
-            attempts += 1
-            command = s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now)
-        elif isinstance(command, Wait):
-            now = command.until_us
-            command = s.reply(None, now)
-        else:
-            command = s.reply()
+
+    def joining(c):
+        return isinstance(c, Call) and isinstance(c.request, JoinGroup)
+
+    command, now, attempts = fail_commits_until(s, command, joining)
     assert attempts == 5 and now < 2 * S  # 0.1, 0.2, 0.4, 0.8 s apart; the next passes 2 s
 
 
