@@ -289,8 +289,9 @@ def test_the_leader_gets_every_members_subscription():
     assert replies(out)[8].subscriptions == ()
 
 
-def static_group():
-    """Static members a (instance-a, leader) and b (instance-b), stable in generation 1."""
+def completing_static_pair():
+    """Static members a (instance-a, leader) and b (instance-b) joined: generation 1 waits for
+    the leader's plan (COMPLETING_REBALANCE)."""
     g = co.GroupCoordinator(4, DELAY)
     g.join(0, 1, join("a", instance="instance-a"))
     g.join(0, 2, join("b", instance="instance-b"))
@@ -298,6 +299,12 @@ def static_group():
     while g.state == co.PREPARING_REBALANCE:
         (t,) = [o for o in out if isinstance(o, co.SetTimer)]
         out = g.timer(t.at_us, t.token)
+    return g
+
+
+def static_group():
+    """Static members a (instance-a, leader) and b (instance-b), stable in generation 1."""
+    g = completing_static_pair()
     plan = (("a", (0, 1)), ("b", (2, 3)))
     g.sync(DELAY, 3, SyncGroup("a", g.generation, plan, "instance-a"))
     g.sync(DELAY, 4, SyncGroup("b", g.generation, None, "instance-b"))
@@ -475,13 +482,7 @@ def test_a_static_replacement_while_completing_rebalances_and_answers_its_join()
     """In COMPLETING_REBALANCE the leader may have planned for the old member id, so the group
     rebalances again with the new member's JoinGroup parked (updateStaticMemberThenRebalance-
     OrCompleteJoin -> prepareRebalance); it is answered when that join phase completes."""
-    g = co.GroupCoordinator(4, DELAY)
-    g.join(0, 1, join("a", instance="instance-a"))
-    g.join(0, 2, join("b", instance="instance-b"))
-    out = g.timer(DELAY, ("initial-delay", g.epoch))
-    while g.state == co.PREPARING_REBALANCE:
-        (t,) = [o for o in out if isinstance(o, co.SetTimer)]
-        out = g.timer(t.at_us, t.token)
+    g = completing_static_pair()
     g.join(7 * S, 3, join("b2", instance="instance-b"))
     assert g.state == co.PREPARING_REBALANCE
     out = g.join(7 * S, 4, join("a", instance="instance-a", known=True))
