@@ -605,6 +605,15 @@ def answer(s, response) -> list:
     return s.consumer.on_group_response(s.consumer.group_request, response)
 
 
+def thread_fetching_offsets():
+    """The thread's rejoin joined (generation 2, leader) and synced (p0): its OffsetFetch is
+    the request in flight."""
+    s, _ = thread_rejoining()
+    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
+    answer(s, SyncResponse(None, (0,)))
+    return s
+
+
 def test_librdkafka_thread_rejoin_joins_syncs_and_fetches_the_committed_offsets():
     """rd_kafka_cgrp_handle_JoinGroup, _SyncGroup, then rd_kafka_assignment_serve: the thread
     sends SyncGroup with the leader's plan, takes the assignment, fetches its committed offsets
@@ -659,9 +668,7 @@ def test_librdkafka_thread_rejoin_retries_the_join_after_an_error_and_stops_when
 def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error():
     """The new assignment's OffsetFetch answered NOT_COORDINATOR: the coordinator is marked
     dead and the fetch is sent again once it is found."""
-    s, _ = thread_rejoining()
-    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
-    answer(s, SyncResponse(None, (0,)))
+    s = thread_fetching_offsets()
     (later,) = answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
     assert isinstance(later, Later) and not s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_coordinator_found())
@@ -671,9 +678,7 @@ def test_librdkafka_thread_offset_fetch_waits_for_the_coordinator_after_an_error
 def test_librdkafka_the_thread_s_offset_fetch_goes_once_when_the_coordinator_is_back():
     """The new assignment's OffsetFetch, sent again when the coordinator is found after a
     NOT_COORDINATOR, is not sent a second time by its backoff's timer firing after."""
-    s, _ = thread_rejoining()
-    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
-    answer(s, SyncResponse(None, (0,)))
+    s = thread_fetching_offsets()
     (later,) = answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
     (fetch,) = sends(s.consumer.on_coordinator_found())
     assert s.consumer.on_timer(later.key) == []
@@ -694,9 +699,7 @@ def test_librdkafka_thread_rejoin_waits_out_the_backoff_after_a_join_error():
 def test_librdkafka_thread_offset_fetch_retries_after_load_in_progress():
     """COORDINATOR_LOAD_IN_PROGRESS on the new assignment's OffsetFetch: the coordinator stays
     known and the fetch goes again when the backoff timer fires."""
-    s, _ = thread_rejoining()
-    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
-    answer(s, SyncResponse(None, (0,)))
+    s = thread_fetching_offsets()
     (later,) = answer(s, OffsetFetchResponse((), "COORDINATOR_LOAD_IN_PROGRESS"))
     assert s.consumer.coordinator_known
     (fetch,) = sends(s.consumer.on_timer(later.key))
@@ -914,9 +917,7 @@ def test_librdkafka_the_coordinator_s_return_serves_deferred_commits_and_the_off
     """The cgrp is UP again: the commits deferred meanwhile go out (rkcg_wait_coord_q) along with
     the new assignment's OffsetFetch, which, once answered, is not fetched again at a later
     return of the coordinator (that one only resumes the thread's next rejoin)."""
-    s, _ = thread_rejoining()
-    answer(s, JoinResponse(None, 2, "m", ("m",), (Subscription(),)))
-    answer(s, SyncResponse(None, (0,)))
+    s = thread_fetching_offsets()
     answer(s, OffsetFetchResponse((), "NOT_COORDINATOR"))
     list(s.consumer.commit_async(((0, 5),)))
     s.consumer.serve_ops()
