@@ -19,7 +19,7 @@ __all__ = [
 
 _EXPORTS = {
     "RunResult": "sim.api",
-    "compare": "sim.api",
+    "compare": "sim.sweep.compare",
     "run": "sim.api",
     "ScenarioError": "sim.scenario",
     "load_scenario": "sim.scenario",

@@ -1,14 +1,17 @@
-"""The public entry points: run one scenario, compare strategies over seeds."""
+"""Run one scenario and check it: the engine's ledger through the checker, as one `RunResult`.
+
+The front door of the pipeline (scenario -> engine -> ledger -> checks) for everything above it:
+sweeps, claims, reports and the command line. It never compares, aggregates or prints.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from sim import __version__
-from sim.aggregate import aggregate, mark_identical
-from sim.checker import check
 from sim.engine.simulation import Simulation
-from sim.strategies import STRATEGY_NAMES, strategy_label
+from sim.ledger.checker import check
+from sim.strategies import strategy_label
 
 
 @dataclass
@@ -16,7 +19,9 @@ class RunResult:
     scenario: str
     strategy: str
     seed: int
-    report: object  # sim.checker.CheckReport: anomalies with witnesses, metrics, cross-checks
+    report: (
+        object  # sim.ledger.checker.CheckReport: anomalies with witnesses, metrics, cross-checks
+    )
     ledger: object
     spec: object = field(default=None, repr=False)  # the Scenario run (its faults' plan)
 
@@ -43,53 +48,8 @@ def run(scenario, *, seed: int | None = None, strategy=None, trace=None) -> RunR
     if trace is None:
         ledger, sink = Simulation(scenario, seed, strategy).run()
     else:
-        from sim.report.trace import header, trace_writer
+        from sim.ledger.trace import header, trace_writer
 
         with trace_writer(trace, header(scenario, name, seed)) as writer:
             ledger, sink = Simulation(scenario, seed, strategy, listener=writer).run()
     return RunResult(scenario.name, name, seed, check(ledger, sink), ledger, scenario)
-
-
-def compare(
-    scenario, strategies=None, seeds: int = 10, first_seed: int | None = None, workers: int = 1
-) -> list[dict]:
-    """Every strategy on the same seeds (the same processing times and latencies: common random
-    numbers), each numeric field summarised over them (`sim.aggregate`); a strategy whose runs
-    repeat an earlier one's is marked `identical_to` it. See `compare_runs`."""
-    return summarise(scenario, compare_runs(scenario, strategies, seeds, first_seed, workers))
-
-
-def summarise(scenario, runs: list[tuple[str, list[dict]]]) -> list[dict]:
-    """One row per strategy from `compare_runs`' output, each numeric field summarised over the
-    seeds (`sim.aggregate`); a strategy whose runs repeat an earlier one's is marked."""
-    return mark_identical([aggregate(scenario.name, label, s) for label, s in runs], scenario)
-
-
-def compare_runs(
-    scenario,
-    strategies=None,
-    seeds: int = 10,
-    first_seed: int | None = None,
-    workers: int = 1,
-    progress=None,
-) -> list[tuple[str, list[dict]]]:
-    """(strategy label, its run summaries in seed order) for each strategy: names, import paths
-    or classes of your own (default: every shipped one). The runs go through the sweep's
-    executors (`workers` local processes); each depends only on (scenario, strategy, seed), so
-    the result is that of a serial loop. `progress(pairs, total)` may wrap the results as they
-    arrive (the CLI's progress bar)."""
-    from sim.sweep.executors import execute
-    from sim.sweep.spec import Task
-
-    strategies = list(STRATEGY_NAMES if strategies is None else strategies)
-    first = scenario.run.seed if first_seed is None else first_seed
-    digest = scenario.digest()
-    tasks = [Task({}, scenario, digest, s, first + i) for s in strategies for i in range(seeds)]
-    results = execute(tasks, workers)
-    if progress is not None:
-        results = progress(results, len(tasks))
-    summaries = {task.key: summary for task, summary in results}
-    return [
-        (strategy_label(s), [summaries[(digest, s, first + i)] for i in range(seeds)])
-        for s in strategies
-    ]

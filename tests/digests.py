@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from sim import __version__, load_scenario, run
-from sim.shipped import SHIPPED
+from sim.scenario.shipped import SHIPPED
 from sim.strategies import STRATEGY_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]

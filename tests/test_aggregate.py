@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from sim.aggregate import SAME_NUMBERS, SAME_TRACE, aggregate, mark_identical
+from sim.sweep.aggregate import SAME_NUMBERS, SAME_TRACE, aggregate, mark_identical
 
 
 def summary(digest, lost=0, latency=None, failed=0):

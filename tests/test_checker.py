@@ -9,9 +9,9 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from sim.anomalies import MAX_GROUPS, runs
-from sim.checker import ANOMALY_KINDS, check
 from sim.ledger import Ledger
+from sim.ledger.anomalies import MAX_GROUPS, runs
+from sim.ledger.checker import ANOMALY_KINDS, check
 from sim.model.sink import make_sink
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from sim import load_scenario, run
 from sim.ledger import NEVER
-from sim.metrics import _MERGE_LIMIT, _nearest_ranks, consumer_lag
-from sim.witness import History
+from sim.ledger.metrics import _MERGE_LIMIT, _nearest_ranks, consumer_lag
+from sim.ledger.witness import History
 from tests.test_checker import Story
 
 

@@ -4,7 +4,7 @@ values."""
 import subprocess
 import sys
 
-from sim.stats import skewed, summarise
+from sim.sweep.stats import skewed, summarise
 
 
 def test_a_count_that_is_zero_on_most_seeds_never_gets_an_interval_below_zero():
@@ -29,7 +29,7 @@ def test_the_same_values_in_any_order_give_the_same_interval():
 
 def test_the_interval_is_the_same_in_another_process():
     """Keyed by the number of values, not drawn from a global or per-process generator."""
-    code = "from sim.stats import summarise; print(summarise([504, 16067, 2310, 880, 1200]))"
+    code = "from sim.sweep.stats import summarise; print(summarise([504, 16067, 2310, 880, 1200]))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == str(summarise([504, 16_067, 2_310, 880, 1_200]))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.scenario_faults import COMMIT_ERROR_CODES, LOOP_POINTS
+from sim.scenario.faults import COMMIT_ERROR_CODES, LOOP_POINTS
 
 __all__ = ["FAULT_KINDS", "fault", "fault_schedules"]
 

@@ -6,7 +6,7 @@ do its committed offsets trail the log, how long does a record wait for its effe
 answers one of these for every strategy, as a bar (the mean over seeds) with a whisker (its 95%
 bootstrap interval) and dots at the lowest and highest seed, on an axis that starts at zero;
 strategies on one shared axis so a row reads across, and strategies whose runs were identical
-share a lane. Everything is drawn from `sim.api.compare` rows; nothing is re-run. The bytes are
+share a lane. Everything is drawn from `sim.sweep.compare` rows; nothing is re-run. The bytes are
 deterministic (no date, no software tag, a fixed SVG hash salt), so a committed chart only
 changes when the numbers do.
 """

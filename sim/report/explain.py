@@ -15,10 +15,16 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sim.anomalies import AnomalyGroup, find_duplicates, find_gaps, find_lost, find_regressions
+from sim.ledger.anomalies import (
+    AnomalyGroup,
+    find_duplicates,
+    find_gaps,
+    find_lost,
+    find_regressions,
+)
+from sim.ledger.witness import History
 from sim.report.timeline_data import rebalance_windows
 from sim.report.timeline_data import seconds as _s
-from sim.witness import History
 
 TIMES = {1: "once", 2: "twice", 3: "three times"}
 
@@ -340,7 +346,7 @@ class Section:
     kind: str
     count: int
     causes: list[Cause]
-    unexamined_records: int  # beyond the groups the checker spelled out (sim.anomalies)
+    unexamined_records: int  # beyond the groups the checker spelled out (sim.ledger.anomalies)
 
 
 GROUPS_TOLD = 1_000  # groups per kind whose cause is looked for; the checker spells out fewer

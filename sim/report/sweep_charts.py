@@ -19,8 +19,8 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
-from sim._toml import toml_value
 from sim.report.charts import DPI, DUPLICATE, LOSS, commits_per_sim_s, plt, save, short
+from sim.scenario.toml_writer import toml_value
 
 CELL_IN, ROW_IN = 0.85, 2.3
 PER = 1_000  # rates are per this many records produced

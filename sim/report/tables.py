@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.stats import skewed
+from sim.sweep.stats import skewed
 
 MS = 1e-3  # a field kept in milliseconds, shown in seconds
 

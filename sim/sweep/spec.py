@@ -19,10 +19,10 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError
 
-from sim._scenario_base import Table, explain, problem
-from sim._toml import toml_value
 from sim.scenario import MAX_SEED, Scenario, ScenarioError, load_scenario, read_toml
-from sim.shipped import beside, locate
+from sim.scenario.base import Table, explain, problem
+from sim.scenario.shipped import beside, locate
+from sim.scenario.toml_writer import toml_value
 from sim.strategies import REFERENCE_FORM, STRATEGY_NAMES, StrategyError, resolve_strategy
 
 MAX_RANGE_VALUES = 10_000
@@ -128,7 +128,7 @@ class Task:
     point: dict
     scenario: Scenario
     digest: str
-    strategy: str  # a name or an import path (a class of one's own, through sim.api.compare)
+    strategy: str  # a name or an import path (a class of one's own, through sim.sweep.compare)
     seed: int
 
     @property

@@ -13,7 +13,7 @@ import pytest
 from sim import run
 from sim.claims import CATALOGUE, claim_by_id, violation
 from sim.cli import main
-from sim.report.command import regenerate_claims
+from sim.cli.report import regenerate_claims
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,8 @@ rules, and the scenario list of `offsim conform`."""
 import pytest
 
 from sim import run
-from sim.conformance.command import conformance_scenarios, model_outcomes
+from sim.cli.conform import conformance_scenarios, model_outcomes
+from sim.cli.usage import UsageError
 from sim.conformance.outcome import (
     DEVIATES,
     EXACT,
@@ -17,7 +18,6 @@ from sim.conformance.outcome import (
     verdict,
 )
 from sim.scenario import load_scenario
-from sim.usage import UsageError
 
 A = Outcome((), ((0, 10, 2),), (30,))
 B = Outcome(((0, 12),), (), (30,))

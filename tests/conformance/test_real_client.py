@@ -8,7 +8,7 @@ pytest.importorskip(
     "confluent_kafka", reason="needs confluent-kafka: pip install 'offsim[conformance]'"
 )
 
-from sim.conformance.command import compare, conformance_scenarios, model_outcomes  # noqa: E402
+from sim.cli.conform import compare, conformance_scenarios, model_outcomes  # noqa: E402
 from sim.conformance.mock import MockCluster  # noqa: E402
 from sim.conformance.outcome import DEVIATES, EXACT, MISMATCH, WITHIN, verdict  # noqa: E402
 from sim.conformance.real import run_real  # noqa: E402

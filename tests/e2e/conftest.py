@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.shipped import SHIPPED
+from sim.scenario.shipped import SHIPPED
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted(SHIPPED.glob("*.toml"))

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import sim.progress
-from sim import api, load_scenario
+from sim import compare, load_scenario
 from sim.cli import main
 from sim.progress import lines, progress
 from sim.report.tables import CELL_LEGEND
@@ -70,8 +70,8 @@ def test_compare_on_workers_gives_the_serial_rows():
     """The sweep's executors change when a run finishes, never what it finds."""
     scenario = load_scenario("crash-mid-batch")
     strategies = ["auto", "sync-per-batch", "async-per-batch"]
-    serial = api.compare(scenario, strategies, seeds=3)
-    assert api.compare(scenario, strategies, seeds=3, workers=2) == serial
+    serial = compare(scenario, strategies, seeds=3)
+    assert compare(scenario, strategies, seeds=3, workers=2) == serial
 
 
 def test_progress_off_a_terminal_is_a_line_every_few_seconds():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sim.shipped import shipped_files
+from sim.scenario.shipped import shipped_files
 from sim.strategies import STRATEGY_NAMES
 
 from .conftest import SCENARIOS

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sim import load_scenario, run
-from sim.report.trace import read_trace
+from sim.ledger.trace import read_trace
 
 from .conftest import ROOT
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sim.cli import EXIT_BROKEN_PIPE, main
+from sim.cli.main import EXIT_BROKEN_PIPE, main
 from sim.strategies import STRATEGY_NAMES
 
 from .conftest import ROOT

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sim import load_scenario, run
-from sim.report.trace import read_trace
+from sim.ledger.trace import read_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 CRASH = load_scenario(ROOT / "scenarios" / "crash-mid-batch.toml")

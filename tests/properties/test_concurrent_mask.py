@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.anomalies import concurrent_mask
-from sim.witness import History
+from sim.ledger.anomalies import concurrent_mask
+from sim.ledger.witness import History
 from tests.test_checker import Story
 
 RECORDS = 6

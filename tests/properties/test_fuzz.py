@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sim.checker import check
 from sim.engine.simulation import Simulation
+from sim.ledger.checker import check
 from sim.scenario import (
     CLIENTS,
     COMMIT_ERROR_CODES,

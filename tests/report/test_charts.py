@@ -4,7 +4,7 @@ quantity, identical strategies in one lane."""
 import pytest
 
 from sim.report.charts import commits_per_sim_s, comparison_figure, plot_comparison, short
-from sim.stats import summarise
+from sim.sweep.stats import summarise
 from tests.e2e.conftest import offsim
 
 

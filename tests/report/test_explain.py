@@ -3,10 +3,10 @@
 import pytest
 
 from sim import load_scenario, run
+from sim.cli.explain import parse_record
+from sim.cli.usage import UsageError
 from sim.ledger import Commit
 from sim.report.explain import Storyteller, explain_lines, stories
-from sim.report.explain_command import parse_record
-from sim.usage import UsageError
 from tests.e2e.conftest import offsim
 
 

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from sim.report.command import SCENARIOS, write_comparison
+from sim.cli.report import SCENARIOS, write_comparison
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "reports"
@@ -29,7 +29,7 @@ def test_committed_comparison_matches_a_fresh_run(tmp_path, monkeypatch):
 def test_committed_pictures_match_a_fresh_drawing(tmp_path, monkeypatch):
     """Each lesson's timeline in reports/pictures/ is what `offsim report` draws now; a failure
     means a picture changed: look at it, run `offsim report`, commit."""
-    from sim.report.command import PAGE, PICTURES, write_pictures
+    from sim.cli.report import PAGE, PICTURES, write_pictures
 
     monkeypatch.chdir(ROOT)
     written = write_pictures(tmp_path)

@@ -7,7 +7,7 @@ import pytest
 
 from sim import load_scenario, run
 from sim.ledger import EVENT_FIELDS
-from sim.report.trace import FORMAT, read_trace
+from sim.ledger.trace import FORMAT, read_trace
 
 
 @pytest.fixture(scope="module")

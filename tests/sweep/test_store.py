@@ -3,7 +3,7 @@
 import csv
 import sqlite3
 
-from sim.sweep.command import record
+from sim.cli.sweep import record
 from sim.sweep.executors import run_serial
 from sim.sweep.store import Store
 

@@ -1,7 +1,7 @@
 """The checker: reads a finished ledger and the sink, after the run, never inside the model.
 
-It reports the anomalies per record with their witnesses (`sim.anomalies`), the run's metrics,
-and cross-checks. A cross-check compares two records that were kept independently (the sink
+It reports the anomalies per record with their witnesses (`sim.ledger.anomalies`), the run's
+metrics, and cross-checks. A cross-check compares two records that were kept independently (the sink
 against the ledger's effects, effects against deliveries, commits against the log), so a
 failure means the simulator, not the strategy, is broken: `ok` is False and the CLI exits 1.
 """
@@ -12,17 +12,17 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from sim.anomalies import Anomaly, find_duplicates, find_gaps, find_lost, find_regressions
-from sim.cross_checks import CrossCheck, cross_checks
 from sim.ledger import Ledger
-from sim.metrics import (
+from sim.ledger.anomalies import Anomaly, find_duplicates, find_gaps, find_lost, find_regressions
+from sim.ledger.cross_checks import CrossCheck, cross_checks
+from sim.ledger.metrics import (
     PartitionLag,
     consumer_lag,
     group_stall_us,
     latency,
     rebalance_downtime_us,
 )
-from sim.witness import History, Witness
+from sim.ledger.witness import History, Witness
 
 ANOMALY_KINDS = (
     "lost",

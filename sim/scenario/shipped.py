@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parent / "scenarios"
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def shipped_files() -> list[Path]:

@@ -1,4 +1,5 @@
-"""The `offsim` command line: a thin layer over `sim.api`.
+"""The `offsim` command line: the parser, `main` and the small commands (run, compare,
+strategies, scenarios); the larger commands each have a module beside this one.
 
 Exit codes: 0 done, 1 a check failed (a cross-check, a drain that did not finish, a `--fail-on`
 anomaly, a claim whose verdict is not the expected one), 2 bad input, 141 the reader of the output
@@ -14,20 +15,13 @@ import sys
 from pathlib import Path
 
 from sim import api
-from sim.claims.command import add_parser as add_check_parser
-from sim.conformance.command import add_parser as add_conform_parser
-from sim.fail_on import ANOMALIES, parse_fail_on, verdict
-from sim.progress import progress
-from sim.report.command import add_parser as add_report_parser
-from sim.report.explain import explain_lines
-from sim.report.explain_command import add_explain_parser
-from sim.report.tables import compare_table, run_table
-from sim.scenario import MAX_SEED, ScenarioError, load_scenario
-from sim.shipped import SHIPPED, shipped_files, shipped_name
-from sim.strategies import STRATEGY_NAMES, describe
-from sim.sweep.command import add_parser as add_sweep_parser
-from sim.sweep.spec import MAX_TASKS
-from sim.usage import (
+from sim.cli.check import add_parser as add_check_parser
+from sim.cli.conform import add_parser as add_conform_parser
+from sim.cli.explain import add_explain_parser
+from sim.cli.fail_on import ANOMALIES, parse_fail_on, verdict
+from sim.cli.report import add_parser as add_report_parser
+from sim.cli.sweep import add_parser as add_sweep_parser
+from sim.cli.usage import (
     UsageError,
     check_html,
     check_output,
@@ -36,6 +30,14 @@ from sim.usage import (
     check_strategy,
     strategy_list,
 )
+from sim.progress import progress
+from sim.report.explain import explain_lines
+from sim.report.tables import compare_table, run_table
+from sim.scenario import MAX_SEED, ScenarioError, load_scenario
+from sim.scenario.shipped import SHIPPED, shipped_files, shipped_name
+from sim.strategies import STRATEGY_NAMES, describe
+from sim.sweep.compare import compare_runs, summarise
+from sim.sweep.spec import MAX_TASKS
 
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE, as a shell reports a process the closed pipe killed
 
@@ -92,10 +94,10 @@ def cmd_compare(args) -> int:
     def report(results, total):
         return progress(results, total, f"compare {scenario.name}", "run")
 
-    runs = api.compare_runs(
+    runs = compare_runs(
         scenario, strategies, seeds=args.seeds, workers=args.workers, progress=report
     )
-    rows = api.summarise(scenario, runs)
+    rows = summarise(scenario, runs)
     failed = verdict(fail_on, runs)
     _say_failure(failed, args.json)
     if args.json:
@@ -240,7 +242,3 @@ def _import_from_here() -> None:
     here = os.getcwd()
     if here not in sys.path and "" not in sys.path:
         sys.path.append(here)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from xml.etree import ElementTree
 
+from sim.cli.usage import UsageError, check_output, strategy_list
 from sim.files import write_text
 from sim.progress import progress
-from sim.usage import UsageError, check_output, strategy_list
 
 
 def add_parser(subparsers) -> None:

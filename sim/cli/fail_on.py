@@ -7,7 +7,7 @@ it touched, and where: `failed (--fail-on): lost: 50 records lost in 3 of 20 run
 
 from __future__ import annotations
 
-from sim.usage import UsageError
+from sim.cli.usage import UsageError
 
 # --fail-on name -> (summary field, what a count of it says)
 ANOMALIES = {

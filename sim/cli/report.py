@@ -13,13 +13,14 @@ the model.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
+from sim.cli.usage import UsageError
 from sim.files import write_text
 from sim.progress import progress
 from sim.report.tables import CELL_LEGEND, cell_text, compare_tables, folded, identical_notes
-from sim.usage import UsageError
 
 SCENARIOS = ("production-like", "crash-mid-batch")
 SEEDS = 5
@@ -44,10 +45,10 @@ PAGE = "crash-mid-batch"  # the run whose HTML page is photographed
 
 
 def compare_rows(name: str, seeds: int = SEEDS, workers: int = 1) -> list[dict]:
-    """`sim.api.compare` of every shipped strategy on a shipped scenario, its runs spread over
+    """`sim.sweep.compare` of every shipped strategy on a shipped scenario, its runs spread over
     worker processes (the rows are those of a serial compare)."""
-    from sim.api import compare_runs, summarise
     from sim.scenario import load_scenario
+    from sim.sweep.compare import compare_runs, summarise
 
     scenario = load_scenario(name)
 
@@ -173,11 +174,13 @@ def write_page_screenshot(out: Path) -> Path | None:
 def regenerate_claims(out: Path, *more: str) -> int:
     """`offsim check` over the whole catalogue, writing out/claims.md and the counterexamples
     into out/counterexamples/ (`more`: further arguments, such as --json); its exit code."""
-    from sim.cli import parser
+    from sim.cli.check import add_parser
 
     report, examples = out / "claims.md", out / "counterexamples"
     out.mkdir(parents=True, exist_ok=True)
-    args = parser().parse_args(["check", "--report", str(report), "--out", str(examples), *more])
+    top = argparse.ArgumentParser(prog="offsim")
+    add_parser(top.add_subparsers())
+    args = top.parse_args(["check", "--report", str(report), "--out", str(examples), *more])
     return args.func(args)
 
 

@@ -2,7 +2,7 @@
 whose runs were the same.
 
 A row holds, for every numeric field of a run's summary, the summary of its values over the seeds
-(`sim.stats.summarise`: mean with a 95% bootstrap interval, median, min, max), and the runs'
+(`sim.sweep.stats.summarise`: mean with a 95% bootstrap interval, median, min, max), and the runs'
 trace digests. The digest covers every event of a run but not the strategy's name, so two
 strategies with equal digests on every seed behaved identically under the scenario; two whose
 every field summarises the same differ only in what no field measures (which partitions a
@@ -12,7 +12,7 @@ why when the reason is known (docs/metrics.md).
 
 from __future__ import annotations
 
-from sim.stats import summarise
+from sim.sweep.stats import summarise
 
 
 def _no_commit_failed(scenario, row: dict) -> bool:

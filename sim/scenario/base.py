@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from sim._toml import toml_value
+from sim.scenario.toml_writer import toml_value
 
 
 class Table(BaseModel):

@@ -17,7 +17,7 @@ from functools import cached_property, partial
 import numpy as np
 
 from sim.ledger import Position, Segment
-from sim.witness import History, Witness, by_time
+from sim.ledger.witness import History, Witness, by_time
 
 MAX_GROUPS = 20
 

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from sim.cli.usage import UsageError
 from sim.conformance.outcome import (
     DEVIATES,
     EXACT,
@@ -22,7 +23,6 @@ from sim.conformance.outcome import (
     verdict,
 )
 from sim.progress import progress
-from sim.usage import UsageError
 
 FOLDER = "conformance"
 FAILED = "failed"  # a real run that did not settle or could not start
@@ -32,7 +32,7 @@ INSTALL = "pip install 'offsim[conformance]'"
 def conformance_scenarios(only: str | None = None) -> list:
     """The shipped conformance scenarios (sim/scenarios/conformance/), or those --only names."""
     from sim.scenario import load_scenario
-    from sim.shipped import SHIPPED
+    from sim.scenario.shipped import SHIPPED
 
     files = sorted((SHIPPED / FOLDER).glob("*.toml"))
     if only:

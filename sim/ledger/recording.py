@@ -2,7 +2,8 @@
 
 The engine calls the ledger for every fact (an append, a delivery, a processing and what the sink
 absorbed of it, a commit sent, applied and completed, a tenure begun and ended, a crash); the
-ledger never decides anything and never changes the run. `sim.checker` reads it after the run.
+ledger never decides anything and never changes the run. `sim.ledger.checker` reads it after
+the run.
 
 Two rules:
 - **Determinism.** Every call is one event, fed at once into an incremental sha256 as a compact
@@ -29,7 +30,7 @@ import struct
 
 import numpy as np
 
-from sim.ledger_records import (
+from sim.ledger.records import (
     Absorbed,
     Commit,
     Delivery,

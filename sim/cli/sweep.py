@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import sys
 
-from sim._toml import toml_value
-from sim.aggregate import aggregate
+from sim.cli.usage import UsageError, check_html, check_output, check_plot
 from sim.progress import progress
 from sim.report.tables import CELL_LEGEND, cell_text
+from sim.scenario.toml_writer import toml_value
+from sim.sweep.aggregate import aggregate
 from sim.sweep.executors import ExecutorError, execute
 from sim.sweep.spec import Sweep, Task, load_sweep
 from sim.sweep.store import Store, StoreError
-from sim.usage import UsageError, check_html, check_output, check_plot
 
 BATCH = 32  # rows per transaction: a kill loses at most this many finished runs
 

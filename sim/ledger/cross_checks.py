@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.witness import History
+from sim.ledger.witness import History
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from sim._scenario_base import Problems, Table, problem
-from sim._toml import toml_value
+from sim.scenario.base import Problems, Table, problem
+from sim.scenario.toml_writer import toml_value
 
 MAX_STREAM_CRASHES = 10_000  # a crash stream's expected crashes: each one starts a new instance
 LOOP_POINTS = ("before-process", "mid-batch", "after-process", "before-commit", "after-commit")

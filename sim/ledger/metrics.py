@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.ledger import NEVER
-from sim.witness import History
+from sim.ledger.witness import History
 
 QUANTILES = (0.50, 0.99)  # reported with the maximum: p50, p99, max
 

@@ -1,0 +1,239 @@
+"""The tables of a scenario file other than `[[faults]]`: the run, topic, broker, group,
+consumer, strategy, sink, network and conformance settings, the processing-time and latency
+distributions, and the limits one run may ask of one machine.
+
+Each table validates its own fields; rules that relate tables live on `Scenario`
+(`sim.scenario.document`). The allowed values of the "only X for now" settings are module
+constants: widening one is a one-line change here plus the model behind it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from sim.model.sink import SINK_KEYS, SINK_KINDS
+from sim.scenario.base import Table, problem
+from sim.scenario.toml_writer import toml_value
+from sim.strategies import (
+    REFERENCE,
+    REFERENCE_FORM,
+    STRATEGY_NAMES,
+    StrategyError,
+    resolve_strategy,
+)
+
+PROTOCOLS = ("eager", "cooperative")
+ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")
+# The Java client rebalances with the highest protocol all its assignors support
+# (ConsumerPartitionAssignor.supportedProtocols): only cooperative-sticky supports COOPERATIVE.
+PROTOCOL_ASSIGNORS = {
+    "eager": ("range", "roundrobin", "sticky"),
+    "cooperative": ("cooperative-sticky",),
+}
+OFFSET_RESETS = ("earliest", "latest", "none")
+CLIENTS = ("java", "librdkafka", "java-new-prefix")
+PROCESSING_MODES = ("sync", "async")
+COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
+
+# What one run may ask of one machine (docs/scenarios.md, Limits): beyond these a run would not
+# fit in memory, or in the int64 microseconds of simulated time, or would never end.
+MAX_RECORDS = 10_000_000  # in the log: initial_records + produce_rate_per_s x the window
+MAX_MEMBERSHIP = 100_000  # topic.partitions x group.consumers, the size of an assignment
+MAX_TIME_MS = 30 * 24 * 3_600_000  # 30 days: run.duration_ms, run.max_drain_ms
+MAX_MEAN_MS = 24 * 3_600_000  # a day: a distribution's mean, low or high
+MAX_POLL_RECORDS = 100_000  # a batch's processing times are summed in int64 microseconds
+MAX_SIGMA = 5.0  # lognormal: the 99.99th percentile is then ~1e8 x the median
+MIN_AUTO_COMMIT_INTERVAL_MS = 10  # below, a run is all commit requests
+MAX_SEED = 2**63 - 1  # a seed is stored as a signed 64-bit integer (a sweep's SQLite file)
+
+
+class ScenarioError(Exception):
+    """A bad scenario: the user's fault (exit 2), never ours.
+
+    str(e) is one line, "<file>: <field.path>: <problem>; allowed: <...>"; `e.lines` holds every
+    problem found, one line each, for a caller that wants to show them all.
+    """
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = lines
+        super().__init__(lines[0])
+
+
+# --- distributions (per-record processing time, per-request network latency), in ms ---------
+
+
+class ConstantDist(Table):
+    dist: Literal["constant"] = "constant"
+    mean: float = Field(ge=0, le=MAX_MEAN_MS)
+
+
+class UniformDist(Table):
+    dist: Literal["uniform"] = "uniform"
+    low: float = Field(ge=0, le=MAX_MEAN_MS)
+    high: float = Field(ge=0, le=MAX_MEAN_MS)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDist:
+        if self.high < self.low:
+            raise problem(
+                f"{self.high} is below low ({self.low})", f"a number >= {self.low}", "high"
+            )
+        return self
+
+
+class ExponentialDist(Table):
+    dist: Literal["exponential"] = "exponential"
+    mean: float = Field(gt=0, le=MAX_MEAN_MS)
+
+
+class LognormalDist(Table):
+    """`mean` is the distribution's own mean (not mu); sigma is the underlying normal's spread."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean: float = Field(gt=0, le=MAX_MEAN_MS)
+    sigma: float = Field(ge=0, le=MAX_SIGMA)
+
+
+Distribution = Annotated[
+    ConstantDist | UniformDist | ExponentialDist | LognormalDist, Field(discriminator="dist")
+]
+
+
+# --- the tables -----------------------------------------------------------------------------
+
+
+class RunSettings(Table):
+    duration_ms: int = Field(60_000, gt=0, le=MAX_TIME_MS)
+    drain: bool = True
+    seed: int = Field(1, ge=0, le=MAX_SEED)
+    max_drain_ms: int = Field(600_000, gt=0, le=MAX_TIME_MS)
+    # Every run ends: past this many simulated events it stops, its verdict unknown.
+    max_steps: int = Field(5_000_000, ge=1, le=1_000_000_000)
+
+
+class TopicSettings(Table):
+    partitions: int = Field(6, ge=1, le=10_000)
+    initial_records: int = Field(1_000, ge=0, le=MAX_RECORDS)
+    produce_rate_per_s: float = Field(0.0, ge=0, le=MAX_RECORDS)
+
+
+class BrokerSettings(Table):
+    initial_rebalance_delay_ms: int = Field(3_000, ge=0)
+    min_session_timeout_ms: int = Field(6_000, gt=0)
+    max_session_timeout_ms: int = Field(1_800_000, gt=0)
+    request_timeout_ms: int = Field(30_000, gt=0)
+    offsets_retention_ms: int = Field(7 * 24 * 3_600_000, gt=0)  # offsets.retention.minutes
+    offsets_retention_check_interval_ms: int = Field(600_000, gt=0)
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> BrokerSettings:
+        low, high = self.min_session_timeout_ms, self.max_session_timeout_ms
+        if high < low:
+            raise problem(
+                f"{high} is below broker.min_session_timeout_ms ({low})",
+                f"an integer >= {low}",
+                "max_session_timeout_ms",
+            )
+        return self
+
+
+class GroupSettings(Table):
+    consumers: int = Field(3, ge=1, le=1_000)
+    protocol: Literal[PROTOCOLS] = "eager"
+    assignor: Literal[ASSIGNORS] = "range"
+    session_timeout_ms: int = Field(45_000, gt=0)
+    heartbeat_interval_ms: int = Field(3_000, gt=0)
+    max_poll_interval_ms: int = Field(300_000, gt=0)
+    # Deliberately not Kafka's "latest": that would skip the records pre-loaded at t=0.
+    auto_offset_reset: Literal[OFFSET_RESETS] = "earliest"
+    static_membership: bool = False  # each consumer slot has group.instance.id "instance-<slot>"
+
+
+class ConsumerSettings(Table):
+    client: Literal[CLIENTS] = "java"
+    max_poll_records: int = Field(500, ge=1, le=MAX_POLL_RECORDS)
+    processing: Literal[PROCESSING_MODES] = "sync"
+    processing_ms: Distribution = ExponentialDist(mean=2.0)
+    # async: the worker queue's capacity in records (docs/model.md, Asynchronous processing)
+    worker_queue_records: int = Field(1_000, ge=1)
+    poll_timeout_ms: int = Field(100, gt=0)
+    retry_backoff_ms: int = Field(100, ge=0)
+    default_api_timeout_ms: int = Field(60_000, gt=0)
+    # librdkafka: whether the application registered a rebalance callback. confluent-kafka
+    # (Python) always registers one; a C application may not (docs/model.md).
+    rebalance_callback: bool = True
+
+
+def _strategy_name(value: Any) -> Any:
+    """A shipped strategy's name, or the import path of one's own, checked by importing it."""
+    allowed = ", ".join(f'"{name}"' for name in STRATEGY_NAMES) + f", or {REFERENCE_FORM}"
+    if not isinstance(value, str):
+        raise problem(f"{toml_value(value)} is not a string", allowed)
+    if value in STRATEGY_NAMES:
+        return value
+    if not REFERENCE.fullmatch(value):
+        raise problem(f"{toml_value(value)} is not allowed", allowed)
+    try:
+        resolve_strategy(value)
+    except StrategyError as error:
+        raise problem(str(error), allowed) from None
+    return value
+
+
+class StrategySettings(Table):
+    # A shipped name, or "package.module:ClassName" (docs/strategies.md).
+    name: Annotated[str, BeforeValidator(_strategy_name)] = "sync-per-batch"
+    auto_commit_interval_ms: int = Field(5_000, ge=MIN_AUTO_COMMIT_INTERVAL_MS)
+    on_commit_error: Literal[COMMIT_ERROR_POLICIES] | None = None  # None: the strategy's own
+
+
+class SinkSettings(Table):
+    kind: Literal[SINK_KINDS] = "plain"
+    # idempotent only: what an effect is keyed by (None: "record"); "business" needs
+    # keys_per_partition, the entities a partition's records cycle through (sim/model/sink.py).
+    key: Literal[SINK_KEYS] | None = None
+    keys_per_partition: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _key_fits_kind(self) -> SinkSettings:
+        # A setting accepted and ignored would be a silent lie: refuse it.
+        if self.key is not None and self.kind != "idempotent":
+            raise problem(
+                f'a key is for an idempotent sink, and sink.kind is "{self.kind}"',
+                'sink.key only with sink.kind = "idempotent"',
+                "key",
+            )
+        business = self.key == "business"
+        if business and self.keys_per_partition is None:
+            raise problem(
+                'sink.key = "business" maps records to keys_per_partition keys, and it is missing',
+                "an integer >= 1",
+                "keys_per_partition",
+            )
+        if not business and self.keys_per_partition is not None:
+            raise problem(
+                'keys_per_partition is for sink.key = "business"',
+                'keys_per_partition only with sink.key = "business"',
+                "keys_per_partition",
+            )
+        return self
+
+
+class NetworkSettings(Table):
+    latency_ms: Distribution = UniformDist(low=0.5, high=2.0)
+
+
+# --- the scenario ---------------------------------------------------------------------------
+
+
+class ConformanceSettings(Table):
+    """What `offsim conform` needs beyond the scenario itself (docs/conformance.md); `offsim
+    run` ignores the table."""
+
+    model_seeds: int = Field(1, ge=1, le=200)  # the model's outcomes over this many seeds
+    timeout_s: int = Field(60, ge=5, le=600)  # a real run that has not settled by then fails
+    # Where librdkafka's mock cluster is known not to behave as Kafka here: what, and its source
+    # (file and function); the verdict is then "backend deviates" unless both sides agree.
+    mock_deviates: str | None = Field(None, min_length=1)
