@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, model_validator
 
 from sim._scenario_base import Problems, Table, as_tuple, explain, problem
-from sim.claims.catalogue import BASE_SCENARIO, MAX_FAULTS, PROPERTIES, Claim
+from sim.claims.claim import BASE_SCENARIO, MAX_FAULTS, PROPERTIES, Claim
 from sim.claims.faults import FAULT_KINDS
 from sim.scenario import ScenarioError, load_scenario, read_toml
 from sim.shipped import beside, locate
