@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import textwrap
 
-from sim.report.explain import Storyteller, explain_lines
+from sim.report.explain import explain_lines
+from sim.report.storyteller import Storyteller
 from sim.usage import UsageError, check_html, check_plot, check_seed, check_strategy
 
 RECORD = re.compile(r"^(\d+):(\d+)$")

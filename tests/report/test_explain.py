@@ -4,8 +4,9 @@ import pytest
 
 from sim import load_scenario, run
 from sim.ledger import Commit
-from sim.report.explain import Storyteller, explain_lines, stories
+from sim.report.explain import explain_lines, stories
 from sim.report.explain_command import parse_record
+from sim.report.storyteller import Storyteller
 from sim.usage import UsageError
 from tests.e2e.conftest import offsim
 
