@@ -148,13 +148,13 @@ SETTING_CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "sync-survives-coordinator-failover",
-        "Synchronous commits after processing lose nothing across coordinator failovers and "
-        "rolling restarts: commitSync retries the coordinator's errors",
+        "Synchronous commits after processing lose nothing across coordinator failovers, "
+        "coordinator outages and rolling restarts: commitSync retries the coordinator's errors",
         SYNC,
         "no-loss",
         "holds",
         "docs/semantics.md §6, §11",
-        ("crash", "coordinator-failover", "rolling-restart"),
+        ("crash", "coordinator-failover", "coordinator-outage", "rolling-restart"),
     ),
     Claim(
         "idempotent-sink-effects-once",

@@ -61,7 +61,8 @@ PROPERTIES = {
 @dataclass(frozen=True)
 class SearchSpace:
     """Where a search draws its fault schedules: the kinds, 1..max_faults of them, timed inside
-    window_ms, on consumers 0..consumers-1, mid-batch points up to max_records."""
+    window_ms, on consumers 0..consumers-1 or the owners of partitions 0..partitions-1,
+    mid-batch points up to max_records."""
 
     kinds: tuple[str, ...]
     window_ms: tuple[int, int]
@@ -69,6 +70,7 @@ class SearchSpace:
     max_records: int
     max_faults: int
     loop_points: tuple[str, ...]
+    partitions: int
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Claim:
             template.consumer.max_poll_records,
             self.max_faults,
             self.loop_points,
+            template.topic.partitions,
         )
 
     def scenario(self, faults, strategy: str | None = None, seed: int | None = None) -> Scenario:

@@ -159,6 +159,7 @@ def search(claim: Claim, strategy, examples: int):
         window_ms=space.window_ms,
         max_records=space.max_records,
         loop_points=space.loop_points,
+        partitions=space.partitions,
     )
     try:
         with _no_local_constants():
