@@ -137,14 +137,18 @@ SETTING_CLAIMS: tuple[Claim, ...] = (
     Claim(
         "cooperative-commit-on-revoke-never-duplicates",
         "Under the cooperative protocol, committing the processed offsets in onPartitionsRevoked "
-        "and before close means joins and leaves never re-deliver a record",
+        "and before close means a join or a leave, one at a time, never re-delivers a record. "
+        "Not two close together: a member that closes while it is still rejoining after the "
+        "first fails the commitSync in finally (RebalanceInProgressException) and calls "
+        "onPartitionsLost, not onPartitionsRevoked, so its processed records stay uncommitted",
         ("async-then-sync-processed",),
         "no-duplicate",
         "holds",
-        "docs/semantics.md §8",
+        "docs/semantics.md §6 (close), §8",
         ("join", "leave"),
         overrides=COOPERATIVE,
         protocol="cooperative",
+        max_faults=1,
     ),
     Claim(
         "sync-survives-coordinator-failover",
