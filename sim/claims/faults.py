@@ -32,9 +32,9 @@ FAULT_KINDS = (
     "rolling-restart",
 )
 MAX_BATCH = 6  # loop points pinned to one of a consumer's first batches, where the story is
-# A commit error by count: one of the first MAX_NTH OffsetCommits of a consumer (or the group),
-# about two of the catalogue's consumers' commits after each batch in the fault window; and up to
-# MAX_TIMES in a row, enough to outlast a retrying commitSync's first retries.
+# A commit error by count: one of the first MAX_NTH OffsetCommit requests of a consumer or of the
+# group (the catalogue's scenario reads 16 batches in all, so every batch commit is in reach, and
+# those of revokes and closes), up to MAX_TIMES in a row: past a retrying commitSync's first tries.
 MAX_NTH = 30
 MAX_TIMES = 4
 
