@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from itertools import product
 
-from sim.claims.catalogue import Claim
+from sim.claims.claim import Claim
+from sim.claims.judge import counterexample, evaluate
 
 __all__ = ["BATCHES", "PAIR_BATCHES", "crash_points", "exhaust", "mid_batch_records"]
 
@@ -84,8 +85,6 @@ def crash_points(claim: Claim) -> list[list[dict]]:
 
 def exhaust(claim: Claim, strategy):
     """Run every crash point in order: (the first counterexample or None, points run, unknowns)."""
-    from sim.claims.search import counterexample, evaluate
-
     unknowns: list[str] = []
     points = crash_points(claim)
     for n, faults in enumerate(points, 1):

@@ -1,10 +1,12 @@
 """Hypothesis strategies for fault schedules, drawn as data: a list of `[[faults]]` tables.
 
 A whole schedule is one example and one simulation (a hypothesis stateful step costs as much as
-~140 simpy events), and shrinking works on the list: fewer faults,
-earlier batches, smaller record counts. Swarm selection (Groce et al., "Swarm testing") lets
-each example enable only a random subset of the allowed kinds, so a schedule of only commit
-errors and crashes is as likely as a soup of everything, which is how masked failures are found.
+~140 simpy events), and shrinking works on the list: fewer faults, earlier batches, smaller
+record counts, and each fault's plainest form (a named consumer before the owner of a partition,
+a window of commit errors before the n-th commit). Swarm selection (Groce et al., "Swarm
+testing") lets each example enable only a random subset of the allowed kinds, so a schedule of
+only commit errors and crashes is as likely as a soup of everything, which is how masked
+failures are found. Nothing here runs a schedule.
 """
 
 from __future__ import annotations
@@ -26,9 +28,15 @@ FAULT_KINDS = (
     "pause",
     "network-cut",
     "coordinator-failover",
+    "coordinator-outage",
     "rolling-restart",
 )
 MAX_BATCH = 6  # loop points pinned to one of a consumer's first batches, where the story is
+# A commit error by count: one of the first MAX_NTH OffsetCommit requests of a consumer or of the
+# group (the catalogue's scenario reads 16 batches in all, so every batch commit is in reach, and
+# those of revokes and closes), up to MAX_TIMES in a row: past a retrying commitSync's first tries.
+MAX_NTH = 30
+MAX_TIMES = 4
 
 
 def _times(window_ms: tuple[int, int]):
@@ -41,6 +49,15 @@ def _restart(always: bool = False):
     return delay if always else st.one_of(st.none(), delay)
 
 
+def _target(draw, table: dict, member, partitions: int | None) -> None:
+    """A crash's or a poison record's consumer: a named one, or (when the partitions are known)
+    whichever owns partition p when the fault fires (`owner_of`)."""
+    if partitions and draw(st.booleans()):
+        table["owner_of"] = draw(st.integers(0, partitions - 1))
+    else:
+        table["consumer"] = draw(member)
+
+
 @st.composite
 def fault(
     draw,
@@ -49,15 +66,19 @@ def fault(
     window_ms=(3_000, 10_000),
     max_records=120,
     loop_points=LOOP_POINTS,
+    partitions: int | None = None,
 ):
     """One fault table of `kind`, timed by the clock or by a point in the poll loop (one of
-    `loop_points`). Spans (stall, pause, network cut, failover) last up to twice the window's
-    length, so some outlast a session or a poll interval and some do not."""
+    `loop_points`). Spans (stall, pause, network cut, failover, outage) last up to twice the
+    window's length, so some outlast a session or a poll interval and some do not. Commit errors
+    come in a window or on the n-th OffsetCommit (and the `times - 1` after it), which reaches
+    commits no window can single out. With `partitions`, a crash or a poison record may aim at
+    the owner of a partition instead of a named consumer."""
     table: dict = {"kind": kind}
     member = st.integers(0, consumers - 1)
     span = st.integers(1, 2 * (window_ms[1] - window_ms[0]))
     if kind in ("crash", "processing-error"):
-        table["consumer"] = draw(member)
+        _target(draw, table, member, partitions)
         if kind == "crash" and draw(st.booleans()):
             table["at_ms"] = draw(_times(window_ms))
         else:
@@ -84,10 +105,18 @@ def fault(
         table["at_ms"] = draw(_times(window_ms))
         table["unavailable_ms"] = draw(span)
         table["loading_ms"] = draw(span)
+    elif kind == "coordinator-outage":
+        table.update(at_ms=draw(_times(window_ms)), duration_ms=draw(span))
     elif kind == "rolling-restart":
         start = draw(_times(window_ms))
         gap = (window_ms[1] - start) // max(consumers - 1, 1)
         table.update(at_ms=start, interval_ms=draw(st.integers(0, gap)), down_ms=draw(span))
+    elif kind == "commit-error" and draw(st.booleans()):
+        table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
+        consumer = draw(st.one_of(st.none(), member))  # None: the group's n-th commit
+        if consumer is not None:
+            table["consumer"] = consumer
+        table.update(nth=draw(st.integers(1, MAX_NTH)), times=draw(st.integers(1, MAX_TIMES)))
     elif kind in ("commit-error", "lost-response"):
         if kind == "commit-error":
             table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
@@ -110,13 +139,15 @@ def fault_schedules(
     max_records: int = 120,
     swarm: bool = True,
     loop_points: tuple[str, ...] = LOOP_POINTS,
+    partitions: int | None = None,
 ):
     """A list of 1..max_faults fault tables whose kinds are among `kinds`.
 
     With `swarm`, each example first enables a non-empty subset of `kinds` and draws only from
     it. Times fall in `window_ms` (keep it inside the scenario's `run.duration_ms`); loop points
     name one of the first MAX_BATCH batches (at one of `loop_points`); `max_records` bounds
-    `after_records`.
+    `after_records`; `partitions` (the scenario's, when given) lets crashes and poison records
+    aim at a partition's owner (`owner_of`).
     """
     kinds = tuple(kinds)
     unknown = [k for k in kinds if k not in FAULT_KINDS]
@@ -128,6 +159,6 @@ def fault_schedules(
         enabled = tuple(k for k, on in zip(kinds, mask, strict=True) if on) or kinds[:1]
     size = draw(st.integers(1, max_faults))
     one = st.sampled_from(enabled).flatmap(
-        lambda kind: fault(kind, consumers, window_ms, max_records, loop_points)
+        lambda kind: fault(kind, consumers, window_ms, max_records, loop_points, partitions)
     )
     return [draw(one) for _ in range(size)]

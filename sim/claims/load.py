@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, model_validator
 
-from sim.claims.catalogue import BASE_SCENARIO, MAX_FAULTS, PROPERTIES, Claim
+from sim.claims.claim import BASE_SCENARIO, MAX_FAULTS, PROPERTIES, Claim
 from sim.claims.faults import FAULT_KINDS
 from sim.scenario import ScenarioError, load_scenario, read_toml
 from sim.scenario.base import Problems, Table, as_tuple, explain, problem

@@ -104,7 +104,7 @@ def cmd_check(args) -> int:
 def replay_file(outcome, out: Path | None) -> Path | str | None:
     """Write the counterexample's replay file into `out`: its path, or why it was not written
     (a strategy class no scenario file can name), or None (no counterexample, or no `out`)."""
-    from sim.claims.search import UnreplayableError
+    from sim.claims.judge import UnreplayableError
 
     example = outcome.counterexample
     if example is None or out is None:

@@ -7,7 +7,8 @@ import re
 import textwrap
 
 from sim.cli.usage import UsageError, check_html, check_plot, check_seed, check_strategy
-from sim.report.explain import Storyteller, explain_lines
+from sim.report.explain import explain_lines
+from sim.report.storyteller import Storyteller
 
 RECORD = re.compile(r"^(\d+):(\d+)$")
 

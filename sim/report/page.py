@@ -18,8 +18,9 @@ import plotly.io as pio
 
 from sim import __version__
 from sim.files import write_text
-from sim.report.explain import Storyteller, stories
+from sim.report.explain import stories
 from sim.report.page_figures import S, compare_figure, sweep_figure, timeline_figure
+from sim.report.storyteller import Storyteller
 from sim.report.tables import compare_table, run_table
 from sim.report.timeline_build import build_timeline
 from sim.scenario import dump_scenario

@@ -1,17 +1,13 @@
 """Builds a run's `Timeline` (`sim.report.timeline_data`) from the ledger, the checker's
 report and the scenario's fault plan (for durations, and for which fault of the file a step came
-from); nothing changes the run. One pixel column (`columns` across the axis) is the finest
-detail: spans closer than a pixel merge and marks within a pixel draw once, so a ten-minute run
-stays a readable picture.
+from): what each lane shows. It never changes the run; fitting the result to `columns` pixel
+columns (the axis, merged spans, thinned marks) is `sim.report.timeline_pixels`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from sim.engine.faults import plan_faults
 from sim.report.timeline_data import (
     LANE_SPANS,
     MARKS,
@@ -26,6 +22,8 @@ from sim.report.timeline_data import (
     slot_color,
 )
 from sim.report.timeline_data import seconds as _s
+from sim.report.timeline_pixels import fit_axis, merged, spaced, thinned
+from sim.report.timeline_sources import fault_plan, processed_again
 
 
 class _Builder:
@@ -35,11 +33,10 @@ class _Builder:
         self.record = record
         self.columns = columns
         self.end_us = self.history.end_us or 1
-        self.pixel_us = 0.0  # known once the axis is trimmed (`build`)
         self.spans: list[Span] = []
         self.points: list[Point] = []
         self.labels: list[Label] = []
-        self.plan = _plan(result)
+        self.plan = fault_plan(result)
 
     # ---- lanes ----------------------------------------------------------------------------
     def lanes(self) -> list[str]:
@@ -162,7 +159,7 @@ class _Builder:
                 self.spans.append(Span(self.lane_of(seg.instance), a, b, "processing", text, color))
                 self.spans.append(Span(self.part_lane[p], a, b, "processing", text, color))
         for p in range(ledger.partitions):
-            for seg, a, b, count in _again(history, p):
+            for seg, a, b, count in processed_again(history, p):
                 text = f"{history.name(seg.instance)} processed {count:,} records of p{p} " \
                        f"again (generation {seg.generation})"  # fmt: skip
                 self.spans.append(Span(self.part_lane[p], a, b, "again", text))
@@ -276,24 +273,6 @@ class _Builder:
             a, b = min(times), max(times)
             self.spans.append(Span(lane, a, b, "life", f"p{p}:{offset} from {_s(a)} to {_s(b)}"))
 
-    # ---- the axis ---------------------------------------------------------------------------
-    def action_end(self) -> float:
-        """The last moment anything happens: idle polls and re-commits of unchanged offsets
-        after it are no action."""
-        ends = [s.end_us for s in self.spans if s.kind not in ("held", "no-owner")]
-        ends += [p.at_us for p in self.points if p.kind != "commit-ok"]
-        ends += [at for at, _, _ in self.ledger.generations]
-        ends += [d.at_us for d in self.ledger.deliveries]
-        return max(ends, default=self.end_us)
-
-    def action_start(self) -> float:
-        """The first moment anything happens: a group forming, a fault, a delivery, a join."""
-        starts = [at for at, _, _ in self.ledger.generations]
-        starts += [f.at_us for f in self.ledger.faults]
-        starts += [d.at_us for d in self.ledger.deliveries[:1]]
-        starts += [s.start_us for s in self.spans if s.kind == "rebalancing"]
-        return min(starts, default=0)
-
     def build(self) -> Timeline:
         self.lanes_ = self.lanes()
         self.group()
@@ -303,15 +282,7 @@ class _Builder:
         if self.record is not None:
             self.life()
         alerts, anomalies = self.anomalies()
-        action = self.action_end()
-        first = self.action_start()
-        margin = 0.03 * max(action - first, 1)
-        x_end = min(self.end_us, action + margin) if action > 0 else self.end_us
-        x_start = max(0.0, first - margin)
-        self.pixel_us = (x_end - x_start) / self.columns
-        note = ""
-        if x_end < self.end_us:
-            note = f"nothing happens after {_s(action)}; the run ends at {_s(self.end_us)}"
+        axis = fit_axis(self.spans, self.points, self.ledger, self.end_us, self.columns)
         result, m = self.result, self.report.metrics
         title = f"{result.scenario} · {result.strategy} · seed {result.seed}: {m.lost:,} lost, " \
                 f"{m.duplicated_records:,} processed twice"  # fmt: skip
@@ -319,124 +290,10 @@ class _Builder:
             title += f" ({m.concurrent_duplicates:,} by two members at once)"
         sections = (1, 1 + len(self.slots)) + ((len(self.lanes_) - 1,) if self.record else ())
         return Timeline(
-            title, self.lanes_, self._merged(x_end), self._thinned(x_end), self._spaced(x_end),
-            x_start, x_end, note, alerts, anomalies, sections,
-            len(self.lanes_) - 1 if self.record is not None else None,
+            title, self.lanes_, merged(self.spans, axis), thinned(self.points, axis),
+            spaced(self.labels, axis), axis.x_start, axis.x_end, axis.note, alerts, anomalies,
+            sections, len(self.lanes_) - 1 if self.record is not None else None,
         )  # fmt: skip
-
-    def _merged(self, x_end: float) -> list[Span]:
-        """Spans of one lane, kind, colour and row closer than a pixel become one, each at
-        least a pixel wide; the first span's text speaks for the merged one, with a count.
-        Processing merges across gaps of up to three pixels: a consumer that has caught up
-        polls between small batches, and those slivers of idle time would draw a picket fence
-        that reads like a pattern, not like work."""
-        groups: dict[tuple, list[Span]] = {}
-        for s in self.spans:
-            if s.start_us <= x_end:
-                groups.setdefault((s.lane, s.kind, s.color or "", s.row), []).append(s)
-        out = []
-        for (_, kind, _, _), spans in groups.items():
-            px = self.pixel_us * (3 if kind == "processing" else 1)
-            spans.sort(key=lambda s: s.start_us)
-            merged: list[list] = []
-            for s in spans:
-                end = max(s.end_us, s.start_us + self.pixel_us)
-                if merged and s.start_us - merged[-1][1] < px:
-                    merged[-1][1] = max(merged[-1][1], end)
-                    merged[-1][3] += 1
-                else:
-                    merged.append([s.start_us, end, s, 1])
-            for a, b, s, n in merged:
-                more = f" (and {n - 1} more)" if n > 1 else ""
-                out.append(Span(s.lane, a, min(b, x_end), s.kind, s.text + more, s.color, s.row))
-        return out
-
-    def _thinned(self, x_end: float) -> list[Point]:
-        """One point per pixel per lane and kind (the first speaks for the rest); successful
-        commits, the most frequent, one per eight pixels."""
-        last: dict[tuple, float] = {}
-        out = []
-        for pt in sorted(self.points, key=lambda p: p.at_us):
-            key = (pt.lane, pt.kind, pt.label)
-            gap = self.pixel_us * (8 if pt.kind == "commit-ok" else 1)
-            if pt.at_us > x_end or (key in last and pt.at_us - last[key] < gap):
-                continue
-            last[key] = pt.at_us
-            out.append(pt)
-        return out
-
-    def _spaced(self, x_end: float) -> list[Label]:
-        """Labels of a lane no closer than a label's width (6 pixels a character): the first
-        speaks for the rest."""
-        out, last = [], {}
-        for lab in sorted(self.labels, key=lambda la: la.at_us):
-            if lab.at_us > x_end:
-                continue
-            width = (6 * len(lab.text) + 8) * self.pixel_us
-            if lab.lane in last and lab.at_us - last[lab.lane] < width:
-                continue
-            last[lab.lane] = lab.at_us
-            out.append(lab)
-        return out
-
-
-def _again(history, p: int):
-    """(segment, first, last, records) for each segment's processings of p that came after the
-    record's earliest one: when records were processed again, in time order (the ledger's
-    repeat flag follows recording order, which a paused batch recorded late reverses)."""
-    effects = history.ledger.effects_per_offset(p)
-    dup = effects >= 2
-    if not dup.any():
-        return []
-    offsets, times, owners = [], [], []
-    segments = history.segments[p]
-    for k, seg in enumerate(segments):
-        mask = dup[seg.start : seg.end]
-        if mask.any():
-            offsets.append(np.arange(seg.start, seg.end)[mask])
-            times.append(history.times(seg)[mask])
-            owners.append(np.full(int(mask.sum()), k))
-    offset, time, owner = (np.concatenate(a) for a in (offsets, times, owners))
-    order = np.lexsort((owner, time, offset))
-    repeat = np.ones(len(order), dtype=bool)
-    repeat[0] = False
-    repeat[1:] = offset[order][1:] == offset[order][:-1]
-    again_time, again_owner = time[order][repeat], owner[order][repeat]
-    out = []
-    for k in np.unique(again_owner):
-        ts = again_time[again_owner == k]
-        out.append((segments[int(k)], int(ts.min()), int(ts.max()), len(ts)))
-    return out
-
-
-@dataclass
-class _Plan:
-    durations: dict[tuple[int, str, int], int]  # (at, kind, instance) -> length, µs
-    rolling: set[tuple[int, int]]  # (at, instance) of leaves that are rolling restart steps
-    failovers: dict[int, tuple[int, int]]  # at -> (unavailable, loading), µs
-
-
-def _plan(result) -> _Plan:
-    """Durations and origins of the faults the ledger recorded, from the scenario's plan: the
-    ledger records when a fault hit and whom, the plan how long it lasts and which fault of the
-    file it came from. A fault matches its plan entry by time, kind and consumer slot."""
-    ledger = result.ledger
-    spec = result.spec
-    plan = plan_faults(spec, result.seed) if spec is not None else None
-    actions = {}
-    for at, action in plan.timed if plan else ():
-        actions[(at, action.kind, action.slot)] = action
-    durations, rolling = {}, set()
-    for f in ledger.faults:
-        info = ledger.instances.get(f.instance)
-        action = actions.get((f.at_us, f.kind, info.slot)) if info is not None else None
-        if action is None:
-            continue
-        durations[(f.at_us, f.kind, f.instance)] = action.duration_us
-        if spec.faults[action.index].kind == "rolling-restart":
-            rolling.add((f.at_us, f.instance))
-    failovers = {at: (u, lo) for at, u, lo in plan.failovers} if plan else {}
-    return _Plan(durations, rolling, failovers)
 
 
 def build_timeline(result, record: tuple[int, int] | None = None, columns: int = 1100):

@@ -6,7 +6,8 @@ from sim import load_scenario, run
 from sim.cli.explain import parse_record
 from sim.cli.usage import UsageError
 from sim.ledger import Commit
-from sim.report.explain import Storyteller, explain_lines, stories
+from sim.report.explain import explain_lines, stories
+from sim.report.storyteller import Storyteller
 from tests.e2e.conftest import offsim
 
 
