@@ -6,7 +6,9 @@
 - `reconciliation`: how one member moves towards its target assignment (CurrentAssignmentBuilder):
   a partition is revoked from its owner before another member gets it.
 - `coordinator`: the group coordinator of a consumer group: epochs, the target assignment, session
-  and rebalance timeouts, static members, commits checked against the member's own epoch.
+  and rebalance timeouts, static members, commits checked against the member's own epoch; its
+  parts are `coordinator_checks`, `coordinator_fencing`, `coordinator_offsets` and
+  `coordinator_outputs`.
 - `java_membership` and `java_heartbeat`: the Java AsyncKafkaConsumer's membership manager and
   heartbeat manager; `librdkafka`: librdkafka's `rd_kafka_cgrp_consumer_*` paths.
 

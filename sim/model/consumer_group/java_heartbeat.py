@@ -16,15 +16,8 @@ max.poll.interval.ms passed since the application's last poll.
 
 from __future__ import annotations
 
-from .java_membership import (
-    FATAL,
-    JOINING,
-    LEAVING,
-    NOT_IN_GROUP,
-    PREPARE_LEAVING,
-    STALE,
-    JavaMembership,
-)
+from .java_member_states import FATAL, JOINING, LEAVING, NOT_IN_GROUP, PREPARE_LEAVING, STALE
+from .java_membership import JavaMembership
 from .messages import TOPIC, ConsumerGroupHeartbeat, ConsumerGroupHeartbeatResponse
 
 # onErrorResponse: errors that only back off, that rediscover the coordinator, that fence; every
