@@ -23,7 +23,7 @@ from collections import deque
 
 from .commands import CommitResult, Later
 from .consumer import Consumer
-from .librdkafka_classic.commit_ops import CommitOp, CommitOperations
+from .librdkafka_classic.commit_ops import CommitOperations
 from .librdkafka_classic.offset_store import OffsetStore
 from .librdkafka_classic.rebalance import Rebalance, _NoRebalanceCallback
 from .librdkafka_classic.thread_rejoin import ThreadRejoin
@@ -49,7 +49,6 @@ class LibrdkafkaConsumer(OffsetStore, CommitOperations, Rebalance, ThreadRejoin,
         self._fetch_pos: dict[int, int] = {}
         self._fetch_next = 0
         self.fetch_race = None  # n -> how many partitions the first fetch pass finds started
-        self._ops: dict[int, CommitOp] = {}  # unfinished operations by sequence
         self._sync_results: dict[int, CommitResult] = {}  # for the application's sync commits
         self._laters: list[Later] = []  # timers asked for by the last handler
         self.unreported_revoke: list[tuple[tuple[int, ...], bool]] = []  # see _thread_revoke

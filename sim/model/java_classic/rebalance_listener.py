@@ -8,7 +8,6 @@ It never sends a group request: the join and sync are `membership`'s."""
 
 from __future__ import annotations
 
-from ..commands import LoopPoint
 from .state import NO_GENERATION
 
 
@@ -43,8 +42,6 @@ class RebalanceListener:
         """onPartitionsRevoked (or onPartitionsLost) for `partitions`, by default all owned;
         then they go, with their positions."""
         parts = self.assignment if partitions is None else partitions
-        if self.loop_points:
-            yield LoopPoint("in-revoke", self.batch_number)
         if lost:
             calls = self.strategy.on_lost(self, parts)
         else:

@@ -90,7 +90,6 @@ class CommitOperations:
             sequence = self.commit_sequence
         self.open_ops += 1
         op = CommitOp(offsets, kind, sequence)
-        self._ops[sequence] = op
         return self._send_op(op, fresh=True)
 
     def _send_op(self, op: CommitOp, fresh: bool) -> Send | None:
@@ -100,10 +99,8 @@ class CommitOperations:
         if not self.coordinator_known:
             if not fresh:
                 self._park(op, "retry")
-            elif not op.deferred:
+            else:  # a new operation: a deferred one is resent only once the coordinator is known
                 self._defer(op)
-            else:
-                self._finish(op, "WAIT_COORD")  # deferred once already (__WAIT_COORD)
             return None
         if fresh:  # with group.instance.id for a static member (rd_kafka_OffsetCommitRequest)
             op.request = OffsetCommit(self.member_id, self.generation, op.offsets, self.instance_id)
@@ -181,7 +178,6 @@ class CommitOperations:
 
     def _finish(self, op: CommitOp, error: str | None) -> None:
         self.open_ops -= 1
-        del self._ops[op.sequence]
         op.parked = None
         op.result = CommitResult(op.offsets, error, op.sequence)
         if op.kind == "async":  # offset_commit_cb, served by the application's next poll
