@@ -27,7 +27,8 @@ until the group is stable; a cooperative rejoin advances one step per poll() ite
 and SyncGroup are sent, their responses handled at the next iteration) while poll() goes on
 returning records of the partitions still owned.
 
-It never reads a clock, sleeps or performs I/O.
+It owns the consumer's whole state (`Consumer.__init__`); it never reads a clock, sleeps or
+performs I/O.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ the state and composes one part per concern (`sim.model.librdkafka_classic`):
   `librdkafka_classic.thread_rejoin`.
 
 Sans-IO like its base: retries and deferrals come back to the driver as `Later` requests, and the
-background thread's requests as lists of commands from its handlers. It never reads a clock.
+background thread's requests as lists of commands from its handlers. It owns the state librdkafka
+adds (`LibrdkafkaConsumer.__init__`); it never reads a clock.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ them), one concern each:
 - `offsets`: OffsetCommit, TxnOffsetCommit and its markers, OffsetFetch, the offsets' expiry.
 - `failover`: the failover's phases, the persisted group loaded again, refusals while unserved.
 
-Each part is a mixin over the fields `GroupCoordinator` declares; the mixins import only `group`
-(and the outputs), none reads a clock: every input carries the current time and a timeout is a
-`SetTimer` output.
+The package owns no state itself: each part is a mixin over the fields `GroupCoordinator` declares;
+the mixins import only `group` (and the outputs). They never read a clock: every input carries the
+current time and a timeout is a `SetTimer` output.
 """

@@ -1,7 +1,8 @@
 """The classic group as its coordinator holds it: the group states and the table of transitions
 (ClassicGroupState), a member, and the group as __consumer_offsets persists it.
 
-It owns no behaviour beyond a member's session expiry: `sim.model.coordinator` changes them.
+It owns no behaviour beyond a member's session expiry and never changes the group:
+`sim.model.coordinator` does.
 """
 
 from __future__ import annotations

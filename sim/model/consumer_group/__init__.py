@@ -12,7 +12,7 @@
 - `java_membership` and `java_heartbeat`: the Java AsyncKafkaConsumer's membership manager and
   heartbeat manager; `librdkafka`: librdkafka's `rd_kafka_cgrp_consumer_*` paths.
 
-No module here reads a clock, sleeps or draws a number: every input carries the current time, and
-a timeout is an output asking the driver for a timer. docs/kip848.md lists every rule with its
-source.
+The package owns these state machines; its modules never read a clock, sleep or draw a number:
+every input carries the current time, and a timeout is an output asking the driver for a timer.
+docs/kip848.md lists every rule with its source.
 """

@@ -2,7 +2,7 @@
 (`sim.model.coordinator_outputs`): which members' next heartbeats bring news, and, for the trace,
 member and target assignment changes.
 
-It owns no behaviour.
+It owns no behaviour and never decides anything: the coordinator does.
 """
 
 from __future__ import annotations

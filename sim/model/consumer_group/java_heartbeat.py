@@ -11,7 +11,9 @@ joining or after an error); the owned partitions go when the reconciled assignme
 
 The driver calls `heartbeat(now)` when `next_heartbeat_us` comes, sends what it returns, and hands
 the response to `on_heartbeat_response`; `poll_timer_expired` is the background thread finding
-max.poll.interval.ms passed since the application's last poll.
+max.poll.interval.ms passed since the application's last poll. It owns the heartbeat's timing,
+backoff and the fields last sent; it never changes the membership itself (its results go to
+`JavaMembership`) and never reads a clock.
 """
 
 from __future__ import annotations

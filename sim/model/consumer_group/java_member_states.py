@@ -2,8 +2,8 @@
 may be entered from), the commands its membership manager gives the consumer, and the local
 assignment it reconciles (AbstractMembershipManager.LocalAssignment).
 
-It owns no behaviour beyond comparing local assignments: `sim.model.consumer_group.java_membership`
-moves through these states and emits these commands.
+It owns no behaviour beyond comparing local assignments, and never moves a member:
+`sim.model.consumer_group.java_membership` moves through these states and emits these commands.
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ Commands for the consumer: `Pause`, `RebalanceCallback` (the application's next 
 then calls `incremental_unassign` / `incremental_assign`), `Unassign` and `AddAssignment` (the
 consumer reports `assignment_done` once no operation is left), and heartbeat requests to send.
 
-`LibrdkafkaMembership` holds the state and runs the rebalance ops and the leave here; the heartbeat
-(its timing, request and response) is `librdkafka_heartbeat`, the join states and the commands are
-`librdkafka_states`. It never reads a clock: `now` is an argument.
+`LibrdkafkaMembership` owns the membership's state and runs the rebalance ops and the leave here;
+the heartbeat (its timing, request and response) is `librdkafka_heartbeat`, the join states and
+the commands are `librdkafka_states`. It never reads a clock: `now` is an argument.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """librdkafka's consumer-protocol join states and the commands its group handler gives the
 consumer (rdkafka_cgrp.c, `rd_kafka_cgrp_join_state_t`; rdkafka_assignment.c).
 
-It owns no behaviour: `sim.model.consumer_group.librdkafka` moves through these states and emits
-these commands.
+It owns no behaviour and never moves a member: `sim.model.consumer_group.librdkafka` moves through
+these states and emits these commands.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ concern each:
 - `commits`: commitSync, commitAsync, the commit gate and commit errors.
 - `heartbeat`: the heartbeat thread's decisions and the coordinator's discovery.
 
-Each part is a mixin over the state `Consumer.__init__` sets; none imports another part, none
-reads a clock or performs I/O: everything that takes time is a command yielded to the driver.
+The package owns no state itself: each part is a mixin over the state `Consumer.__init__` sets (the
+mixins import only `state`). They never read a clock or perform I/O: everything that takes time is a
+command yielded to the driver.
 """

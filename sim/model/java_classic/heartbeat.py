@@ -2,7 +2,8 @@
 coordinator discovery: the poll timer (max.poll.interval.ms), heartbeat errors, and
 markCoordinatorUnknown / ensureCoordinatorReady.
 
-The thread is not a generator: the driver calls its decisions (`on_poll_timeout`,
+It owns the poll timer's check and the coordinator's known/unknown flag. The thread is not a
+generator: the driver calls its decisions (`on_poll_timeout`,
 `on_heartbeat_error`, `on_coordinator_found`) between the loop's steps, as the thread runs beside
 the application. It never sends a heartbeat itself (the driver computes liveness) and never reads
 a clock: `now` is set by the driver."""

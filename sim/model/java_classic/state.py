@@ -1,7 +1,8 @@
 """What every part of the Java classic consumer shares: the member states as the client sees them
 (AbstractCoordinator.MemberState), the settings the model needs, and a null observer.
 
-It owns no behaviour: the parts that use these are the other modules of `sim.model.java_classic`."""
+It owns no behaviour and never changes a consumer: the parts that do are the other modules of
+`sim.model.java_classic`."""
 
 from __future__ import annotations
 

@@ -7,6 +7,6 @@ them over the Java classic consumer it subclasses), one concern each:
 - `rebalance`: rebalance notices, the revoke with its commit, close().
 - `thread_rejoin`: without a rebalance callback, the thread's own unassign and rejoin.
 
-Each part is a mixin over the state `LibrdkafkaConsumer.__init__` sets; none imports another
-part, none reads a clock or performs I/O.
+The package owns no state itself: each part is a mixin over the state `LibrdkafkaConsumer.__init__`
+sets; none imports another part. They never read a clock or perform I/O.
 """

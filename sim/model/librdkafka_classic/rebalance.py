@@ -9,7 +9,8 @@ one, the revoke with its commit, and close().
   every outstanding commit (rdkafka_assignment.c rd_kafka_assignment_serve_removals,
   rd_kafka_assignment_serve).
 
-It never sends a group request of the thread's own rejoin (`thread_rejoin`)."""
+It owns the closing flag and the rebalance-in-progress test; it never sends a group request of the
+thread's own rejoin (`thread_rejoin`)."""
 
 from __future__ import annotations
 
