@@ -29,15 +29,21 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-C, J, L = "sim/model/coordinator.py", "sim/model/consumer.py", "sim/model/librdkafka.py"
+C = "sim/model/coordinator.py"
+# The classic coordinator's parts (sim/model/classic_coordinator/): its join phase, its offsets.
+CJ, CO = (f"sim/model/classic_coordinator/{m}.py" for m in ("join_phase", "offsets"))
+# librdkafka's parts (sim/model/librdkafka_classic/): the rebalance, the thread's own rejoin.
+LR, LT = (f"sim/model/librdkafka_classic/{m}.py" for m in ("rebalance", "thread_rejoin"))
+# The Java classic client's parts (sim/model/java_classic/): its membership, commits, heartbeat.
+JM, JC, JH = (f"sim/model/java_classic/{m}.py" for m in ("membership", "commits", "heartbeat"))
 TC, TJ, TL = "tests/model/test_coordinator.py", "tests/model/test_consumer.py", "tests/model/"
 # Rules the review found unpinned or wrong (issue 12), each broken by hand the way the review
 # broke it: (rule, file, text, broken text, the test named after the rule that must fail); text
-# and broken text may be tuples of several replacements.
+# and broken text may be tuples of several replacements, and then the file a tuple of their files.
 PLANTED = (
     (
         "the coordinator checks the state before the generation",
-        C,
+        CO,
         '        if req.generation != self.generation:\n            return "ILLEGAL_GENERATION"\n'
         "        if self.state == COMPLETING_REBALANCE:\n"
         '            return "REBALANCE_IN_PROGRESS"\n',
@@ -48,28 +54,28 @@ PLANTED = (
     ),
     (
         "close() never calls onPartitionsLost",
-        J,
+        JM,
         "yield from self.revoke(lost=self.state != STABLE)",
         "yield from self.revoke(lost=False)",
         f"{TJ}::test_close_after_a_reset_generation_calls_on_partitions_lost_and_sends_no_leave_group",
     ),
     (
         "no session reset on an accepted commit",
-        C,
+        CO,
         "        self._reset_deadline(now, self.members[req.member_id], out)\n        return out",
         "        return out",
         f"{TC}::test_an_accepted_commit_resets_the_member_s_session",
     ),
     (
         "close() runs the callbacks of commits completing after LeaveGroup",
-        J,
+        JM,
         "            yield Wait(deadline)\n",
         "            yield Wait(deadline)\n            yield from self.invoke_callbacks()\n",
         f"{TJ}::test_close_never_runs_the_callbacks_of_commits_completing_after_leave_group",
     ),
     (
         "a static member keeps its generation on poll timeout",
-        J,
+        JH,
         "        self._reset_generation(reset_member=True)\n        return sends",
         "        if self.instance_id is None:\n"
         "            self._reset_generation(reset_member=True)\n        return sends",
@@ -78,7 +84,7 @@ PLANTED = (
     ),
     (
         "librdkafka does not wait for outstanding commits before rejoining (rebalance callback)",
-        L,
+        LR,
         "            yield from self.revoke(lost=self.generation == NO_GENERATION)\n"
         "        yield from self._await_commits()\n\n    def revoke",
         "            yield from self.revoke(lost=self.generation == NO_GENERATION)\n"
@@ -87,7 +93,7 @@ PLANTED = (
     ),
     (
         "librdkafka does not wait for outstanding commits before rejoining (its own thread)",
-        L,
+        LT,
         "            or self.open_ops\n",
         "",
         f"{TL}test_librdkafka.py::"
@@ -95,7 +101,7 @@ PLANTED = (
     ),
     (
         "the initial delay earns one window per member, not per window",
-        C,
+        (C, CJ),
         (
             "                self.new_member_joined = True\n",
             "            self.new_member_joined = False\n            out.append(",
@@ -108,7 +114,7 @@ PLANTED = (
     ),
     (
         "librdkafka commits on revoke without auto commit (rebalance callback)",
-        L,
+        LR,
         "        if removed and not lost and self.strategy.auto_commit:\n"
         '            send = self._start_op(removed, kind="auto")',
         '        if removed and not lost:\n            send = self._start_op(removed, kind="auto")',
@@ -116,7 +122,7 @@ PLANTED = (
     ),
     (
         "librdkafka commits on revoke without auto commit (its own thread)",
-        L,
+        LT,
         "            if removed and not lost and self.strategy.auto_commit:\n"
         '                send = self._start_op(removed, "auto")',
         "            if removed and not lost:\n"
@@ -143,14 +149,14 @@ PLANTED = (
     ),
     (
         "the initial delay's first window is capped by the rebalance timeout",
-        C,
+        CJ,
         "        delay = self.initial_rebalance_delay_us\n",
         "        delay = min(self.initial_rebalance_delay_us, self._rebalance_timeout_us())\n",
         f"{TC}::test_initial_delay_first_window_is_full_even_past_the_rebalance_timeout",
     ),
     (
         "a stale commit error skips the generation reset in COMPLETING_REBALANCE too",
-        J,
+        JC,
         "            if unchanged or self.state != PREPARING_REBALANCE:",
         "            if unchanged or self.state not in "
         "(PREPARING_REBALANCE, COMPLETING_REBALANCE):",
@@ -158,7 +164,7 @@ PLANTED = (
     ),
     (
         "FENCED_INSTANCE_ID on a commit is always fatal",
-        J,
+        JC,
         "            if unchanged:\n                self.failed = True",
         "            if True:\n                self.failed = True",
         f"{TJ}::test_fenced_instance_id_is_fatal_only_if_the_generation_is_unchanged",
@@ -217,14 +223,15 @@ def planted() -> list[tuple[str, str, bool]]:
                 else:
                     shutil.copytree(src, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
             shutil.copy(ROOT / "pyproject.toml", copy)
-            source = copy / path
-            code = source.read_text()
-            pairs = zip(text, broken, strict=True) if isinstance(text, tuple) else [(text, broken)]
-            for old, new in pairs:
+            texts = text if isinstance(text, tuple) else (text,)
+            brokens = broken if isinstance(broken, tuple) else (broken,)
+            paths = path if isinstance(path, tuple) else (path,) * len(texts)
+            for where, old, new in zip(paths, texts, brokens, strict=True):
+                source = copy / where
+                code = source.read_text()
                 if code.count(old) != 1:
                     raise SystemExit(f"error: the planted change for {rule!r} no longer applies")
-                code = code.replace(old, new)
-            source.write_text(code)
+                source.write_text(code.replace(old, new))
             run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test]
             failed = subprocess.call(run, cwd=copy, stdout=subprocess.DEVNULL) != 0
             outcome.append((rule, test, failed))

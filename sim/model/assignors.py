@@ -10,6 +10,8 @@ this generation and it is assigned in the follow-up rebalance.
 
 Each assignor is `assign(members, partitions, subscriptions)` -> {member: partitions}, where
 `subscriptions` maps a member id to its `Subscription` (owned partitions and their generation).
+They own no state: each is a pure function. They never run in the coordinator: the group leader's
+client runs one (`java_classic.membership`).
 """
 
 from __future__ import annotations

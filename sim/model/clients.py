@@ -1,4 +1,6 @@
-"""The client models a scenario can choose (`consumer.client`), by name."""
+"""The client models a scenario can choose (`consumer.client`), by name.
+
+It owns the table of names; it never builds a consumer (the engine does)."""
 
 from .consumer import Consumer
 from .java_new_prefix import JavaNewPrefixConsumer

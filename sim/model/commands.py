@@ -4,7 +4,8 @@ The consumer is a generator that yields driver commands and receives their resul
 waits, reads a clock or draws a number itself. A strategy returns client calls (`CommitSync`,
 `CommitAsync`, `Seek`, `Pause`, `Resume`) that the consumer carries out, as an application would
 call `consumer.commitSync(...)`, and `DrainWorker`, the application's wait for its own worker
-thread (async processing).
+thread (async processing). It owns these value types only: the consumer and the driver give
+them their meaning.
 
 Commands are values: nothing changes one once it is made. Those that every poll batch makes
 (`Call`, `Process`, `Processed`, `Batch`, `CommitSync`, `CommitResult`, and the commit's

@@ -7,6 +7,7 @@ application thread was still processing them: like librdkafka, it could commit r
 processed, and a crash then lost them. Everything else keeps the Java classic rules of `Consumer`
 (the commits in onJoinPrepare and close(), commitSync's retries, commitAsync's callbacks). The
 group itself stays a classic eager group: KIP-848 groups are not modelled (docs/model.md).
+It owns only that background auto commit; it never changes another rule of `Consumer`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The partition logs of the consumed topic.
 
 A record is only its offset: the simulator never needs payloads. The log owns each partition's
-log end offset and nothing else; it has no time, no randomness and no notion of who reads it.
+log end offset and nothing else; it never reads a clock, draws a number or knows who reads it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Requests and responses of the classic group protocol, in Kafka's names. Offsets travel as
 tuples of (partition, offset) pairs sorted by partition, so every message is hashable, ordered
-and cheap to record.
+and cheap to record. It owns the message types only; it never decides anything: the consumers
+and the coordinator do.
 """
 
 from __future__ import annotations

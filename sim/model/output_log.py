@@ -14,7 +14,7 @@ stops at the LSO and skips the batches of aborted transactions; neither returns 
 but both move their position past them. Java's default isolation is read_uncommitted,
 librdkafka's read_committed.
 
-No time, no randomness, no replication: the high watermark is the log end.
+It never reads a clock, draws a number or replicates: the high watermark is the log end.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The application's output: where processing a record leaves its visible effect.
 
-A sink is pure bookkeeping. It has no time and no randomness: the engine calls `apply` when
+A sink is pure bookkeeping: it owns the effects (and the external store's rows and fences), and
+it never reads a clock or draws a number: the engine calls `apply` when
 records finish processing (with the generation they were delivered under), and the checker
 compares what is visible here with what the ledger saw processed. Counts live in one growing numpy
 array per partition (capacity doubling), never in per-record Python objects, because `apply` sits

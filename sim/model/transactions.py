@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .coordinator import ACTIVE, LOADING, NOT_SERVING_ERRORS, UNAVAILABLE, Reply
+from .coordinator_outputs import ACTIVE, LOADING, NOT_SERVING_ERRORS, UNAVAILABLE, Reply
 from .txn_messages import (
     NO_PRODUCER_EPOCH,
     NO_PRODUCER_ID,

@@ -4,7 +4,8 @@ Requests and responses of Kafka's transaction protocol, in Kafka's names (InitPr
 AddPartitionsToTxnRequest, AddOffsetsToTxnRequest, EndTxnRequest). The TxnOffsetCommit, which
 goes to the group coordinator, is in `sim.model.messages`. A partition of a transaction is a
 (topic, partition) pair; the consumed offsets of a group travel in the transaction as the group's
-`__consumer_offsets` partition, (OFFSETS_TOPIC, group id).
+`__consumer_offsets` partition, (OFFSETS_TOPIC, group id). It owns the message types only; it
+never decides anything: the producer and the coordinators do.
 """
 
 from __future__ import annotations

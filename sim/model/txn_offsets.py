@@ -12,8 +12,9 @@ The offsets partition also keeps each producer's last epoch, as every log does
 (ProducerAppendInfo.checkProducerEpoch): a TxnOffsetCommit or marker from an older epoch is
 refused with INVALID_PRODUCER_EPOCH, which the producer reads as PRODUCER_FENCED.
 
-Pure bookkeeping: no time, no randomness. `writes` numbers the writes to `__consumer_offsets`, in
-the order the coordinator appends them (its record offset).
+It owns the pending offsets and the producers' epochs; it never reads a clock or draws a number.
+`writes` numbers the writes to `__consumer_offsets`, in the order the coordinator appends them
+(its record offset).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ is useless: PRODUCER_FENCED, another instance of its transactional.id took over)
 
 The methods are the application's calls (initTransactions, beginTransaction, send,
 sendOffsetsToTransaction, commitTransaction, abortTransaction); each returns the requests the
-client sends, in order. `on_response` takes each answer back. No time, no randomness, no network.
+client sends, in order. `on_response` takes each answer back. It owns the client's transaction
+state; it never reads a clock, draws a number or touches the network.
 """
 
 from __future__ import annotations

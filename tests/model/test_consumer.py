@@ -402,8 +402,10 @@ def test_error_policy_decides_what_follows_a_failed_commit_sync(policy):
         assert s.consumer.failed and command.request == LeaveGroup("m")
     elif policy == "seek-back":
         assert command.request == OffsetFetch((0,))
-        s.reply(OffsetFetchResponse((2,)))
-        assert s.consumer.positions == {0: 2}
+        seeks = []
+        s.observer.position = lambda now, p, offset, source: seeks.append((p, offset, source))
+        s.reply(OffsetFetchResponse((2,)))  # the seek, then the rejoin's revoke and JoinGroup
+        assert seeks == [(0, 2, "seek")]
         assert isinstance(s.skip_points().request, JoinGroup)
     else:
         assert isinstance(command.request, JoinGroup) and not s.consumer.failed

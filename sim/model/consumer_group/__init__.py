@@ -6,11 +6,13 @@
 - `reconciliation`: how one member moves towards its target assignment (CurrentAssignmentBuilder):
   a partition is revoked from its owner before another member gets it.
 - `coordinator`: the group coordinator of a consumer group: epochs, the target assignment, session
-  and rebalance timeouts, static members, commits checked against the member's own epoch.
+  and rebalance timeouts, static members, commits checked against the member's own epoch; its
+  parts are `coordinator_checks`, `coordinator_fencing`, `coordinator_offsets` and
+  `coordinator_outputs`.
 - `java_membership` and `java_heartbeat`: the Java AsyncKafkaConsumer's membership manager and
   heartbeat manager; `librdkafka`: librdkafka's `rd_kafka_cgrp_consumer_*` paths.
 
-No module here reads a clock, sleeps or draws a number: every input carries the current time, and
-a timeout is an output asking the driver for a timer. docs/kip848.md lists every rule with its
-source.
+The package owns these state machines; its modules never read a clock, sleep or draw a number:
+every input carries the current time, and a timeout is an output asking the driver for a timer.
+docs/kip848.md lists every rule with its source.
 """

@@ -11,7 +11,8 @@ them to the partitions the current target assignment gives it (absent: none yet)
 
 Approximation: Kafka's `uniform` visits members in the iteration order of a HashMap keyed by
 member id (GroupSpecImpl.memberIds), which no contract fixes; here they are visited in sorted
-member-id order, so the plan is a function of its inputs.
+member-id order, so the plan is a function of its inputs. They own no state and never see a
+member's current holdings: reconciliation handles those.
 """
 
 from __future__ import annotations

@@ -19,35 +19,42 @@ then, it is fenced. A timer is a `SetTimer` output whose expiry comes back throu
 `HeartbeatNeeded` tells the driver which members' next heartbeats carry news (a new epoch or
 assignment, a target to compute, a partition released): between such moments a heartbeat only
 keeps the session alive, and a driver may compute it instead of simulating it.
+
+`ConsumerGroupCoordinator` holds the group and handles heartbeats (join, target, reconciliation)
+and timers here; its other parts: the request checks (`coordinator_checks`), leaving, fencing and
+the partition epochs (`coordinator_fencing`), commits, fetches and the failover
+(`coordinator_offsets`), and its own outputs (`coordinator_outputs`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sim.model.coordinator import (
-    ACTIVE,
-    LOADING,
-    NOT_SERVING_ERRORS,
-    STORED,
-    UNAVAILABLE,
-    CancelTimers,
-    CommitApplied,
-    MemberRemoved,
-    Reply,
-    SetTimer,
-)
-from sim.model.messages import CommitResponse, OffsetCommit, OffsetFetchResponse
+from sim.model.coordinator_outputs import ACTIVE, Reply, SetTimer
 
 from .assignors import DEFAULT_ASSIGNOR, SERVER_ASSIGNORS
+from .coordinator_checks import epoch_error, given, request_error
+from .coordinator_fencing import MembersAndFencing
+from .coordinator_offsets import OffsetsAndFailover
+from .coordinator_outputs import HeartbeatNeeded, MemberUpdated, TargetAssignment
 from .messages import (
     JOIN_GROUP_MEMBER_EPOCH,
     LEAVE_GROUP_STATIC_MEMBER_EPOCH,
     ConsumerGroupHeartbeat,
     ConsumerGroupHeartbeatResponse,
-    MemberOffsetFetch,
 )
-from .reconciliation import UNRELEASED_PARTITIONS, UNREVOKED_PARTITIONS, Member, reconcile
+from .reconciliation import UNREVOKED_PARTITIONS, Member, reconcile
+
+__all__ = [
+    "ASSIGNING",
+    "EMPTY",
+    "RECONCILING",
+    "STABLE",
+    "ConsumerGroupCoordinator",
+    "HeartbeatNeeded",
+    "MemberUpdated",
+    "TargetAssignment",
+]
 
 # The group's states (ConsumerGroup.ConsumerGroupState), derived from its members and epochs.
 EMPTY = "EMPTY"
@@ -58,31 +65,8 @@ STABLE = "STABLE"
 SECOND_US = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class HeartbeatNeeded:
-    """The member's next heartbeat must reach the coordinator: it brings news."""
-
-    member_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class MemberUpdated:
-    """A member's epoch, state or assignment changed (the ConsumerGroupCurrentMemberAssignment
-    record): for the trace, partition by partition."""
-
-    member: Member
-
-
-@dataclass(frozen=True, slots=True)
-class TargetAssignment:
-    """A new target assignment was computed for this epoch."""
-
-    epoch: int
-    assignment: tuple[tuple[str, tuple[int, ...]], ...]
-
-
 @dataclass
-class ConsumerGroupCoordinator:
+class ConsumerGroupCoordinator(MembersAndFencing, OffsetsAndFailover):
     partitions: int
     session_timeout_us: int = 45 * SECOND_US  # group.consumer.session.timeout.ms
     heartbeat_interval_us: int = 5 * SECOND_US  # group.consumer.heartbeat.interval.ms
@@ -115,9 +99,8 @@ class ConsumerGroupCoordinator:
             return RECONCILING
         return STABLE
 
-    # ---- ConsumerGroupHeartbeat ---------------------------------------------------------------
     def heartbeat(self, now: int, request_id: int, req: ConsumerGroupHeartbeat) -> list:
-        error = _invalid(req)
+        error = request_error(req)
         if error is not None:
             return [self._error(request_id, error)]
         if req.member_epoch < JOIN_GROUP_MEMBER_EPOCH:
@@ -129,8 +112,8 @@ class ConsumerGroupCoordinator:
         before = member
         member = replace(
             member,
-            rebalance_timeout_us=_given(req.rebalance_timeout_us, member.rebalance_timeout_us),
-            server_assignor=_given(req.server_assignor, member.server_assignor),
+            rebalance_timeout_us=given(req.rebalance_timeout_us, member.rebalance_timeout_us),
+            server_assignor=given(req.server_assignor, member.server_assignor),
         )
         if replaced is not None:
             self._replace_static(replaced, member)
@@ -169,7 +152,7 @@ class ConsumerGroupCoordinator:
             if member is None and not joining:
                 return None, None, "UNKNOWN_MEMBER_ID"
             member = member or Member(req.member_id)
-            return member, None, _epoch_error(member, req)
+            return member, None, epoch_error(member, req)
         holder_id = self.static_members.get(req.instance_id)
         holder = self.members.get(holder_id) if holder_id is not None else None
         if joining:
@@ -185,7 +168,7 @@ class ConsumerGroupCoordinator:
             return None, None, "UNKNOWN_MEMBER_ID"
         if holder.member_id != req.member_id:
             return None, None, "FENCED_INSTANCE_ID"
-        return holder, None, _epoch_error(holder, req)
+        return holder, None, epoch_error(holder, req)
 
     def _replace_static(self, old: Member, new: Member) -> None:
         """replaceMember: the returning instance takes the departed one's place, its current and
@@ -240,83 +223,6 @@ class ConsumerGroupCoordinator:
     def _partition_epoch(self, partition: int) -> int:
         return self.partition_epochs.get(partition, -1)
 
-    # ---- leaving and fencing ------------------------------------------------------------------
-    def _leave(self, now: int, request_id: int, req: ConsumerGroupHeartbeat) -> list:
-        """consumerGroupLeave: epoch -1 removes the member; a static member's epoch -2 only
-        marks it as gone for now, keeping its assignment until it returns or its session
-        expires (its session timer runs on from its last heartbeat)."""
-        if req.instance_id is None:
-            member = self.members.get(req.member_id)
-            if member is None:
-                return [self._error(request_id, "UNKNOWN_MEMBER_ID")]
-        else:
-            holder_id = self.static_members.get(req.instance_id)
-            if holder_id is None:
-                return [self._error(request_id, "UNKNOWN_MEMBER_ID")]
-            if holder_id != req.member_id:
-                return [self._error(request_id, "FENCED_INSTANCE_ID")]
-            member = self.members[holder_id]
-        response = ConsumerGroupHeartbeatResponse(None, req.member_id, req.member_epoch)
-        out: list = [Reply(request_id, response)]
-        if req.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH:
-            self._fence(member, "leave", out)
-            return out
-        self._update(
-            replace(member, epoch=LEAVE_GROUP_STATIC_MEMBER_EPOCH, pending_revocation=()), out
-        )
-        if member.member_id not in self._session:
-            self._arm_session(member.member_id, self.last_heartbeat_us[member.member_id], out)
-        return out
-
-    def _fence(self, member: Member, reason: str, out: list) -> None:
-        """consumerGroupFenceMember: the member and its target are gone, its partitions are free,
-        and the group epoch is bumped; the next heartbeat of any member computes the target."""
-        self._drop(member.member_id)
-        self.target.pop(member.member_id, None)
-        self.last_heartbeat_us.pop(member.member_id, None)
-        self.group_epoch += 1
-        out.append(MemberRemoved(member.member_id, reason))
-        out.extend(HeartbeatNeeded(m) for m in self.members)
-
-    def _drop(self, member_id: str) -> None:
-        member = self.members.pop(member_id)
-        if (
-            member.instance_id is not None
-            and self.static_members.get(member.instance_id) == member_id
-        ):
-            del self.static_members[member.instance_id]
-        self._release(member)
-        self._session.pop(member_id, None)
-        self._rebalance.pop(member_id, None)
-
-    # ---- partition epochs ---------------------------------------------------------------------
-    def _update(self, updated: Member, out: list) -> None:
-        """ConsumerGroup.updateMember: the partition epochs follow the member's holdings; members
-        waiting for a partition it released learn of it at their next heartbeat."""
-        old = self.members[updated.member_id]
-        self._release(old)
-        self.members[updated.member_id] = updated
-        self._hold(updated)
-        out.append(MemberUpdated(updated))
-        released = set(old.holds()) - set(updated.holds())
-        for m in self.members.values():
-            if m.state == UNRELEASED_PARTITIONS and released & set(
-                self.target.get(m.member_id, ())
-            ):
-                out.append(HeartbeatNeeded(m.member_id))
-
-    def _release(self, member: Member) -> None:
-        for p in member.holds():
-            if self.partition_epochs.pop(p, None) != member.epoch:
-                raise AssertionError(f"partition {p} was not held at epoch {member.epoch}")
-
-    def _hold(self, member: Member) -> None:
-        for p in member.holds():
-            if p in self.partition_epochs:
-                raise AssertionError(f"partition {p} already held at {self.partition_epochs[p]}")
-            self.partition_epochs[p] = member.epoch
-
-    # ---- time ---------------------------------------------------------------------------------
     def heartbeats_stopped(self, now: int, member_id: str, last_heartbeat_us: int) -> list:
         """The member's heartbeats stopped (a crash, a pause, a cut): it is fenced one session
         after the last one, unless one arrives before. A session already running out (a static
@@ -348,109 +254,5 @@ class ConsumerGroupCoordinator:
                 self._fence(member, "rebalance-timeout", out)
         return out
 
-    # ---- offsets ------------------------------------------------------------------------------
-    def commit(self, now: int, request_id: int, req: OffsetCommit) -> list:
-        """OffsetMetadataManager.commitOffset after ConsumerGroup.validateOffsetCommit: a known
-        member with its own current epoch (STALE_MEMBER_EPOCH otherwise: another member's
-        rebalance does not fence it, but its own epoch must be current). Last write wins; unlike
-        the classic group, a commit does not refresh the member's session."""
-        error = self._member_check(req.member_id, req.generation, empty_ok=True)
-        if error is not None:
-            return [Reply(request_id, CommitResponse(error))]
-        for partition, offset in req.offsets:
-            self.committed[partition] = offset
-        return [CommitApplied(request_id, req.offsets), Reply(request_id, STORED)]
-
-    def offset_fetch(self, now: int, request_id: int, req: MemberOffsetFetch) -> list:
-        """ConsumerGroup.validateOffsetFetch, then the committed offsets."""
-        if req.member_id is not None or req.member_epoch >= 0:
-            error = self._member_check(req.member_id, req.member_epoch, empty_ok=False)
-            if error is not None:
-                return [Reply(request_id, OffsetFetchResponse((), error))]
-        offsets = tuple(self.committed[p] for p in req.partitions)
-        return [Reply(request_id, OffsetFetchResponse(offsets))]
-
-    def _member_check(self, member_id, epoch: int, empty_ok: bool) -> str | None:
-        if empty_ok and epoch < 0 and not self.members:
-            return None  # an admin or group-less commit to an empty group
-        member = self.members.get(member_id)
-        if member is None:
-            return "UNKNOWN_MEMBER_ID"
-        return None if epoch == member.epoch else "STALE_MEMBER_EPOCH"
-
-    # ---- failover -----------------------------------------------------------------------------
-    def failover(self, now: int) -> list:
-        """The group's __consumer_offsets partition moves. Every change was written there before
-        it was answered, so only the timers are lost (CoordinatorRuntime: timer.cancelAll)."""
-        self.status = UNAVAILABLE
-        return [CancelTimers()]
-
-    def start_loading(self, now: int) -> list:
-        self.status = LOADING
-        return []
-
-    def loaded(self, now: int) -> list:
-        """GroupMetadataManager.onLoaded: every member's session starts again from now, and a
-        member still revoking gets a fresh rebalance timer."""
-        self.status = ACTIVE
-        out: list = []
-        for member_id in list(self._session):
-            self._arm_session(member_id, now, out)
-        for member in self.members.values():
-            if member.state == UNREVOKED_PARTITIONS:
-                self._arm_rebalance(now, member, out)
-        return out
-
-    def refuse(self, request_id: int, request) -> list | None:
-        """The answer to any request while no broker serves the group, else None."""
-        error = NOT_SERVING_ERRORS.get(self.status)
-        if error is None:
-            return None
-        kind = type(request)
-        if kind is ConsumerGroupHeartbeat:
-            response = ConsumerGroupHeartbeatResponse(error)
-        elif kind is MemberOffsetFetch:
-            response = OffsetFetchResponse((), error)
-        else:
-            response = CommitResponse(error)
-        return [Reply(request_id, response)]
-
     def _error(self, request_id: int, error: str) -> Reply:
         return Reply(request_id, ConsumerGroupHeartbeatResponse(error))
-
-
-def _invalid(req: ConsumerGroupHeartbeat) -> str | None:
-    """throwIfConsumerGroupHeartbeatRequestIsInvalid: a (re)join carries everything and owns
-    nothing; -2 is for static members; the assignor must be one the broker has."""
-    if req.member_epoch == JOIN_GROUP_MEMBER_EPOCH:
-        if req.rebalance_timeout_us is None or req.owned != () or not req.subscribed_topics:
-            return "INVALID_REQUEST"
-    elif req.member_epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH:
-        if req.instance_id is None:
-            return "INVALID_REQUEST"
-    elif req.member_epoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH:
-        return "INVALID_REQUEST"
-    if req.server_assignor is not None and req.server_assignor not in SERVER_ASSIGNORS:
-        return "UNSUPPORTED_ASSIGNOR"
-    return None
-
-
-def _epoch_error(member: Member, req: ConsumerGroupHeartbeat) -> str | None:
-    """throwIfConsumerGroupMemberEpochIsInvalid: an epoch ahead of the coordinator's, or behind it
-    (unless it is the previous one and the member owns no more than it is assigned: the response
-    that bumped it may have been lost), is fenced."""
-    received = req.member_epoch
-    if received > member.epoch:
-        return "FENCED_MEMBER_EPOCH"
-    if received < member.epoch:
-        owned = req.owned
-        if received != member.previous_epoch or owned is None:
-            return "FENCED_MEMBER_EPOCH"
-        if any(p not in member.assigned for p in owned):
-            return "FENCED_MEMBER_EPOCH"
-    return None
-
-
-def _given(value, current):
-    """A field sent only when it changed: None keeps the current value."""
-    return current if value is None else value

@@ -11,20 +11,15 @@ joining or after an error); the owned partitions go when the reconciled assignme
 
 The driver calls `heartbeat(now)` when `next_heartbeat_us` comes, sends what it returns, and hands
 the response to `on_heartbeat_response`; `poll_timer_expired` is the background thread finding
-max.poll.interval.ms passed since the application's last poll.
+max.poll.interval.ms passed since the application's last poll. It owns the heartbeat's timing,
+backoff and the fields last sent; it never changes the membership itself (its results go to
+`JavaMembership`) and never reads a clock.
 """
 
 from __future__ import annotations
 
-from .java_membership import (
-    FATAL,
-    JOINING,
-    LEAVING,
-    NOT_IN_GROUP,
-    PREPARE_LEAVING,
-    STALE,
-    JavaMembership,
-)
+from .java_member_states import FATAL, JOINING, LEAVING, NOT_IN_GROUP, PREPARE_LEAVING, STALE
+from .java_membership import JavaMembership
 from .messages import TOPIC, ConsumerGroupHeartbeat, ConsumerGroupHeartbeatResponse
 
 # onErrorResponse: errors that only back off, that rediscover the coordinator, that fence; every

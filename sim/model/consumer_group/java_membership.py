@@ -14,116 +14,60 @@ whose max.poll.interval.ms ran out leaves at once and runs onPartitionsLost, and
 next poll.
 
 What the consumer must do comes out as commands (`Revoking`, `CommitConsumed`, `AutoCommit`,
-`Callback`, `Assign`); their outcomes come back through `on_commit_done`, `on_auto_commit_done`
-and `on_callback_done`.
+`Callback`, `Assign`, in `java_member_states` with the member states); their outcomes come back
+through `on_commit_done`, `on_auto_commit_done` and `on_callback_done`. It never reads a clock:
+`now` is an argument.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .messages import LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH
-
-# The member's states (clients/.../internals/MemberState.java) and the states each may be entered
-# from (its static block of previousValidStates).
-UNSUBSCRIBED = "UNSUBSCRIBED"
-JOINING = "JOINING"
-RECONCILING = "RECONCILING"
-ACKNOWLEDGING = "ACKNOWLEDGING"
-STABLE = "STABLE"
-FENCED = "FENCED"
-PREPARE_LEAVING = "PREPARE_LEAVING"
-LEAVING = "LEAVING"
-FATAL = "FATAL"
-STALE = "STALE"
-
-ENTERED_FROM = {
-    STABLE: frozenset({JOINING, ACKNOWLEDGING, RECONCILING}),
-    RECONCILING: frozenset({STABLE, JOINING, ACKNOWLEDGING, RECONCILING}),
-    ACKNOWLEDGING: frozenset({RECONCILING}),
-    FATAL: frozenset(
-        {JOINING, STABLE, RECONCILING, ACKNOWLEDGING, PREPARE_LEAVING, LEAVING, UNSUBSCRIBED}
-    ),
-    FENCED: frozenset({JOINING, STABLE, RECONCILING, ACKNOWLEDGING, PREPARE_LEAVING, LEAVING}),
-    JOINING: frozenset({FENCED, UNSUBSCRIBED, STALE}),
-    PREPARE_LEAVING: frozenset({JOINING, STABLE, RECONCILING, ACKNOWLEDGING, UNSUBSCRIBED}),
-    LEAVING: frozenset({PREPARE_LEAVING}),
-    UNSUBSCRIBED: frozenset({PREPARE_LEAVING, LEAVING, FENCED}),
-    STALE: frozenset({LEAVING}),
-}
-NOT_IN_GROUP = frozenset({UNSUBSCRIBED, FENCED, FATAL, STALE})  # isNotInGroup: no heartbeats
-# Auto-commit failures after which its timer waits retry.backoff.ms (RetriableCommitFailed).
-RETRIABLE_AUTO_COMMIT_ERRORS = frozenset(
-    {
-        "COORDINATOR_LOAD_IN_PROGRESS",
-        "NOT_COORDINATOR",
-        "COORDINATOR_NOT_AVAILABLE",
-        "REQUEST_TIMED_OUT",
-        "UNKNOWN",
-    }
+from .java_leaving import Leaving
+from .java_member_states import (
+    ACKNOWLEDGING,
+    ENTERED_FROM,
+    FATAL,
+    FENCED,
+    JOINING,
+    LEAVING,
+    NONE,
+    NOT_IN_GROUP,
+    PREPARE_LEAVING,
+    RECONCILING,
+    RETRIABLE_AUTO_COMMIT_ERRORS,
+    STABLE,
+    STALE,
+    UNSUBSCRIBED,
+    Assign,
+    AutoCommit,
+    Callback,
+    CommitConsumed,
+    LocalAssignment,
+    Revoking,
 )
 
-
-# ---- commands for the consumer -------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Revoking:
-    """markPendingRevocation: poll() returns no more records of these partitions."""
-
-    partitions: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CommitConsumed:
-    """maybeAutoCommitSyncBeforeRevocation: commit the positions of every assigned partition,
-    retrying retriable errors and STALE_MEMBER_EPOCH (with the latest epoch) until the deadline;
-    report with `on_commit_done`."""
-
-    deadline_us: int
-
-
-@dataclass(frozen=True, slots=True)
-class AutoCommit:
-    """maybeAutoCommitAsync: commit the positions of every assigned partition, async, not
-    retried; report with `on_auto_commit_done`."""
+__all__ = [
+    "ACKNOWLEDGING",
+    "FATAL",
+    "FENCED",
+    "JOINING",
+    "LEAVING",
+    "NOT_IN_GROUP",
+    "PREPARE_LEAVING",
+    "RECONCILING",
+    "STABLE",
+    "STALE",
+    "UNSUBSCRIBED",
+    "Assign",
+    "AutoCommit",
+    "Callback",
+    "CommitConsumed",
+    "JavaMembership",
+    "LocalAssignment",
+    "Revoking",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Callback:
-    """Run the rebalance listener's method on the application thread (inside its poll, or in
-    close()); report with `on_callback_done(sequence)`."""
-
-    method: str  # "revoked" | "assigned" | "lost"
-    partitions: tuple[int, ...]
-    sequence: int
-
-
-@dataclass(frozen=True, slots=True)
-class Assign:
-    """The subscription state's new assignment; `added` fetch nothing until their
-    onPartitionsAssigned has run (assignFromSubscribedAwaitingCallback)."""
-
-    partitions: tuple[int, ...]
-    added: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LocalAssignment:
-    """An assignment with a local epoch bumped whenever it changes, so that the same set received
-    again after a change differs (AbstractMembershipManager.LocalAssignment)."""
-
-    local_epoch: int
-    partitions: tuple[int, ...]
-
-    def update_with(self, partitions: tuple[int, ...]) -> LocalAssignment:
-        if self.local_epoch != NONE.local_epoch and partitions == self.partitions:
-            return self
-        return LocalAssignment(self.local_epoch + 1, partitions)
-
-
-NONE = LocalAssignment(-1, ())
-
-
-class JavaMembership:
+class JavaMembership(Leaving):
     def __init__(
         self,
         member_id: str,
@@ -322,88 +266,3 @@ class JavaMembership:
             self._step = None
             return True
         return False
-
-    # ---- losing, leaving, failing ----------------------------------------------------------------
-    def transition_to_fenced(self) -> list:
-        """transitionToFenced: out of the group at once (epoch 0), onPartitionsLost, then rejoin
-        as the same member id with epoch 0. A member already leaving just stops."""
-        if self.state == PREPARE_LEAVING:
-            self.transition_to_sending_leave_group()
-            self._transition(UNSUBSCRIBED)
-            return []
-        if self.state in (LEAVING, UNSUBSCRIBED):
-            self.state = UNSUBSCRIBED
-            return []
-        self._transition(FENCED)
-        self.epoch = 0
-        return self._release()
-
-    def transition_to_fatal(self, error: str) -> list:
-        """transitionToFatal: the error reaches the application's next call; the partitions are
-        released as lost unless the member was leaving or out already."""
-        previous = self.state
-        self._transition(FATAL)
-        self.fatal_error = error
-        self.epoch = 0
-        if previous in (UNSUBSCRIBED, LEAVING, PREPARE_LEAVING):
-            return []
-        return self._release()
-
-    def _release(self) -> list:
-        """signalPartitionsLost (no callback for no partitions), then clearAssignment."""
-        if self.assigned:
-            return [self._callback("lost", self.assigned, "lost")]
-        return self._released()
-
-    def _released(self) -> list:
-        self.assigned = ()
-        self.current = NONE
-        self.target = NONE
-        if self.state == FENCED:
-            self._join()
-        return [Assign((), ())]
-
-    def _join(self) -> None:
-        """transitionToJoining: epoch 0; a reconciliation under way is void."""
-        if self._step is not None:
-            self._rejoined = True
-        self.epoch = 0
-        self._transition(JOINING)
-        self.target = NONE
-
-    def leave(self) -> list:
-        """leaveGroup (unsubscribe, and close()): onPartitionsRevoked if still in the group, else
-        onPartitionsLost; then the leave heartbeat goes as soon as the heartbeat manager runs."""
-        if self.state in NOT_IN_GROUP:
-            if self.state == FENCED:
-                self.assigned = ()
-                self._transition(UNSUBSCRIBED)
-            return []
-        if self.state in (PREPARE_LEAVING, LEAVING):
-            return []
-        self._transition(PREPARE_LEAVING)
-        if not self.assigned:
-            return self._left()
-        if self.epoch > 0:
-            return [Revoking(self.assigned), self._callback("revoked", self.assigned, "leave")]
-        return [self._callback("lost", self.assigned, "leave")]
-
-    def _left(self) -> list:
-        """The release before leaving is done: on to the leave epoch, unless the member was
-        fenced or failed meanwhile."""
-        self.assigned = ()
-        if self.state not in (UNSUBSCRIBED, FATAL):
-            self.transition_to_sending_leave_group()
-        return [Assign((), ())]
-
-    def transition_to_sending_leave_group(self, poll_timer_expired: bool = False) -> None:
-        """transitionToSendingLeaveGroup: the leave epoch (-1, or -2 for a static member), and
-        LEAVING until the leave heartbeat is out. After a poll timeout the partitions are
-        released as lost once it is (STALE)."""
-        if poll_timer_expired:
-            self.poll_timer_expired = True
-            self._transition(PREPARE_LEAVING)
-        static = self.instance_id is not None
-        self.epoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH if static else LEAVE_GROUP_MEMBER_EPOCH
-        self.current = NONE
-        self._transition(LEAVING)

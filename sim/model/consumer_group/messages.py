@@ -7,7 +7,8 @@ and, when it changed, the member's assignment. Fields a client sends only when t
 None when not sent (ConsumerGroupHeartbeatRequest.json: nullable, "null if unchanged").
 
 Commits reuse `sim.model.messages.OffsetCommit`, whose `generation` is Kafka's
-GenerationIdOrMemberEpoch: the member epoch here.
+GenerationIdOrMemberEpoch: the member epoch here. It owns the message types only; it never
+decides anything.
 """
 
 from __future__ import annotations
