@@ -51,26 +51,32 @@ def modules(root: Path = ROOT) -> dict[str, Path]:
     return found
 
 
+def imported(name: str, path: Path, known) -> set[str]:
+    """Every dotted name the module imports anywhere in its body, relative imports resolved;
+    `from x import y` gives x.y where that is a module of `known`, else x."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*up, base] if base else up)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                found.add(full if full in known else base)
+    return found
+
+
 def imports(root: Path = ROOT) -> dict[str, list[str]]:
     """Module -> the `sim` modules it imports, anywhere in its body, sorted."""
     known = modules(root)
-    graph = {}
-    for name, path in known.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        targets = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*up, base] if base else up)
-                for alias in node.names:
-                    full = f"{base}.{alias.name}"
-                    targets.add(full if full in known else base)
-        graph[name] = sorted(t for t in targets if t in known and t != name)
-    return graph
+    return {
+        name: sorted(t for t in imported(name, path, known) if t in known and t != name)
+        for name, path in known.items()
+    }
 
 
 def layer(module: str) -> str:

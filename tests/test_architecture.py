@@ -10,6 +10,7 @@ from tests.architecture import (
     counts,
     cycles,
     graph_block,
+    imported,
     imports,
     layer,
     layer_edges,
@@ -83,3 +84,43 @@ def test_the_doc_names_only_packages_that_exist():
     named = set(re.findall(r"`(sim(?:\.\w+)+)`", DOC.read_text(encoding="utf-8")))
     known = set(modules())
     assert sorted(n for n in named if n not in known and n.rpartition(".")[0] not in known) == []
+
+
+# What would let a module take time, perform I/O or draw an unkeyed random number itself.
+CLOCKS = ("simpy", "time", "datetime", "asyncio", "threading", "socket", "sim.engine")
+
+
+def _importing(prefix: str, forbidden) -> dict[str, list[str]]:
+    known = modules()
+    found = {
+        name: sorted(
+            t
+            for t in imported(name, path, known)
+            if any(t == f or t.startswith(f + ".") for f in forbidden)
+        )
+        for name, path in known.items()
+        if name == prefix or name.startswith(prefix + ".")
+    }
+    return {name: targets for name, targets in found.items() if targets}
+
+
+def test_the_model_is_sans_io():
+    """Only the engine knows time: the model's state machines never import a clock, a
+    scheduler, a thread or the engine (docs/architecture.md)."""
+    assert _importing("sim.model", CLOCKS) == {}
+
+
+def test_nothing_draws_from_the_random_module():
+    """Determinism: every draw comes from a keyed numpy generator (`sim.engine.draws`)."""
+    assert _importing("sim", ("random",)) == {}
+
+
+def test_the_import_rules_catch_a_planted_clock(tmp_path):
+    package = tmp_path / "sim"
+    (package / "model").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "model" / "__init__.py").write_text("")
+    (package / "model" / "log.py").write_text(
+        "def now():\n    import time\n    return time.time()\n"
+    )
+    assert imported("sim.model.log", package / "model" / "log.py", modules(tmp_path)) == {"time"}
