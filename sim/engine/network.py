@@ -1,15 +1,25 @@
-"""Connections that keep Kafka's order (docs/model.md, The network).
+"""The network: connections that keep Kafka's order, and requests and responses carried on them
+(docs/model.md, The network).
 
 A consumer has one connection to the coordinator. Requests on it arrive in the order sent and
 responses return in that order (the broker handles one request per connection at a time), so a
 draw can delay a message but never reorder it. A lost response hangs the connection: nothing more
 comes back on it until `request.timeout.ms` after the request was sent, when every request still
-in flight fails with an unknown outcome and the client reconnects.
+in flight fails with an unknown outcome and the client reconnects. A network cut holds requests
+until the link is back, or loses them when it outlasts their timeout.
+
+It owns the connections' latency draws, when each request reaches the coordinator host and each
+response reaches its consumer (waking the request's waiter, or handing a background response to
+the consumer model). It never answers a request (the coordinator host does) and never decides
+what a response means to the consumer (the model does).
 """
 
 from __future__ import annotations
 
+from sim.model.messages import CommitResponse, LeaveGroup, OffsetCommit, SyncResponse
+
 from .draws import KeyedDraws
+from .instance import Instance
 
 
 class Connection:
@@ -41,3 +51,68 @@ class Connection:
     def hang(self, until: int) -> None:
         self.hung_until = max(self.hung_until, until)
         self._response_arrival = max(self._response_arrival, self.hung_until)
+
+
+class Network:
+    """The network's part of `Simulation` (its environment and instances; the coordinator host
+    at a request's arrival, the poll loop's wake and background commands at a response's)."""
+
+    def _transmit(self, inst: Instance, request, request_id: int) -> None:
+        """Bytes sent arrive even if the sender dies meanwhile (docs/model.md, The network)."""
+        arrival = inst.conn.request_arrival(self.env.now)
+        self._at(arrival, self._at_coordinator, inst, request, request_id, self.env.now)
+
+    def _respond(self, request_id: int, response, lost: bool) -> None:
+        inst = self.instances[request_id >> 32]
+        conn = inst.conn
+        now = self.env.now
+        if lost or conn.hung_until > now:
+            # The connection hangs; when it fails, commits in flight have an unknown outcome, and
+            # other requests are re-sent by the client on the new connection (an approximation).
+            if isinstance(response, CommitResponse):
+                response = CommitResponse("UNKNOWN")
+                self._at(conn.hung_until, self._arrive, inst, request_id, response)
+            else:
+                self._at(
+                    conn.response_arrival(conn.hung_until), self._arrive, inst, request_id, response
+                )
+            return
+        if inst.cut_until > now:  # answered during a cut: it arrives once the link is back
+            arrival = conn.response_arrival(inst.cut_until)
+            self._at(arrival, self._arrive, inst, request_id, response)
+            return
+        self._at(conn.response_arrival(now), self._arrive, inst, request_id, response)
+
+    def _arrive(self, inst: Instance, request_id: int, response) -> None:
+        if not inst.alive:
+            return
+        if inst.paused_until > self.env.now:  # a frozen process reads it when the pause ends
+            self._at(inst.paused_until, self._arrive, inst, request_id, response)
+            return
+        if type(response) is SyncResponse and response.error is None:
+            inst.heartbeat_phase_us = self.env.now
+            self._missed_rebalance(inst)
+        event = inst.pending.pop(request_id, None)
+        if event is not None:
+            event.succeed(response)
+        elif request_id in inst.consumer.inflight_async:
+            inst.consumer.now = self.env.now
+            self._carry_out(inst, inst.consumer.on_response(request_id, response))
+            self._wake(inst)
+        elif request_id == inst.consumer.group_request:
+            inst.consumer.now = self.env.now
+            self._carry_out(inst, inst.consumer.on_group_response(request_id, response))
+            self._wake(inst)
+
+    def _lost_in_cut(self, inst: Instance, request, request_id: int, sent_us: int) -> None:
+        """A request caught in a network cut that outlasts its request.timeout.ms never arrives:
+        the client drops the connection then. A commit's outcome is unknown (it was not
+        applied); a JoinGroup, SyncGroup or OffsetFetch is sent again once the link is back; a
+        LeaveGroup is not (best effort, AbstractCoordinator.maybeLeaveGroup)."""
+        conn = inst.conn
+        conn.hang(sent_us + self.request_timeout_us)
+        if type(request) is OffsetCommit:
+            self._respond(request_id, CommitResponse("UNKNOWN"), lost=True)
+        elif type(request) is not LeaveGroup:
+            resend_us = max(conn.hung_until, inst.cut_until)
+            self._at(resend_us, self._transmit, inst, request, request_id)
