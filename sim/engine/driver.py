@@ -169,49 +169,25 @@ class PollLoop:
                 yield from self._frozen(inst)
             return
         self._check_drained(inst)
-        # `wake | timeout(delay)` without simpy's Condition machinery: whichever fires first
-        # triggers the gate, with the same scheduling (one hop from either event to the gate).
-        # The wake event is made only when someone wakes the consumer (`_wake`).
+        # `wake | timeout(delay)` without simpy's Condition machinery: the gate opens when the
+        # timer fires or when someone wakes the consumer (`_wake`), whichever comes first. An
+        # idle poll's timer is the idle clock's (`idle_polls`).
         env = self.env
         inst.wake = relay = Relay(env.event())
-        timer = env.timeout(delay)
         if command.idle:
-            timer.callbacks.append(lambda _timer: self._idle_timeout(inst, relay))
+            self._idle_wait(inst, relay, command.until_us)
         else:
-            timer.callbacks.append(relay)
+            env.timeout(delay).callbacks.append(relay)
         yield relay.gate
         inst.wake = None
         if inst.paused_until > env.now:
             yield from self._frozen(inst)
 
-    def _idle_timeout(self, inst: Instance, relay: Relay) -> None:
-        """The timeout of an idle poll's wait (`Wait.idle`) fired. The gate would resume the
-        loop one hop later; when no other event of this instant is queued, that resumption would
-        be the very next event, so the consumer can repoll here (`Consumer.repoll_idle`) and its
-        next wait start here, as `_wait` starts it: the same events in the same order, without
-        the gate and a round trip through the loop. Otherwise (woken, paused, stopped, another
-        event due now, or the loop must run) the gate opens as for any wait."""
-        env = self.env
-        now = env.now
-        if relay.woken or not inst.alive or inst.paused_until > now or env.peek() <= now:
-            relay(None)
-            return
-        consumer = inst.consumer
-        consumer.now = now
-        until = consumer.repoll_idle()
-        if until is None:
-            relay(None)
-            return
-        self._check_drained(inst)
-        env.timeout(until - now).callbacks.append(lambda _timer: self._idle_timeout(inst, relay))
-
     def _wake(self, inst: Instance) -> None:
         relay = inst.wake
         if relay is not None and not relay.woken:
             relay.woken = True
-            wake = self.env.event()
-            wake.callbacks.append(relay)
-            wake.succeed()
+            relay(None)
 
     def _stopped(self, inst: Instance, how: str) -> None:
         self._stop_worker(inst)

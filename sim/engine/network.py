@@ -16,6 +16,8 @@ what a response means to the consumer (the model does).
 
 from __future__ import annotations
 
+from simpy.events import NORMAL
+
 from sim.model.messages import CommitResponse, LeaveGroup, OffsetCommit, SyncResponse
 
 from .draws import KeyedDraws
@@ -81,7 +83,16 @@ class Network:
             arrival = conn.response_arrival(inst.cut_until)
             self._at(arrival, self._arrive, inst, request_id, response)
             return
-        self._at(conn.response_arrival(now), self._arrive, inst, request_id, response)
+        arrival = conn.response_arrival(now)
+        if not self.pausing and (type(response) is not SyncResponse or response.error):
+            event = inst.pending.pop(request_id, None)
+            if event is not None:
+                # No fault can touch it on its way: the waiting loop resumes at its arrival, one
+                # hop (a dead loop's process no longer waits for it).
+                event._ok, event._value = True, response
+                self.env.schedule(event, NORMAL, arrival - now)
+                return
+        self._at(arrival, self._arrive, inst, request_id, response)
 
     def _arrive(self, inst: Instance, request_id: int, response) -> None:
         if not inst.alive:

@@ -31,6 +31,7 @@ from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
 from .driver import PollLoop
 from .faults import plan_faults
 from .firing import FaultFiring
+from .idle_polls import IdlePolls
 from .instance import Instance
 from .liveness import Liveness
 from .network import Network
@@ -47,7 +48,15 @@ STALLED_STEPS = 500_000  # this many events at one simulated instant: time has s
 
 
 class Simulation(
-    PollLoop, Processing, AsyncWorker, Network, CoordinatorHost, Liveness, FaultFiring, Drain
+    PollLoop,
+    IdlePolls,
+    Processing,
+    AsyncWorker,
+    Network,
+    CoordinatorHost,
+    Liveness,
+    FaultFiring,
+    Drain,
 ):
     """One run of a scenario at a seed under a strategy: `Simulation(...).run()` returns the
     ledger and the sink."""
@@ -113,6 +122,13 @@ class Simulation(
         self.steps = 0  # simulated events stepped (`_run_bounded`)
         self.incarnations: list[int] = []  # per slot: instances started so far
         self.drain_restarts: list[int] = []  # per slot: restarts during the drain
+        self.idle_waits: list = []  # the idle-poll clock (`idle_polls`)
+        self.idle_order = 0
+        self.idle_armed: int | None = None
+        self.idle_term = 0
+        # Without pause faults nothing holds a response at its arrival: a blocking request's
+        # response resumes its waiter in one hop (`Network._respond`).
+        self.pausing = any(action.kind == "pause" for _, action in self.faults.timed)
 
     # ---- the run -----------------------------------------------------------------------------
     def run(self):
