@@ -20,7 +20,7 @@ from simpy.events import NORMAL
 
 from sim.model.messages import CommitResponse, LeaveGroup, OffsetCommit, SyncResponse
 
-from .draws import KeyedDraws
+from .draws import CHUNK, PREFIX, KeyedDraws
 from .instance import Instance
 
 
@@ -29,14 +29,25 @@ class Connection:
         self._latency = latency
         self._subject = (connection_id,)
         self._draws = 0
+        self._values: list[int] = []  # the drawn prefix of the current chunk, as ints
+        self._first = 0  # the draw number of its first value
         self._request_arrival = 0
         self._response_arrival = 0
         self.hung_until = -1  # a lost response hangs the connection until then
 
     def _draw(self) -> int:
-        value = self._latency.one(self._subject, self._draws)
-        self._draws += 1
-        return value
+        """The connection's next latency: `KeyedDraws.one(subject, n)` for n = 0, 1, 2..., read
+        from the current chunk's values kept as ints (two draws a request)."""
+        n = self._draws
+        self._draws = n + 1
+        i = n - self._first
+        if i >= len(self._values):
+            index, offset = divmod(n, CHUNK)
+            need = offset + 1 if offset < PREFIX else CHUNK  # as `KeyedDraws.one` reads on
+            self._values = self._latency.chunk(self._subject, index, need).tolist()
+            self._first = index * CHUNK
+            i = offset
+        return self._values[i]
 
     def request_arrival(self, now: int) -> int:
         arrival = now + self._draw()
