@@ -6,7 +6,8 @@ its own bookkeeping (`Consumer.repoll_idle`: the last poll's time, the next dead
 idle waits are kept in one heap, served by one scheduled event at the earliest deadline; when it
 fires, every wait due then repolls, and so does every later deadline before the next queued event
 of the simulation (nothing can change before it: the bookkeeping of those polls is done at once,
-at their own instants). A wait whose consumer was woken meanwhile is dropped when it comes up;
+at their own instants). The drain is checked at the first of them: the others change nothing
+it looks at. A wait whose consumer was woken meanwhile is dropped when it comes up;
 one whose poll must run the loop (a repoll that cannot stand in for it, a pause) opens its gate.
 
 It never decides whether a poll is idle (the consumer model does), never wakes a consumer (the
@@ -44,6 +45,7 @@ class IdlePolls:
         env = self.env
         now = env.now
         waits = self.idle_waits
+        checked = False  # the drain was checked this tick: polls change nothing it looks at
         while waits:
             at_us = waits[0][0]
             if at_us > now and at_us >= env.peek():
@@ -53,6 +55,9 @@ class IdlePolls:
             if relay.woken or not inst.alive:
                 continue  # woken, or stopped: its wait is over
             if self._repoll(inst, relay, at_us):
+                if not checked:
+                    self._check_drained(inst)
+                    checked = True
                 continue
             if at_us > now:  # the loop must run this poll, at its own instant
                 heappush(waits, entry)
@@ -73,7 +78,6 @@ class IdlePolls:
         until = consumer.repoll_idle()
         if until is None:
             return False
-        self._check_drained(inst)
         self.idle_order += 1
         heappush(self.idle_waits, (until, self.idle_order, inst, relay))
         return True
