@@ -60,7 +60,7 @@ class Simulation(
 ):
     """One run of a scenario at a seed under a strategy: `Simulation(...).run()` returns the
     ledger and the sink. Each base class is one part of the engine over this shared state; a
-    part reaches another's methods through `self`, so no part imports another's module."""
+    part calls another's methods through `self`, never by importing it."""
 
     def __init__(self, scenario, seed: int, strategy, listener=None):
         self.scenario = scenario
