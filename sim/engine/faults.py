@@ -2,6 +2,8 @@
 
 Each fault keeps its index in the scenario file, and every draw it needs comes from the keyed
 stream (seed, FAULT, index): a fault's times and targets do not move when another fault is added.
+The plan is data: it never schedules, never fires a fault (`firing` and `processing` do) and never
+looks at a running consumer.
 """
 
 from __future__ import annotations

@@ -4,19 +4,15 @@ driver that makes zombies (docs/semantics.md §9; AbstractCoordinator.HeartbeatT
 Nothing here is an event per heartbeat or per poll. The poll timer is one timer per instance,
 re-armed lazily; heartbeat responses are computed from the member's heartbeat phase; a pause or
 a network cut blocks heartbeats, and the first heartbeat after it asks the coordinator afresh.
-`Liveness` is mixed into `Simulation` and uses its environment, coordinator, ledger and
-connections.
+It never answers a request (the coordinator host does) and never fires a fault (`firing` calls
+in here to stall, pause or cut).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.model import coordinator as co
-from sim.model.messages import CommitResponse, LeaveGroup, OffsetCommit
 
-if TYPE_CHECKING:
-    from .simulation import Instance
+from .instance import Instance
 
 
 class Liveness:
@@ -209,15 +205,11 @@ class Liveness:
         self._carry_out(inst, consumer.on_heartbeat_error(error))
         self._wake(inst)
 
-    def _lost_in_cut(self, inst: Instance, request, request_id: int, sent_us: int) -> None:
-        """A request caught in a network cut that outlasts its request.timeout.ms never arrives:
-        the client drops the connection then. A commit's outcome is unknown (it was not
-        applied); a JoinGroup, SyncGroup or OffsetFetch is sent again once the link is back; a
-        LeaveGroup is not (best effort, AbstractCoordinator.maybeLeaveGroup)."""
-        conn = inst.conn
-        conn.hang(sent_us + self.request_timeout_us)
-        if type(request) is OffsetCommit:
-            self._respond(request_id, CommitResponse("UNKNOWN"), lost=True)
-        elif type(request) is not LeaveGroup:
-            resend_us = max(conn.hung_until, inst.cut_until)
-            self._at(resend_us, self._transmit, inst, request, request_id)
+    def _last_heartbeat(self, inst: Instance) -> int:
+        if self._heartbeats_blocked(inst):
+            return inst.blocked_heartbeat_us
+        phase = inst.heartbeat_phase_us
+        now = self.env.now
+        if phase is None:
+            return now
+        return now - (now - phase) % self.heartbeat_interval_us

@@ -7,7 +7,8 @@ the run's measures (`metrics`) and the cross-checks that catch a broken simulato
 (`cross_checks`). Nothing here schedules, decides or changes a run.
 """
 
-from sim.ledger.recording import CODES, EVENT_FIELDS, NEVER, Ledger, LedgerError
+from sim.ledger.encoding import CODES, EVENT_FIELDS
+from sim.ledger.recording import NEVER, Ledger, LedgerError
 from sim.ledger.records import Commit, Delivery, Fault, Position, Segment, Tenure
 
 __all__ = [

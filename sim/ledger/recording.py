@@ -24,12 +24,31 @@ batch's effects are recorded when it ends or is cut short).
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import struct
 
 import numpy as np
 
+from sim.ledger.encoding import (
+    ABSORBED,
+    APPENDED,
+    APPLIED,
+    ASSIGNED,
+    COMPLETED,
+    COUNT,
+    DELIVERED,
+    FAULT,
+    FINISH,
+    GENERATION,
+    POSITION,
+    PROCESSED,
+    REBALANCE,
+    REVOKED,
+    SENT,
+    STARTED,
+    STOPPED,
+    encode_ints,
+    encode_text,
+)
 from sim.ledger.records import (
     Absorbed,
     Commit,
@@ -42,76 +61,9 @@ from sim.ledger.records import (
     Tenure,
 )
 
-__all__ = [
-    "CODES", "EVENT_FIELDS", "NEVER", "Absorbed", "Commit", "Delivery", "Fault", "Instance",
-    "Ledger", "LedgerError", "Position", "Segment", "Stop", "Tenure",
-]  # fmt: skip
-
 NEVER = np.iinfo(np.int64).max  # first_us of a record never processed
 _TIME = np.dtype("<i8")
 _MIN_CAPACITY = 1024
-
-# kind -> the fields a listener receives, in order; the kind's code is its index + 1.
-EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "appended": ("at_us", "partition", "count"),
-    "instance_started": ("at_us", "instance", "slot", "incarnation", "member_id"),
-    "instance_stopped": ("at_us", "instance", "how"),
-    "rebalance_started": ("at_us", "generation"),
-    "generation": ("at_us", "generation", "assignment"),
-    "assigned": ("at_us", "instance", "generation", "partitions"),
-    "revoked": ("at_us", "instance", "partitions", "lost"),
-    "position": ("at_us", "instance", "partition", "offset", "source"),
-    "delivered": ("at_us", "instance", "partition", "start", "end"),
-    "processed": ("instance", "generation", "partition", "start", "end", "done_us"),
-    "commit_sent": ("at_us", "instance", "request_id", "generation", "offsets", "kind"),
-    "commit_applied": ("at_us", "request_id"),
-    "commit_completed": ("at_us", "request_id", "outcome"),
-    "fault": ("at_us", "kind", "instance", "detail"),
-    "finish": ("at_us", "quiesced"),
-    "absorbed": ("instance", "partition", "start", "end", "count", "reason"),
-}
-CODES = {kind: code for code, kind in enumerate(EVENT_FIELDS, start=1)}
-_COUNT, _TEXT = struct.Struct("<I"), struct.Struct("<H")
-
-
-def _packer(kind: str, ints: str):
-    """Packs an event's head: its code, then its integer fields as int64 (`?` for a bool)."""
-    return functools.partial(struct.Struct("<B" + ints).pack, CODES[kind])
-
-
-_APPENDED = _packer("appended", "qqq")
-_STARTED = _packer("instance_started", "qqqq")
-_STOPPED = _packer("instance_stopped", "qq")
-_REBALANCE = _packer("rebalance_started", "qq")
-_GENERATION = _packer("generation", "qq")
-_ASSIGNED = _packer("assigned", "qqq")
-_REVOKED = _packer("revoked", "qq?")
-_POSITION = _packer("position", "qqqq")
-_DELIVERED = _packer("delivered", "qqqqq")
-_PROCESSED = _packer("processed", "qqqqq")
-_SENT = _packer("commit_sent", "qqqq")
-_APPLIED = _packer("commit_applied", "qq")
-_COMPLETED = _packer("commit_completed", "qq")
-_FAULT = _packer("fault", "qq")
-_FINISH = _packer("finish", "q?")
-_ABSORBED = _packer("absorbed", "qqqqq")
-_TEXTS: dict[str, bytes] = {}
-
-
-def _text(value: str) -> bytes:
-    """A string as length-prefixed utf-8 (the few distinct words are cached)."""
-    data = _TEXTS.get(value)
-    if data is None:
-        raw = value.encode()
-        data = _TEXT.pack(len(raw)) + raw
-        if len(_TEXTS) < 4096:
-            _TEXTS[value] = data
-    return data
-
-
-def _ints(values) -> bytes:
-    """A sequence of ints as a count and int64s."""
-    return _COUNT.pack(len(values)) + struct.pack(f"<{len(values)}q", *values)
 
 
 class LedgerError(RuntimeError):
@@ -124,7 +76,7 @@ class Ledger:
     def __init__(self, partitions: int, listener=None):
         self.partitions = partitions
         self.listener = listener  # listener(kind, values) for every event, or None
-        self._sha = hashlib.sha256(b"offsim-ledger-1" + _ints((partitions,)))
+        self._sha = hashlib.sha256(b"offsim-ledger-1" + encode_ints((partitions,)))
         self._seq = 0
         self.last_us = 0
         self.log_end = [0] * partitions
@@ -189,7 +141,7 @@ class Ledger:
     # ---- the log ----------------------------------------------------------------------------
     def appended(self, at_us: int, partition: int, count: int) -> None:
         values = (at_us, partition, count)
-        seq = self._emit("appended", values, _APPENDED(*values))
+        seq = self._emit("appended", values, APPENDED(*values))
         self.last_us = at_us
         end = self.log_end[partition] + count
         self.log_end[partition] = end
@@ -201,7 +153,7 @@ class Ledger:
     # ---- consumers and the group ------------------------------------------------------------
     def instance_started(self, at_us, instance, slot, incarnation, member_id: str) -> None:
         values = (at_us, instance, slot, incarnation, member_id)
-        record = _STARTED(at_us, instance, slot, incarnation) + _text(member_id)
+        record = STARTED(at_us, instance, slot, incarnation) + encode_text(member_id)
         seq = self._emit("instance_started", values, record)
         self.last_us = at_us
         if instance in self.instances:
@@ -211,7 +163,7 @@ class Ledger:
     def instance_stopped(self, at_us, instance, how: str) -> None:
         """The instance is gone (crash | close | error | leave); its open tenures end with it."""
         seq = self._emit(
-            "instance_stopped", (at_us, instance, how), _STOPPED(at_us, instance) + _text(how)
+            "instance_stopped", (at_us, instance, how), STOPPED(at_us, instance) + encode_text(how)
         )
         self.last_us = at_us
         self.stops[instance] = Stop(seq, at_us, how)
@@ -219,15 +171,15 @@ class Ledger:
 
     def rebalance_started(self, at_us, generation) -> None:
         """The group went to PREPARING_REBALANCE from `generation`."""
-        self._emit("rebalance_started", (at_us, generation), _REBALANCE(at_us, generation))
+        self._emit("rebalance_started", (at_us, generation), REBALANCE(at_us, generation))
         self.last_us = at_us
         self.rebalances.append((at_us, generation))
 
     def generation(self, at_us, generation, assignment: dict[int, tuple[int, ...]]) -> None:
         """The group became STABLE in `generation` with this instance -> partitions map."""
         normal = {int(i): tuple(map(int, parts)) for i, parts in sorted(assignment.items())}
-        tail = b"".join(_ints((i, *parts)) for i, parts in normal.items())
-        record = _GENERATION(at_us, generation) + _COUNT.pack(len(normal)) + tail
+        tail = b"".join(encode_ints((i, *parts)) for i, parts in normal.items())
+        record = GENERATION(at_us, generation) + COUNT.pack(len(normal)) + tail
         self._emit("generation", (at_us, generation, normal), record)
         self.last_us = at_us
         self.generations.append((at_us, generation, normal))
@@ -238,7 +190,7 @@ class Ledger:
         partitions = tuple(partitions)
         values = (at_us, instance, generation, partitions)
         seq = self._emit(
-            "assigned", values, _ASSIGNED(at_us, instance, generation) + _ints(partitions)
+            "assigned", values, ASSIGNED(at_us, instance, generation) + encode_ints(partitions)
         )
         self.last_us = at_us
         held = self._open.setdefault(instance, {})
@@ -253,7 +205,9 @@ class Ledger:
         instance stopped)."""
         partitions = tuple(partitions)
         values = (at_us, instance, partitions, lost)
-        seq = self._emit("revoked", values, _REVOKED(at_us, instance, lost) + _ints(partitions))
+        seq = self._emit(
+            "revoked", values, REVOKED(at_us, instance, lost) + encode_ints(partitions)
+        )
         self.last_us = at_us
         self._close(seq, at_us, instance, partitions, "lost" if lost else "revoked")
 
@@ -269,7 +223,7 @@ class Ledger:
     def position(self, at_us, instance, partition, offset, source: str) -> None:
         """Where the instance starts reading: committed | reset | seek."""
         values = (at_us, instance, partition, offset, source)
-        record = _POSITION(at_us, instance, partition, offset) + _text(source)
+        record = POSITION(at_us, instance, partition, offset) + encode_text(source)
         seq = self._emit("position", values, record)
         self.last_us = at_us
         self.positions.append(Position(seq, at_us, instance, partition, offset, source))
@@ -278,7 +232,7 @@ class Ledger:
     def delivered(self, at_us, instance, partition, start, end) -> None:
         """poll() returned offsets [start, end) of `partition` to `instance`."""
         values = (at_us, instance, partition, start, end)
-        seq = self._emit("delivered", values, _DELIVERED(*values))
+        seq = self._emit("delivered", values, DELIVERED(*values))
         self.last_us = at_us
         if end > len(self._delivery_counts[partition]):
             self._room(partition, end)
@@ -296,7 +250,7 @@ class Ledger:
             )
         values = (instance, generation, partition, start, end, done)
         seq = self._emit(
-            "processed", values, _PROCESSED(instance, generation, partition, start, end)
+            "processed", values, PROCESSED(instance, generation, partition, start, end)
         )
         self._sha.update(done)  # the record's tail: its per-record times, raw little-endian int64
         if end <= start:
@@ -326,8 +280,8 @@ class Ledger:
         """The sink absorbed `count` of the records [start, end) just recorded as `processed`:
         they left no new visible effect (reason: applied-before | not-newer | fenced)."""
         values = (instance, partition, start, end, count, reason)
-        head = _ABSORBED(instance, partition, start, end, count)
-        seq = self._emit("absorbed", values, head + _text(reason))
+        head = ABSORBED(instance, partition, start, end, count)
+        seq = self._emit("absorbed", values, head + encode_text(reason))
         self.absorbed_writes.append(Absorbed(seq, instance, partition, start, end, count, reason))
 
     def effects_end(self, partition: int) -> int:
@@ -349,8 +303,8 @@ class Ledger:
         """An OffsetCommit request left the client (kind: sync | async | auto)."""
         offsets = tuple((int(p), int(o)) for p, o in offsets)
         values = (at_us, instance, request_id, generation, offsets, kind)
-        flat = _ints([x for pair in offsets for x in pair])
-        record = _SENT(at_us, instance, request_id, generation) + flat + _text(kind)
+        flat = encode_ints([x for pair in offsets for x in pair])
+        record = SENT(at_us, instance, request_id, generation) + flat + encode_text(kind)
         seq = self._emit("commit_sent", values, record)
         self.last_us = at_us
         if request_id in self.commits:
@@ -361,7 +315,7 @@ class Ledger:
 
     def commit_applied(self, at_us, request_id) -> None:
         """The coordinator stored the request's offsets (last write wins)."""
-        seq = self._emit("commit_applied", (at_us, request_id), _APPLIED(at_us, request_id))
+        seq = self._emit("commit_applied", (at_us, request_id), APPLIED(at_us, request_id))
         self.last_us = at_us
         commit = self._commit(seq, request_id)
         if commit.applied_seq is not None:
@@ -372,7 +326,7 @@ class Ledger:
     def commit_completed(self, at_us, request_id, outcome: str) -> None:
         """The client learned the outcome: ok, a Kafka error code, or unknown."""
         values = (at_us, request_id, outcome)
-        record = _COMPLETED(at_us, request_id) + _text(outcome)
+        record = COMPLETED(at_us, request_id) + encode_text(outcome)
         seq = self._emit("commit_completed", values, record)
         self.last_us = at_us
         commit = self._commit(seq, request_id)
@@ -388,12 +342,14 @@ class Ledger:
     def fault(self, at_us, kind: str, instance: int, detail: str = "") -> None:
         """An injected fault took effect."""
         values = (at_us, kind, instance, detail)
-        seq = self._emit("fault", values, _FAULT(at_us, instance) + _text(kind) + _text(detail))
+        seq = self._emit(
+            "fault", values, FAULT(at_us, instance) + encode_text(kind) + encode_text(detail)
+        )
         self.last_us = at_us
         self.faults.append(Fault(seq, at_us, kind, instance, detail))
 
     def finish(self, at_us, quiesced: bool) -> None:
-        self._emit("finish", (at_us, quiesced), _FINISH(at_us, bool(quiesced)))
+        self._emit("finish", (at_us, quiesced), FINISH(at_us, bool(quiesced)))
         self.last_us = at_us
         self.end_us = at_us
         self.quiesced = bool(quiesced)

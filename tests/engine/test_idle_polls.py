@@ -105,3 +105,33 @@ def test_a_clock_driven_strategy_is_asked_at_every_idle_timeout():
     vouching = type("Vouching", (EverySecondWhenIdle,), {"idle_repeatable": True})
     wrong = run(scenario, seed=1, strategy=vouching).report.metrics.commits
     assert honest >= wrong + 30
+
+
+def test_a_lone_idle_consumers_polls_are_repolled_in_bulk(monkeypatch, repolls):
+    """Nothing can change before the next queued event, so the idle clock does every poll due
+    before it when it fires: one consumer idle through a 20 s window at a 100 ms poll timeout
+    repolls about 200 times on a few ticks of the clock, with the loop's own run."""
+    from sim.engine.idle_polls import IdlePolls
+
+    ticks = {"n": 0}
+    tick = IdlePolls._idle_tick
+
+    def counting(self, term):
+        ticks["n"] += 1
+        return tick(self, term)
+
+    monkeypatch.setattr(IdlePolls, "_idle_tick", counting)
+    scenario = parse_scenario(
+        {
+            "name": "lone",
+            "run": {"duration_ms": 20_000},
+            "topic": {"initial_records": 10},
+            "group": {"consumers": 1},
+        },
+        "<lone>",
+    )
+    fast = traces(scenario, (1,))
+    assert repolls["repolled"] > 150
+    assert ticks["n"] < repolls["repolled"] / 10
+    loop_only(monkeypatch)
+    assert traces(scenario, (1,)) == fast

@@ -6,6 +6,7 @@ import pytest
 
 from sim import run
 from sim.engine import simulation
+from sim.engine.drain import DRAIN_RESTARTS
 from sim.engine.simulation import Simulation
 from sim.scenario import parse_scenario
 
@@ -51,7 +52,7 @@ def test_a_member_that_cannot_start_ends_the_run_unknown_not_a_restart_storm():
         ledger, _ = sim.run()
         assert not ledger.quiesced
         assert 'auto_offset_reset = "none"' in ledger.not_quiesced_reason
-        assert len(sim.instances) <= 3 + 3 * simulation.DRAIN_RESTARTS
+        assert len(sim.instances) <= 3 + 3 * DRAIN_RESTARTS
 
 
 def test_a_commit_of_nothing_new_in_flight_does_not_hold_the_drain():

@@ -181,3 +181,31 @@ def test_a_scheduled_call_takes_a_timeouts_place_among_same_instant_events():
         "call 5",
         "timeout 5",
     ]
+
+
+def test_a_blocking_requests_response_resumes_the_loop_in_one_hop_unless_a_pause_can_hold_it(
+    monkeypatch,
+):
+    """Without a pause fault nothing holds a response on its way: every commitSync's response
+    resumes the waiting loop at its arrival, with no arrival step of its own (`_arrive` sees none
+    of them). A scenario with a pause fault, even one that fires after the records are done,
+    takes the arrival step for each, since a pause could freeze the loop; the outcome is the
+    same."""
+    arrivals = []
+    arrive = Simulation._arrive
+
+    def counting(self, inst, request_id, response):
+        arrivals.append(type(response).__name__)
+        return arrive(self, inst, request_id, response)
+
+    monkeypatch.setattr(Simulation, "_arrive", counting)
+    quick = run(scenario(), seed=1)
+    assert quick.report.metrics.commits > 10
+    assert "CommitResponse" not in arrivals
+    late_pause = {"kind": "pause", "consumer": 0, "at_ms": 19_000, "duration_ms": 10}
+    held = run(scenario(faults=[late_pause]), seed=1)
+    assert arrivals.count("CommitResponse") == held.report.metrics.commits
+    assert (held.report.metrics.lost, held.report.metrics.duplicated_records) == (
+        quick.report.metrics.lost,
+        quick.report.metrics.duplicated_records,
+    )
