@@ -9,7 +9,7 @@ its property); it never runs anything, searches, or holds the catalogue's claims
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 
@@ -106,6 +106,13 @@ class Claim:
             raise ValueError(f"{self.id}: property {self.property!r}; allowed: {list(PROPERTIES)}")
         if self.expected not in ("holds", "refuted"):
             raise ValueError(f"{self.id}: expected {self.expected!r}; allowed: holds, refuted")
+
+    def __reduce__(self):
+        """Pickled with its overrides as a plain dict (a read-only view does not pickle), so a
+        claim can be checked on another process (`offsim check --workers`)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["overrides"] = dict(self.overrides)
+        return _unpickled_claim, (values,)
 
     @cached_property
     def template(self) -> Scenario:
@@ -212,3 +219,7 @@ def violated_anomaly(claim: Claim, summary: dict) -> str:
         "no-concurrent-duplicate": "concurrent-duplicate",
         "no-duplicate-effect": "duplicate",
     }[claim.property]
+
+
+def _unpickled_claim(values: dict) -> Claim:
+    return Claim(**{**values, "overrides": MappingProxyType(values["overrides"])})

@@ -10,9 +10,12 @@ Exit 1 when a verdict differs from the claim's expectation.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -46,6 +49,13 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--exhaustive", action="store_true", help="also run every crash point (docs/claims.md)"
     )
+    p.add_argument(
+        "--workers",
+        metavar="N",
+        type=int,
+        default=1,
+        help="check the claims on N local processes (the same verdicts; default 1)",
+    )
     p.add_argument("--json", action="store_true", help="a JSON list, one object per claim")
     p.add_argument("--out", metavar="DIR", help="write each counterexample's replay file here")
     p.add_argument("--report", metavar="FILE", help="write the markdown report (reports/claims.md)")
@@ -68,10 +78,10 @@ def select_claims(args) -> tuple:
 
 
 def cmd_check(args) -> int:
-    from sim.claims.search import check_claim
-
     if args.examples < 1:
         raise UsageError("--examples must be at least 1")
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: allowed: an integer of at least 1")
     check_output("--report", args.report)
     check_output("--junit", args.junit)
     if args.out is not None and Path(args.out).is_file():
@@ -79,14 +89,18 @@ def cmd_check(args) -> int:
     claims = select_claims(args)
     strategies = None if args.strategies is None else strategy_list(args.strategies)
     out = None if args.out is None else Path(args.out)
+    one = functools.partial(
+        timed_check, examples=args.examples, exhaustive=args.exhaustive, strategies=strategies
+    )
     rows = []
-    for claim in progress(claims, len(claims), "check", "claim"):
-        start = time.perf_counter()
-        outcome = check_claim(
-            claim, examples=args.examples, exhaustive=args.exhaustive, strategies=strategies
-        )
-        seconds = time.perf_counter() - start
-        rows.append((outcome, seconds, replay_file(outcome, out)))
+    with contextlib.ExitStack() as stack:
+        if args.workers > 1 and len(claims) > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(min(args.workers, len(claims))))
+            checked = pool.map(one, claims)  # in the claims' order, whichever finishes first
+        else:
+            checked = map(one, claims)
+        for outcome, seconds in progress(checked, len(claims), "check", "claim"):
+            rows.append((outcome, seconds, replay_file(outcome, out)))
     if args.json:
         print(json.dumps([as_json(o, s, f) for o, s, f in rows], indent=2))
     else:
@@ -99,6 +113,17 @@ def cmd_check(args) -> int:
     if args.junit:
         write_text(args.junit, junit(rows))
     return 0 if all(o.matches for o, _, _ in rows) else 1
+
+
+def timed_check(claim, **options) -> tuple:
+    """One claim's outcome and the seconds its search took (on whichever process ran it): each
+    search depends only on the claim and the options, so the verdicts do not depend on
+    `--workers`."""
+    from sim.claims.search import check_claim
+
+    start = time.perf_counter()
+    outcome = check_claim(claim, **options)
+    return outcome, time.perf_counter() - start
 
 
 def replay_file(outcome, out: Path | None) -> Path | str | None:

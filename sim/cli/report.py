@@ -195,7 +195,7 @@ def cmd_report(args) -> int:
         print(shot)
     if args.skip_claims:
         return 0
-    code = regenerate_claims(out)
+    code = regenerate_claims(out, "--workers", str(args.workers))
     print(out / "claims.md")
     return code
 

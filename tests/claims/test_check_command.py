@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,49 @@ def test_the_catalogue_holds_with_a_deep_budget(tmp_path):
     """Ten times the default budget (minutes): run with `pytest -m deep`."""
     code, out = check("--examples", 400, "--out", tmp_path, "--report", tmp_path / "c.md")
     assert code == 0, out
+
+
+def test_a_claim_with_read_only_overrides_pickles_whole():
+    """`--workers` sends claims to other processes: a catalogue claim's overrides are a
+    read-only view, which pickle cannot carry as it is."""
+    claim = claim_by_id("librdkafka-auto-can-lose")
+    assert claim.overrides
+    again = pickle.loads(pickle.dumps(claim))
+    assert again == claim and dict(again.overrides) == dict(claim.overrides)
+    assert again.template == claim.template
+
+
+def test_workers_change_when_a_verdict_arrives_never_what_it_is(tmp_path):
+    """`--workers 2`: the same outcomes, in the claims' order, as on one process."""
+    claims = tmp_path / "claims.toml"
+    claims.write_text(
+        """
+[[claims]]
+id = "first-loses"
+statement = "Committing before processing loses records when a consumer crashes"
+base = "crash-mid-batch"
+strategies = ["commit-before-process"]
+property = "no-loss"
+expected = "refuted"
+
+[[claims]]
+id = "sync-keeps"
+statement = "Committing each batch after processing loses nothing when a consumer crashes"
+base = "crash-mid-batch"
+strategies = ["sync-per-batch"]
+property = "no-loss"
+expected = "holds"
+"""
+    )
+
+    def outcomes(*more):
+        code, out = check("--claims", claims, "--examples", 6, "--json", *more)
+        rows = json.loads(out)
+        for row in rows:
+            row.pop("seconds")
+        return code, rows
+
+    serial = outcomes()
+    assert [r["claim"] for r in serial[1]] == ["first-loses", "sync-keeps"]
+    assert serial[1][0]["counterexample"] is not None
+    assert outcomes("--workers", "2") == serial
