@@ -13,7 +13,8 @@ from sim.conformance.mock import MockCluster  # noqa: E402
 from sim.conformance.outcome import DEVIATES, EXACT, MISMATCH, WITHIN, verdict  # noqa: E402
 from sim.conformance.real import run_real  # noqa: E402
 
-pytestmark = pytest.mark.conformance
+# One worker starts the module's mock cluster and runs every test against it.
+pytestmark = [pytest.mark.conformance, pytest.mark.xdist_group("conformance")]
 
 SUBSET = (
     "sync-per-batch-mid-batch",

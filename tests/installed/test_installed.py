@@ -14,7 +14,8 @@ import pytest
 
 from .conftest import ROOT
 
-pytestmark = pytest.mark.installed
+# One worker makes the session's virtual environment and runs every test that uses it.
+pytestmark = [pytest.mark.installed, pytest.mark.xdist_group("installed")]
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
