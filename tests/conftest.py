@@ -1,8 +1,9 @@
-"""The order the default run hands tests to its workers (pytest-xdist, `-n auto` in addopts).
+"""The order the default run hands test files to its workers (pytest-xdist `-n auto --dist
+loadfile`: a file's tests stay on one worker, so its module and session fixtures are made once).
 
-The longest tests go first, each on a worker of its own while the short ones fill the other
+The longest files go first, each on a worker of its own while the short ones fill the other
 cores: started last, one of them would be the last minutes of the run on a single core. The
-order of the other tests is collection order, unchanged.
+order of the other files is collection order, unchanged.
 """
 
 # Longest first: the fresh virtual environment and what runs in it, the catalogue's check, the

@@ -11,8 +11,6 @@ from tests.report.test_timeline import SCENARIOS
 from tests.sweep.test_charts import LABELS, ROWS
 
 CRASH = load_scenario(SCENARIOS / "crash-mid-batch.toml")
-# One worker starts the session's Chromium (installing it if need be) and writes the pages.
-pytestmark = pytest.mark.xdist_group("browser")
 
 
 @pytest.fixture(scope="module")

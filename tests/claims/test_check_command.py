@@ -18,8 +18,6 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "reports"
-# One worker checks the catalogue (the module's fixture) and runs every test that reads it.
-pytestmark = pytest.mark.xdist_group("catalogue")
 
 
 def check(*args) -> tuple[int, str]:

@@ -13,8 +13,7 @@ from sim.conformance.mock import MockCluster  # noqa: E402
 from sim.conformance.outcome import DEVIATES, EXACT, MISMATCH, WITHIN, verdict  # noqa: E402
 from sim.conformance.real import run_real  # noqa: E402
 
-# One worker starts the module's mock cluster and runs every test against it.
-pytestmark = [pytest.mark.conformance, pytest.mark.xdist_group("conformance")]
+pytestmark = pytest.mark.conformance
 
 SUBSET = (
     "sync-per-batch-mid-batch",

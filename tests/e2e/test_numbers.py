@@ -5,9 +5,6 @@ import json
 
 import pytest
 
-# One worker makes the module's comparison and runs the tests that read it.
-pytestmark = pytest.mark.xdist_group("crash-rows")
-
 
 @pytest.fixture(scope="module")
 def crash_rows(request):

@@ -14,8 +14,7 @@ import pytest
 
 from .conftest import ROOT
 
-# One worker makes the session's virtual environment and runs every test that uses it.
-pytestmark = [pytest.mark.installed, pytest.mark.xdist_group("installed")]
+pytestmark = pytest.mark.installed
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
