@@ -232,7 +232,7 @@ def planted() -> list[tuple[str, str, bool]]:
                 if code.count(old) != 1:
                     raise SystemExit(f"error: the planted change for {rule!r} no longer applies")
                 source.write_text(code.replace(old, new))
-            run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test]
+            run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", test]
             failed = subprocess.call(run, cwd=copy, stdout=subprocess.DEVNULL) != 0
             outcome.append((rule, test, failed))
     return outcome

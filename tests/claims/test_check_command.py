@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim import run
-from sim.claims import CATALOGUE, claim_by_id, violation
+from sim.claims import CATALOGUE, check_claim, claim_by_id, violation
 from sim.cli import main
 from sim.cli.report import regenerate_claims
 from sim.scenario import load_scenario
@@ -111,6 +111,16 @@ def test_a_counterexample_replays_through_the_command_line(catalogue_run):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["lost"] > 0
+
+
+def test_two_searches_write_identical_counterexamples(catalogue_run, tmp_path):
+    """derandomize and no database: the claim searched again in this process, after the
+    catalogue's search of it, shrinks to the same schedule and writes the same file bytes."""
+    _, _, tmp = catalogue_run
+    claim = claim_by_id("async-then-sync-loses-after-poison")
+    first = tmp / "reports" / "counterexamples" / f"{claim.id}.toml"
+    second = check_claim(claim).counterexample.write(tmp_path / "b.toml", claim.id)
+    assert first.read_text().splitlines()[2:] == second.read_text().splitlines()[2:]
 
 
 def test_an_unknown_claim_is_the_users_error():

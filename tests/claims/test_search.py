@@ -39,14 +39,6 @@ def test_a_planted_bug_flips_a_claim_and_the_check_exits_1(monkeypatch, tmp_path
     assert (tmp_path / "sync-per-batch-at-least-once.toml").exists()
 
 
-def test_two_searches_write_identical_counterexamples(tmp_path):
-    """derandomize and no database: same claim, same shrunk schedule, same file bytes."""
-    claim = claim_by_id("async-then-sync-loses-after-poison")
-    first = check_claim(claim).counterexample.write(tmp_path / "a.toml", claim.id)
-    second = check_claim(claim).counterexample.write(tmp_path / "b.toml", claim.id)
-    assert first.read_text().splitlines()[2:] == second.read_text().splitlines()[2:]
-
-
 def test_the_search_does_not_depend_on_the_modules_loaded(tmp_path, monkeypatch):
     """Hypothesis draws constants from the source of the local modules loaded in the process;
     the search pins them to none, so a module of one's own (or a report's charts, or an

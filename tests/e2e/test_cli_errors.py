@@ -2,6 +2,8 @@
 
 import pytest
 
+from .conftest import offsim_process
+
 
 @pytest.mark.parametrize(
     "text,expected",
@@ -24,7 +26,8 @@ def test_malformed_scenarios_name_file_and_field(cli, tmp_path, text, expected):
 
 
 def test_missing_file_and_unknown_strategy_exit_2(cli, tmp_path):
-    proc = cli("run", tmp_path / "nope.toml")
+    """The missing file in a process of its own: exit status 2 as a shell sees it."""
+    proc = offsim_process("run", tmp_path / "nope.toml")
     assert proc.returncode == 2 and "nope.toml" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("run", "crash-mid-batch", "--strategy", "yolo")
     assert proc.returncode == 2 and "sync-per-batch" in proc.stderr
