@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, model_serializer, model_validator
 
 from sim.scenario.base import Problems, Table, problem
 from sim.scenario.toml_writer import toml_value
@@ -221,6 +221,16 @@ class CommitErrorFault(Table):
                     name,
                 )
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        """With nth the window settings are not in force: a dump (a replay file) leaves their
+        defaults out, so it reads as what it is, a count."""
+        data = handler(self)
+        if self.nth is not None:
+            data.pop("from_ms", None)
+            data.pop("probability", None)
+        return data
 
     def hits(self, count: int) -> bool:
         """Is the count-th request (from 1) of this fault's consumer among the failed ones?"""
