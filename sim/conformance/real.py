@@ -35,6 +35,7 @@ CLIENTS = {
     "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
 }
 TICK_S = 0.05
+STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
 
 
@@ -101,10 +102,9 @@ class RealRun:
             self._produce(ends)
             committed = self._run(ends)
         finally:
-            for slot in self.slots:
-                _kill(slot.process)
+            self._stop_workers()
             self.backend.commit_errors([])
-            self.backend.cleanup(self.topic)
+            self.backend.cleanup(self.topic, self.group)
         lines = []
         for path in sorted(self.folder.glob("effects-*")):
             lines += path.read_text().splitlines()
@@ -277,6 +277,20 @@ class RealRun:
         for state in down:
             if not state.left or len(down) == len(self.slots):
                 state.restart_at = now
+
+    def _stop_workers(self) -> None:
+        """Close every live worker (SIGTERM: its loop's `finally`, then close(), which leaves the
+        group, so the group is empty and can be deleted); SIGKILL one that has not closed in
+        STOP_S. The outcome is read before: a close processes no record."""
+        live = [slot.process for slot in self.slots if slot.process is not None]
+        for process in live:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in live:
+            try:
+                process.wait(STOP_S)
+            except subprocess.TimeoutExpired:
+                _kill(process)
 
     def _effect_count(self) -> int:
         return sum(path.stat().st_size for path in self.folder.glob("effects-*"))
