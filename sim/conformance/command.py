@@ -81,7 +81,11 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
         row.update(verdict=NOT_RUN, why=str(why))
         return row
     except (TimeoutError, RuntimeError) as error:
-        row.update(verdict=FAILED, why=str(error))
+        # A run the broker is known to stall is its deviation, never agreement.
+        if deviates:
+            row.update(verdict=DEVIATES, why=f"{deviates} (here: {error})")
+        else:
+            row.update(verdict=FAILED, why=str(error))
         return row
     row["real"] = [{"runs": n, **o.as_dict()} for o, n in Counter(real).items()]
     row["verdict"] = verdict(set(model), real, deviates)

@@ -18,12 +18,12 @@ from sim.conformance.tansu import Tansu  # noqa: E402
 
 pytestmark = pytest.mark.conformance
 
-# One consumer, a crash mid-batch; two consumers, the survivor taking over; the revoke-callback
-# commit during a rebalance by a clean close (the mock refuses it, Tansu, as Kafka, accepts it).
+# One consumer, a crash mid-batch; two consumers, the survivor taking over; a commit before
+# processing that loses a batch.
 SUBSET = (
     "sync-per-batch-mid-batch",
     "sync-per-batch-owner-crash-takeover",
-    "async-then-sync-processed-clean-close",
+    "commit-before-process-before-process",
 )
 
 
