@@ -40,6 +40,11 @@ def _broker(backend: str) -> str:
     return text
 
 
+def _line(text: str) -> str:
+    """A why on one line: a scenario's multi-line deviation text would break a table row."""
+    return " ".join(text.split())
+
+
 def _section(rows: list[dict]) -> list[str]:
     backend = rows[0]["backend"]
     counts = Counter(r["verdict"] for r in rows)
@@ -53,12 +58,13 @@ def _section(rows: list[dict]) -> list[str]:
     ]
     for r in rows:
         model = "<br>".join(f"{_cell(o)} ({o['seeds']})" for o in r["model"])
-        real = "<br>".join(f"{_cell(o)} ({o['runs']})" for o in r["real"]) or r.get("why", "")
+        real = "<br>".join(f"{_cell(o)} ({o['runs']})" for o in r["real"])
+        real = real or _line(r.get("why", ""))
         lines.append(f"| {r['scenario']} | {r['strategy']} | {r['verdict']} | {model} | {real} |")
     notes = [r for r in rows if r["verdict"] not in (EXACT, WITHIN, NOT_RUN) and "why" in r]
     if notes:
         lines += ["", f"### Why (`{backend}`)", ""]
-        lines += [f"- `{r['scenario']}` ({r['verdict']}): {r['why']}" for r in notes]
+        lines += [f"- `{r['scenario']}` ({r['verdict']}): {_line(r['why'])}" for r in notes]
     return lines
 
 

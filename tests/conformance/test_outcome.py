@@ -137,3 +137,16 @@ def test_each_backends_deviations_are_its_own_and_a_stalled_run_is_one(monkeypat
         assert row["verdict"] == DEVIATES and row["why"].startswith("Tansu: x (here: not settled")
     else:
         assert row["verdict"] == FAILED and "Tansu" not in row["why"]
+
+
+def test_a_multi_line_deviation_stays_on_its_table_row():
+    """A scenario's deviation text spans lines in its file; in the report it is one table row
+    (and one note), or the markdown table breaks."""
+    from sim.conformance.report import _section
+
+    why = "file.c function: the broker\nanswers otherwise\n(source)."
+    row = {"scenario": "s", "strategy": "x", "verdict": DEVIATES, "backend": "mock"}
+    lines = _section([{**row, "model": [], "real": [], "why": why}])
+    (table_row,) = [line for line in lines if line.startswith("| s |")]
+    assert table_row.endswith("| file.c function: the broker answers otherwise (source). |")
+    assert lines[-1].endswith("file.c function: the broker answers otherwise (source).")
