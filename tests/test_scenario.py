@@ -683,7 +683,6 @@ def test_commit_error_nth_refuses_a_window_setting(tmp_path):
     )
 
 
-
 def test_a_commit_error_by_count_dumps_without_the_window_it_does_not_use():
     """A replay file of an nth commit error reads as a count: no from_ms or probability beside
     nth (their defaults, not in force), and it loads back to the same scenario."""
@@ -696,6 +695,7 @@ def test_a_commit_error_by_count_dumps_without_the_window_it_does_not_use():
     assert parse_scenario(tomllib.loads(dump_scenario(s))) == s
     window = s.with_faults([{"kind": "commit-error", "error": "NOT_COORDINATOR", "to_ms": 9}])
     assert "from_ms = 0" in dump_scenario(window).split("[[faults]]")[1]
+
 
 def test_a_point_fault_needs_exactly_one_target(tmp_path):
     """consumer and owner_of together, or neither, is refused."""

