@@ -22,6 +22,7 @@ from sim.conformance.outcome import (
     model_outcome,
     verdict,
 )
+from sim.conformance.report import by_backend
 from sim.progress import progress
 
 FOLDER = "conformance"
@@ -150,14 +151,6 @@ def text_lines(rows: list[dict]) -> list[str]:
             lines.append(f"  {'':10} {tail[0]:<{width}} {tail[1]}")
     lines += [summary(part) for part in by_backend(rows).values()]
     return lines
-
-
-def by_backend(rows: list[dict]) -> dict[str, list[dict]]:
-    """The rows of each backend, in the order the backends ran."""
-    parts: dict[str, list[dict]] = {}
-    for row in rows:
-        parts.setdefault(row["backend"], []).append(row)
-    return parts
 
 
 def summary(rows: list[dict]) -> str:

@@ -11,7 +11,6 @@ consumed to the log end and the committed offsets have stopped moving.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.conformance.backend import ERROR_CODES
+from sim.conformance.children import die_with_parent, kill
 from sim.conformance.outcome import Outcome, effects_outcome
 
 STRATEGIES = (
@@ -38,20 +38,6 @@ CLIENTS = {
 TICK_S = 0.05
 STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
-
-
-# Looked up here, not in a forked child (a dlopen there could wait on a lock another thread of
-# this process held at the fork).
-_PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
-
-
-def _pdeathsig() -> None:
-    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-# A child process's preexec_fn: SIGTERM it when the controller dies, even by SIGKILL (Linux;
-# elsewhere None, and close() and Ctrl-C still stop it).
-die_with_parent = _pdeathsig if _PRCTL else None
 
 
 class Unsupported(Exception):
@@ -278,7 +264,7 @@ class RealRun:
         if state is None or state.process is None:
             return
         (self.folder / f"fired-{index}").write_text(str(fault.consumer))
-        _kill(state.process)
+        kill(state.process)
 
     def _leave(self, fault, start: float) -> None:
         state = self.slots[fault.consumer]
@@ -312,7 +298,7 @@ class RealRun:
             try:
                 process.wait(patience_s)
             except subprocess.TimeoutExpired:
-                _kill(process)
+                kill(process)
 
     def _effect_count(self) -> int:
         return sum(path.stat().st_size for path in self.folder.glob("effects-*"))
@@ -387,12 +373,6 @@ def _spread(records: int, partitions: int) -> list[int]:
     """As the model's log: evenly, the first partitions taking the remainder."""
     base, extra = divmod(records, partitions)
     return [base + (1 if p < extra else 0) for p in range(partitions)]
-
-
-def _kill(process) -> None:
-    if process is not None and process.poll() is None:
-        process.kill()
-        process.wait(10)
 
 
 def _clear_status(folder: Path, slot: int) -> None:

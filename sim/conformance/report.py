@@ -11,6 +11,14 @@ from collections import Counter
 from sim.conformance.outcome import EXACT, NOT_RUN, WITHIN
 
 
+def by_backend(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows of each backend, in the order the backends ran."""
+    parts: dict[str, list[dict]] = {}
+    for row in rows:
+        parts.setdefault(row["backend"], []).append(row)
+    return parts
+
+
 def _cell(outcome: dict) -> str:
     from sim.conformance.outcome import Outcome
 
@@ -69,8 +77,6 @@ def _section(rows: list[dict]) -> list[str]:
 
 def report_text(rows: list[dict], reps: int) -> str:
     import confluent_kafka
-
-    from sim.cli.conform import by_backend
 
     version = f"confluent-kafka {confluent_kafka.version()[0]}, librdkafka "
     version += confluent_kafka.libversion()[0]

