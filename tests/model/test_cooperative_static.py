@@ -487,3 +487,43 @@ def test_a_static_replacement_while_completing_rebalances_and_answers_its_join()
     assert g.state == co.PREPARING_REBALANCE
     out = g.join(7 * S, 4, join("a", instance="instance-a", known=True))
     assert g.state == co.COMPLETING_REBALANCE and set(replies(out)) == {3, 4}
+
+
+def test_a_cooperative_join_failing_with_unknown_member_hands_owned_partitions_to_on_lost():
+    """resetStateAndRejoin sets needsJoinPrepare again: a cooperative member whose JoinGroup
+    fails with UNKNOWN_MEMBER_ID runs onJoinPrepare once more, and with its generation reset
+    it hands every owned partition to onPartitionsLost (ConsumerCoordinator.onJoinPrepare). The
+    listener's commit fails in the client (CommitFailedException): nothing is sent, and the
+    next JoinGroup owns nothing."""
+    m = cooperative_member("async-then-sync-processed")
+    m.batch((4, 4, 4))
+    m.reply()  # after_batch's commitAsync is sent
+    m.consumer.on_rebalance_notice()
+    m.idle((4, 4, 4))
+    assert isinstance(m.command, Send) and isinstance(m.command.request, JoinGroup)
+    m.reply()
+    rejoin = m.idle((4, 4, 4), JoinResponse("UNKNOWN_MEMBER_ID", -1, ""))
+    assert m.observer.events[-1] == ("revoked", (0, 1, 2), True)
+    assert isinstance(rejoin, Send) and isinstance(rejoin.request, JoinGroup)
+    assert rejoin.request.subscription == Subscription((), -1)
+    assert m.consumer.assignment == () and m.consumer.positions == {}
+
+
+def test_a_sync_group_success_after_a_heartbeat_reset_is_a_failed_rebalance():
+    """SyncGroupResponseHandler: a successful SyncGroup that arrives after the heartbeat thread
+    reset the generation (UNKNOWN_MEMBER_ID) fails the rebalance; the member does not become
+    stable in generation -1 but runs onJoinPrepare again (onPartitionsLost) and rejoins."""
+    m = cooperative_member()
+    m.consumer.on_rebalance_notice()
+    m.reply((0, 0, 0))
+    m.reply()  # the join-start auto commit
+    m.reply(CommitResponse(None))  # the JoinGroup is sent
+    m.reply()
+    m.idle((0, 0, 0), JoinResponse(None, 2, "other"))  # the SyncGroup is sent
+    m.consumer.on_heartbeat_error("UNKNOWN_MEMBER_ID")
+    m.reply()
+    rejoin = m.idle((0, 0, 0), SyncResponse(None, (0, 1, 2)))
+    assert m.consumer.state != STABLE and m.consumer.generation == -1
+    assert m.observer.events[-1] == ("revoked", (0, 1, 2), True)
+    assert isinstance(rejoin, Send) and isinstance(rejoin.request, JoinGroup)
+    assert rejoin.request.subscription == Subscription((), -1)

@@ -28,7 +28,7 @@ class GroupMembership:
         """ensureActiveGroup, eager: onJoinPrepare once, then JoinGroup and SyncGroup until
         stable."""
         while True:
-            if self.needs_join_prepare:
+            if self._join_prepare_due():
                 self.needs_join_prepare = False
                 yield from self.on_join_prepare()
             if self.now < self.retry_join_after_us:
@@ -42,7 +42,7 @@ class GroupMembership:
                 continue
             sync = self._sync_request(response)
             response = yield Call(sync, self._request_id())
-            if response.error is None:
+            if response.error is None and self._synced_generation_kept():
                 break
             self._sync_failed(response)
             if self.failed:
@@ -65,7 +65,7 @@ class GroupMembership:
         elif response is not None:
             if response.error is not None:
                 self._sync_failed(response)
-            else:
+            elif self._synced_generation_kept():
                 self.state = STABLE
                 self.rejoin_needed = False
                 self.needs_join_prepare = True
@@ -78,13 +78,31 @@ class GroupMembership:
             and self.now >= self.retry_join_after_us
             and self.coordinator_known
         ):
-            if self.needs_join_prepare:
+            if self._join_prepare_due():
                 self.needs_join_prepare = False
                 yield from self.on_join_prepare()
             self.state = PREPARING_REBALANCE
             self.group_request = self._request_id()
             yield Send(self._join_request(), self.group_request)
         return True
+
+    def _join_prepare_due(self) -> bool:
+        """needsJoinPrepare (AbstractCoordinator.joinGroupIfNeeded): set at every completed join,
+        cleared when onJoinPrepare runs, and set again by every generation reset
+        (resetStateAndRejoin). So a member whose generation was reset during its rejoin runs
+        onJoinPrepare again, which hands the partitions it still owns to onPartitionsLost
+        (ConsumerCoordinator.onJoinPrepare: generation or member id reset). Only a cooperative
+        member still owns partitions after onJoinPrepare (an eager one revoked them all), so
+        that reset shows here as partitions owned without a generation."""
+        return self.needs_join_prepare or (
+            self.generation == NO_GENERATION and bool(self.assignment)
+        )
+
+    def _synced_generation_kept(self) -> bool:
+        """SyncGroupResponseHandler: a successful SyncGroup counts only if the generation was not
+        reset meanwhile (the heartbeat thread's error or poll timeout); otherwise the rebalance
+        failed as ILLEGAL_GENERATION and the member rejoins, its generation already reset."""
+        return self.generation != NO_GENERATION and self.state == COMPLETING_REBALANCE
 
     def on_group_response(self, request_id: int, response) -> None:
         """A cooperative rejoin's JoinGroup or SyncGroup response arrived; poll() acts on it."""
@@ -144,13 +162,13 @@ class GroupMembership:
 
     def _sync_failed(self, response) -> None:
         """SyncGroupResponseHandler: REBALANCE_IN_PROGRESS just rejoins, and so does a coordinator
-        error once the coordinator is found again; FENCED_INSTANCE_ID is fatal; other errors
-        reset the generation first."""
+        error once the coordinator is found again, or a success that came after a generation
+        reset; FENCED_INSTANCE_ID is fatal; other errors reset the generation first."""
         if response.error in COORDINATOR_ERRORS:
             self._coordinator_lost(response.error)
         elif response.error == "FENCED_INSTANCE_ID":
             self.failed = True
-        elif response.error != "REBALANCE_IN_PROGRESS":
+        elif response.error not in (None, "REBALANCE_IN_PROGRESS"):
             self._reset_generation(reset_member=response.error == "UNKNOWN_MEMBER_ID")
 
     def _assignment_received(self, assigned: tuple[int, ...], added: tuple[int, ...]):
