@@ -705,6 +705,43 @@ def test_a_commit_sync_with_nothing_to_commit_sends_nothing_and_succeeds():
     assert done.value.value == CommitResult((), None, s.consumer.commit_sequence)
 
 
+def test_an_empty_commit_sync_waits_for_the_async_commits_in_flight_and_runs_their_callbacks():
+    """commitOffsetsSync with empty offsets -> invokePendingAsyncCommits: nothing is sent, but
+    commitSync returns only once the async commits in flight have completed, their callbacks
+    run ("the callbacks for all commitAsync() will be invoked when commitSync() completes")."""
+    s = Script("async-per-batch")
+    s.join()
+    s.process_batch(4, now=0)
+    send = s.skip_points()
+    assert isinstance(send, Send)
+    seen = []
+    s.consumer.strategy.on_commit_result = lambda consumer, result: seen.append(result) or ()
+    commit = s.consumer.commit_sync(())
+    wait = next(commit)
+    assert isinstance(wait, Wait) and wait.wakeable and wait.until_us == 60 * S
+    s.consumer.now = S
+    s.consumer.on_response(send.request_id, CommitResponse(None))
+    with pytest.raises(StopIteration) as done:
+        commit.send(None)
+    assert seen == [CommitResult(((0, 4),), None, 1)]
+    assert done.value.value == CommitResult((), None, s.consumer.commit_sequence)
+
+
+def test_an_empty_commit_sync_times_out_when_an_async_commit_stays_in_flight():
+    """invokePendingAsyncCommits returns false at the deadline, and commitSync throws
+    TimeoutException: the empty commit fails with TIMEOUT."""
+    s = Script("async-per-batch", api_timeout_us=2 * S)
+    s.join()
+    s.process_batch(4, now=0)
+    assert isinstance(s.skip_points(), Send)
+    commit = s.consumer.commit_sync(())
+    wait = next(commit)
+    s.consumer.now = wait.until_us
+    with pytest.raises(StopIteration) as done:
+        commit.send(None)
+    assert done.value.value.error == "TIMEOUT"
+
+
 def test_after_its_join_group_response_a_member_heartbeats_and_its_commits_fail_the_gate():
     """JoinGroupResponseHandler: the member is COMPLETING_REBALANCE until SyncGroup answers; the
     heartbeat thread runs (only UNJOINED and PREPARING_REBALANCE stop it) and a commit fails in

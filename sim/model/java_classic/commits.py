@@ -27,16 +27,18 @@ class CommitPaths:
     def commit_sync(self, offsets: Offsets | None, kind: str = "sync", deadline_us=None):
         """commitSync: retriable errors are retried with exponential backoff (retry.backoff.ms
         doubling up to retry.backoff.max.ms; Kafka's jitter left out) until the deadline, then a
-        timeout whose outcome may be unknown; other errors are raised at once."""
+        timeout whose outcome may be unknown; other errors are raised at once. With nothing to
+        commit it sends nothing but still waits for the async commits in flight."""
         if self.completed_async:
             yield from self.invoke_callbacks()
         offsets = self.position_offsets() if offsets is None else offsets
         self.commit_sequence += 1
         sequence = self.commit_sequence
-        if not offsets:
-            return CommitResult(offsets, None, sequence)
         config = self.config
         deadline = self.now + config.api_timeout_us if deadline_us is None else deadline_us
+        if not offsets:
+            error = yield from self._await_async_commits(deadline)
+            return CommitResult(offsets, error, sequence)
         retries = 0
         while True:
             error = self._gate()
@@ -70,6 +72,20 @@ class CommitPaths:
         if self.completed_async:
             yield from self.invoke_callbacks()
         return CommitResult(offsets, error, sequence)
+
+    def _await_async_commits(self, deadline: int):
+        """ConsumerCoordinator.commitOffsetsSync with empty offsets -> invokePendingAsyncCommits:
+        every commitAsync's callback runs by the time commitSync returns, so it waits (for the
+        coordinator, then the responses) until no async commit is in flight, running the
+        callbacks as they complete; TIMEOUT when the deadline passes first (commitSync's
+        TimeoutException)."""
+        while self.inflight_async:
+            if self.now >= deadline or not (yield from self._await_coordinator(deadline)):
+                return "TIMEOUT"
+            yield Wait(deadline)
+            if self.completed_async:
+                yield from self.invoke_callbacks()
+        return None
 
     def commit_async(self, offsets: Offsets | None, kind: str = "async"):
         """commitAsync: sent once, never retried; the callback runs in a later poll or commit."""

@@ -20,8 +20,12 @@ class RebalanceListener:
         onPartitionsRevoked and the whole assignment goes. Cooperative: nothing is revoked here
         (docs/semantics.md §2, §8)."""
         if self.strategy.auto_commit and self.generation != NO_GENERATION:
-            deadline = self.now + self.config.rebalance_timeout_us
-            yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
+            # maybeAutoCommitOffsetsAsync: an empty commit completes in the client at once,
+            # without waiting for the commits in flight as an empty commitSync would.
+            offsets = self.position_offsets()
+            if offsets:
+                deadline = self.now + self.config.rebalance_timeout_us
+                yield from self.commit_sync(offsets, kind="auto", deadline_us=deadline)
         lost = self.generation == NO_GENERATION
         if self.assignment and (lost or not self.cooperative):
             yield from self.revoke(lost=lost)
