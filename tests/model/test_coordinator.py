@@ -317,8 +317,9 @@ def test_the_join_timeout_removes_dynamic_members_that_did_not_rejoin():
 
 
 def test_a_join_timeout_with_nobody_rejoined_empties_the_group():
-    """Every dynamic member failed to rejoin: the group becomes EMPTY (and its offsets start
-    their retention)."""
+    """Every dynamic member failed to rejoin: the join phase completes with nobody, so the
+    generation moves on (ClassicGroup.initNextGeneration) and the group becomes EMPTY (and its
+    offsets start their retention)."""
     g = stable_group()
     commit(g, "a", 1, ((0, 5),))
     out = g.join(5 * S, 7, join("c"))
@@ -326,6 +327,7 @@ def test_a_join_timeout_with_nobody_rejoined_empties_the_group():
     (timer,) = [t for t in timers(out) if t.token[0] == "join"]
     out = g.timer(timer.at_us, timer.token)
     assert g.state == co.EMPTY and not g.members and g.empty_since_us == timer.at_us
+    assert g.generation == 2
     assert any(t.token[0] == "expire-offsets" for t in timers(out))
 
 
@@ -410,9 +412,9 @@ def test_a_group_that_emptied_records_a_rebalance_when_members_return():
     assert not [o for o in g.join(0, 1, join("a")) if isinstance(o, co.RebalanceStarted)]
     g = stable_group(("a",))
     g.leave(5 * S, LeaveGroup("a"))
-    assert g.state == co.EMPTY and g.generation == 1
+    assert g.state == co.EMPTY and g.generation == 2  # emptying completes a join phase
     out = g.join(6 * S, 2, join("b"))
-    assert co.RebalanceStarted(1) in out
+    assert co.RebalanceStarted(2) in out
 
 
 def test_a_lone_leader_rejoining_completes_the_join_at_once():
@@ -439,7 +441,7 @@ def test_a_join_timer_of_an_earlier_rebalance_never_ends_a_later_join_phase():
     g.timer(9 * S, timers(out)[0].token)  # the initial delay ends
     g.sync(9 * S, 14, SyncGroup("c", g.generation, (("c", (0, 1, 2, 3)),)))
     current = timers(g.join(10 * S, 15, join("d")))
-    assert g.state == co.PREPARING_REBALANCE and g.generation == 3
+    assert g.state == co.PREPARING_REBALANCE and g.generation == 4  # 3 when it emptied
     stale = [t for t in earlier if t.token[0] == "join"]
     assert len(stale) == 2 and all(t.at_us < current[0].at_us for t in stale)
     for t in stale:

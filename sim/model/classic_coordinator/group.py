@@ -16,12 +16,13 @@ PREPARING_REBALANCE = "PREPARING_REBALANCE"
 COMPLETING_REBALANCE = "COMPLETING_REBALANCE"
 STABLE = "STABLE"
 
-# The classic group's state table (Kafka's ClassicGroupState valid previous states).
+# The classic group's state table (Kafka's ClassicGroupState valid previous states): a group
+# empties only through PREPARING_REBALANCE, whose join phase completes with nobody in it.
 TRANSITIONS = {
     EMPTY: frozenset({PREPARING_REBALANCE}),
     PREPARING_REBALANCE: frozenset({COMPLETING_REBALANCE, EMPTY}),
-    COMPLETING_REBALANCE: frozenset({STABLE, PREPARING_REBALANCE, EMPTY}),
-    STABLE: frozenset({PREPARING_REBALANCE, EMPTY}),
+    COMPLETING_REBALANCE: frozenset({STABLE, PREPARING_REBALANCE}),
+    STABLE: frozenset({PREPARING_REBALANCE}),
 }
 
 DAY_US = 24 * 3600 * 1_000_000

@@ -81,8 +81,7 @@ class JoinPhase:
         ]:
             self._remove(now, member_id, "not-rejoined", out, rebalance=False)
         if not self.members:
-            self._transition(EMPTY)
-            self._became_empty(now, out)
+            self._emptied(now, out)
             return
         joined = [m.member_id for m in self.members.values() if m.join_request is not None]
         if not joined:  # only static members left, none rejoined: wait another round
@@ -98,6 +97,19 @@ class JoinPhase:
             m.join_request = None
             self._reset_deadline(now, m, out)
         out.append(SetTimer(now + self._rebalance_timeout_us(), ("sync", self.generation)))
+
+    def _emptied(self, now: int, out: list) -> None:
+        """The last member is gone. A STABLE or COMPLETING_REBALANCE group prepares a rebalance
+        (removeMemberAndUpdateClassicGroup -> maybePrepareRebalanceOrCompleteJoin), and with
+        nobody left to wait for, the join phase completes at once (completeClassicGroupJoin):
+        initNextGeneration bumps the generation and, with no members, makes the group EMPTY; its
+        metadata record is written with that generation. The pass through PREPARING_REBALANCE
+        takes no time and is not reported as a rebalance."""
+        if self.state != PREPARING_REBALANCE:
+            self._transition(PREPARING_REBALANCE)
+        self.generation += 1
+        self._transition(EMPTY)
+        self._became_empty(now, out)
 
     def _reset_deadline(self, now: int, member: Member, out: list) -> None:
         """completeAndScheduleNextHeartbeatExpiration: a member that has stopped heartbeating
@@ -131,8 +143,7 @@ class JoinPhase:
             self.delaying = False
             self.epoch += 1
             if self.state != EMPTY:
-                self._transition(EMPTY)
-                self._became_empty(now, out)
+                self._emptied(now, out)
             return
         if self.state in (STABLE, COMPLETING_REBALANCE):
             self._prepare_rebalance(now, out)
