@@ -52,7 +52,9 @@ class PollLoop:
         number = len(self.instances)
         member_id = f"consumer-{slot}-{incarnation}"
         strategy = make_strategy(self.strategy)
-        observer = Observer(self.ledger, number, self._coordinator_unknown_of)
+        observer = Observer(
+            self.ledger, number, self._coordinator_unknown_of, self._heartbeat_thread_of
+        )
         instance_id = f"instance-{slot}" if self.scenario.group.static_membership else None
         consumer = self.client_model(
             number, member_id, self.config, strategy, observer, instance_id
@@ -118,6 +120,9 @@ class PollLoop:
 
     def _coordinator_unknown_of(self, number: int) -> None:
         self._coordinator_unknown(self.instances[number])
+
+    def _heartbeat_thread_of(self, number: int, enabled: bool) -> None:
+        self._heartbeat_thread(self.instances[number], enabled)
 
     def _auto_commit_timer(self, inst: Instance):
         """A background auto-commit timer (librdkafka; the Java new consumer before KAFKA-18641):

@@ -51,23 +51,35 @@ class Instance:
         self.no_coordinator = False  # marked unknown; no heartbeat until found and resumed
         self.looking_up = False  # a lookup (FindCoordinator) is under way
         self.lookups = 0
+        # Its heartbeat thread disabled itself after a generation reset that kept the member id
+        # (Java: HeartbeatThread.run while UNJOINED), until its next JoinGroup succeeds.
+        self.heartbeat_thread_off = False
         self.worker = None  # async processing: its `worker.Worker`, started at the first hand-off
 
 
 class Observer:
     """Binds a consumer's observations to its instance number in the ledger."""
 
-    __slots__ = ("ledger", "instance", "commit_completed", "_coordinator_unknown")
+    __slots__ = ("ledger", "instance", "commit_completed", "_coordinator_unknown", "_heartbeat")
 
-    def __init__(self, ledger: Ledger, instance: int, coordinator_unknown):
+    def __init__(self, ledger: Ledger, instance: int, coordinator_unknown, heartbeat_thread):
         self.ledger = ledger
         self.instance = instance
         self.commit_completed = ledger.commit_completed  # names no instance: no binding needed
         self._coordinator_unknown = coordinator_unknown
+        self._heartbeat = heartbeat_thread
 
     def coordinator_unknown(self, at_us):
         """Not a record: the driver starts the consumer's coordinator lookup."""
         self._coordinator_unknown(self.instance)
+
+    def heartbeat_thread_disabled(self, at_us):
+        """Not a record: the driver stops the member's heartbeats at the coordinator."""
+        self._heartbeat(self.instance, False)
+
+    def heartbeat_thread_enabled(self, at_us):
+        """Not a record: heartbeats stopped that way resume."""
+        self._heartbeat(self.instance, True)
 
     def assigned(self, at_us, generation, partitions):
         self.ledger.assigned(at_us, self.instance, generation, partitions)

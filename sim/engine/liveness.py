@@ -46,7 +46,27 @@ class Liveness:
 
     def _heartbeats_blocked(self, inst: Instance) -> bool:
         now = self.env.now
-        return inst.paused_until > now or inst.cut_until > now or inst.no_coordinator
+        return (
+            inst.paused_until > now
+            or inst.cut_until > now
+            or inst.no_coordinator
+            or inst.heartbeat_thread_off
+        )
+
+    def _heartbeat_thread(self, inst: Instance, enabled: bool) -> None:
+        """The Java heartbeat thread disabled itself after a generation reset that kept the
+        member id (ILLEGAL_GENERATION), or a JoinGroup succeeded and enabled it again
+        (HeartbeatThread.run, JoinGroupResponseHandler). Off, it blocks heartbeats like a pause:
+        the coordinator, which still has the member, hears none after the last tick. On, they
+        resume as after a pause, unless a pause, cut or lookup still blocks them."""
+        if not inst.alive or enabled != inst.heartbeat_thread_off:
+            return
+        if enabled:
+            inst.heartbeat_thread_off = False
+            self._unblock(inst)
+        else:
+            self._block_heartbeats(inst)
+            inst.heartbeat_thread_off = True
 
     def _block_heartbeats(self, inst: Instance) -> None:
         """The coordinator hears no heartbeat after the last tick: it arms the session expiry."""

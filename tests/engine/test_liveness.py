@@ -201,3 +201,20 @@ def test_a_network_cut_longer_than_the_session_moves_the_partitions():
 def test_liveness_faults_replay_to_the_same_digest():
     s = scenario("pause", 12_000)
     assert run(s).summary()["trace_digest"] == run(s).summary()["trace_digest"]
+
+
+def test_an_illegal_generation_stops_the_heartbeat_thread_until_the_rejoin():
+    """An async commit answered ILLEGAL_GENERATION resets the generation but keeps the member id;
+    the Java heartbeat thread then disables itself (HeartbeatThread.run: the member is UNJOINED)
+    until the next JoinGroup succeeds. A stall in the batch being processed keeps the
+    application from polling for longer than the session (but not the poll interval): the
+    coordinator hears no heartbeat, expires the member and rebalances during the stall."""
+    base = scenario("stall", 20_000, max_poll_interval_ms=60_000).with_strategy("async-per-batch")
+    before = [c for c in run(base).ledger.commits.values() if c.instance == 0]
+    nth = sum(c.sent_us < FAULT_AT * 1_000 for c in before)  # the last commit before the stall
+    error = {"kind": "commit-error", "error": "ILLEGAL_GENERATION", "consumer": 0, "nth": nth}
+    ledger = run(base.with_faults([*base.model_dump(exclude_none=True)["faults"], error])).ledger
+    stall_end = (FAULT_AT + 20_000) * 1_000
+    during = [t for t in rebalances_after(ledger, FAULT_AT * 1_000) if t < stall_end]
+    assert during, "the member's session should expire while it stalls"
+    assert during[0] < (FAULT_AT + 10_000 + 1_000) * 1_000  # a session after its last heartbeat

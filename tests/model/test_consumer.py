@@ -742,6 +742,45 @@ def test_an_empty_commit_sync_times_out_when_an_async_commit_stays_in_flight():
     assert done.value.value.error == "TIMEOUT"
 
 
+class HeartbeatThreadLog(NullObserver):
+    """Records when the consumer says its heartbeat thread went off or on."""
+
+    def __init__(self):
+        self.calls = []
+
+    def heartbeat_thread_disabled(self, now):
+        self.calls.append(("off", now))
+
+    def heartbeat_thread_enabled(self, now):
+        self.calls.append(("on", now))
+
+
+@pytest.mark.parametrize(
+    "error, stops", [("ILLEGAL_GENERATION", True), ("UNKNOWN_MEMBER_ID", False)]
+)
+def test_a_generation_reset_disables_the_heartbeat_thread_until_the_join_group_succeeds(
+    error, stops
+):
+    """HeartbeatThread.run disables itself once the member is UNJOINED (hasNotJoinedGroup) and
+    JoinGroupResponseHandler enables it again. After ILLEGAL_GENERATION the coordinator still
+    has the member id, so the driver is told its heartbeats stopped; after UNKNOWN_MEMBER_ID it
+    has no such member, and nothing is said. The rejoin's successful JoinGroup turns it on."""
+    s = Script("sync-per-batch")
+    log = s.consumer.observer = HeartbeatThreadLog()
+    s.join()
+    assert log.calls == [("on", 0)]
+    s.consumer.now = 5 * S
+    s.consumer.on_heartbeat_error(error)
+    assert log.calls[1:] == ([("off", 5 * S)] if stops else [])
+    s.consumer.on_heartbeat_error(error)  # the thread is off: no second stop
+    assert len(log.calls) == (2 if stops else 1)
+    s.process_batch(4, now=6 * S)  # its commitSync fails in the client (UNJOINED)
+    join = s.skip_points()
+    assert isinstance(join, Call) and isinstance(join.request, JoinGroup)
+    s.reply(JoinResponse(None, 2, "m", ("m",)), 7 * S)
+    assert log.calls[-1] == ("on", 7 * S)
+
+
 def test_after_its_join_group_response_a_member_heartbeats_and_its_commits_fail_the_gate():
     """JoinGroupResponseHandler: the member is COMPLETING_REBALANCE until SyncGroup answers; the
     heartbeat thread runs (only UNJOINED and PREPARING_REBALANCE stop it) and a commit fails in

@@ -135,7 +135,7 @@ class CommitPaths:
                 self.failed = True  # FencedInstanceIdException: fatal, the loop unwinds
         elif error in ("ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"):
             if unchanged or self.state != PREPARING_REBALANCE:
-                self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
+                self._reset_on_response_error(error)
 
     def invoke_callbacks(self):
         while self.completed_async:

@@ -48,16 +48,30 @@ class HeartbeatThread:
         """A heartbeat response with an error (AbstractCoordinator.HeartbeatResponseHandler):
         REBALANCE_IN_PROGRESS asks for a rejoin; UNKNOWN_MEMBER_ID (the coordinator removed the
         member) and ILLEGAL_GENERATION reset the generation, UNKNOWN_MEMBER_ID the member id too.
-        The member rejoins at its next poll(), where onJoinPrepare calls onPartitionsLost."""
+        The member rejoins at its next poll(), where onJoinPrepare calls onPartitionsLost;
+        until its JoinGroup succeeds it sends no heartbeat."""
         if not self.heartbeating():
             return  # the heartbeat thread is not running: the response is not for this state
         if error == "REBALANCE_IN_PROGRESS":
             if self.state == STABLE:
                 self.on_rebalance_notice()
         elif error in ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"):
-            self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
+            self._reset_on_response_error(error)
         elif error in COORDINATOR_LOST_ERRORS:
             self._coordinator_lost(error)
+
+    def _reset_on_response_error(self, error: str) -> None:
+        """resetStateOnResponseError after UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION (a heartbeat's
+        or a commit's): the generation goes (UNKNOWN_MEMBER_ID: the member id too) and the member
+        is UNJOINED, so the heartbeat thread disables itself (HeartbeatThread.run:
+        hasNotJoinedGroup) until a JoinGroup succeeds (JoinGroupResponseHandler: enable). After
+        ILLEGAL_GENERATION the coordinator still has the member id: the driver is told its
+        heartbeats stopped, so its session runs out unless the application polls and rejoins in
+        time."""
+        heartbeating = self.heartbeating()
+        self._reset_generation(reset_member=error == "UNKNOWN_MEMBER_ID")
+        if heartbeating and error == "ILLEGAL_GENERATION":
+            self.observer.heartbeat_thread_disabled(self.now)
 
     def _rediscover_coordinator(self):
         """A coordinator error: back off retry.backoff.ms, then wait until the coordinator is

@@ -140,6 +140,7 @@ class GroupMembership:
             self.known_member = True
             self.generation = response.generation
             self.state = COMPLETING_REBALANCE
+            self.observer.heartbeat_thread_enabled(self.now)  # heartbeatThread.enable()
             return False
         if response.error in COORDINATOR_ERRORS:
             self._coordinator_lost(response.error)
