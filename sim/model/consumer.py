@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections import deque
 
 from .assignors import COOPERATIVE_ASSIGNORS
+from .client_config import ClientConfig
 from .commands import CommitResult
 from .java_classic.application import ApplicationLoop
 from .java_classic.commits import CommitPaths
@@ -49,7 +50,6 @@ from .java_classic.state import (
     PREPARING_REBALANCE,
     STABLE,
     UNJOINED,
-    ClientConfig,
     NullObserver,
 )
 from .java_classic.worker import AsyncWorker

@@ -3,6 +3,7 @@
 
 import pytest
 
+from sim.model.client_config import ClientConfig
 from sim.model.commands import (
     Batch,
     Call,
@@ -18,7 +19,7 @@ from sim.model.commands import (
     Stopped,
     Wait,
 )
-from sim.model.consumer import ClientConfig, Consumer, NullObserver
+from sim.model.consumer import Consumer, NullObserver
 from sim.model.messages import (
     CommitResponse,
     JoinGroup,

@@ -1,7 +1,7 @@
 """The parts of the Java classic consumer (`sim.model.consumer.Consumer` composes them), one
 concern each:
 
-- `state`: the member states, ClientConfig, NullObserver.
+- `state`: the member states, NullObserver (the settings: `sim.model.client_config`).
 - `application`: the application's poll loop and the client calls a strategy asks for.
 - `worker`: async processing's worker queue.
 - `fetch`: KafkaConsumer.poll() and the fetch positions.

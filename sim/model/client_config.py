@@ -1,0 +1,33 @@
+"""The client settings every consumer model reads (the Java classic, librdkafka and Java
+new-consumer variants alike), in microseconds, built once per run by the engine from the
+scenario.
+
+It owns the settings' names and units; it never validates them (the scenario does) and never
+holds a consumer's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """The client settings the model needs, in microseconds."""
+
+    partitions: int
+    max_poll_records: int
+    poll_timeout_us: int
+    retry_backoff_us: int  # retry.backoff.ms: the first retry's wait, doubling ...
+    retry_backoff_max_us: int  # ... up to retry.backoff.max.ms
+    api_timeout_us: int  # default.api.timeout.ms: commitSync's deadline
+    close_timeout_us: int  # close()'s default timeout (30 s)
+    session_timeout_us: int
+    rebalance_timeout_us: int  # max.poll.interval.ms, sent with JoinGroup
+    auto_commit_interval_us: int
+    auto_offset_reset: str
+    assignor: str
+    error_policy: str | None  # overrides the strategy's policy for a failed commitSync
+    processing: str = "sync"  # "async": records go to a worker thread through a bounded queue
+    worker_queue_records: int = 1_000  # the worker queue's capacity (async processing)
+    # librdkafka: the application registered a rebalance callback (confluent-kafka always does)
+    rebalance_callback: bool = True
