@@ -743,6 +743,19 @@ def test_an_empty_commit_sync_times_out_when_an_async_commit_stays_in_flight():
     assert done.value.value.error == "TIMEOUT"
 
 
+def test_an_eager_sync_group_success_after_a_heartbeat_reset_rejoins():
+    """SyncGroupResponseHandler: the heartbeat thread reset the generation (ILLEGAL_GENERATION)
+    while the SyncGroup was in flight, so its success fails the rebalance and the member sends
+    JoinGroup again instead of taking the assignment in generation -1."""
+    s = Script("sync-per-batch")
+    sync = s.reply(JoinResponse(None, 1, "m", ("m",)))
+    assert isinstance(sync.request, SyncGroup)
+    s.consumer.on_heartbeat_error("ILLEGAL_GENERATION")
+    rejoin = s.reply(SyncResponse(None, (0,)))
+    assert isinstance(rejoin, Call) and isinstance(rejoin.request, JoinGroup)
+    assert s.consumer.assignment == () and s.consumer.generation == -1
+
+
 class HeartbeatThreadLog(NullObserver):
     """Records when the consumer says its heartbeat thread went off or on."""
 
