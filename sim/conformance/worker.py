@@ -1,11 +1,12 @@
 """One real consumer process: a strategy written as the confluent-kafka poll loop an application
 would write, its effects appended to a file, killing itself (SIGKILL) at its pinned loop point.
 
-`python -m sim.conformance.worker SPEC.json`. The spec (written by `sim.conformance.real`)
-names the bootstrap, topic, group, strategy, client settings, the effects file and the crash
-points still pending for this consumer. A crash point is claimed by creating `fired-<index>`
-(O_EXCL) in the run's folder first, so it fires once across incarnations and consumers. SIGTERM
-is a clean close: the loop ends, the strategy's `finally` runs, then close().
+`python -m sim.conformance.worker SPEC.json`. The spec (`sim.conformance.spec`) names the
+bootstrap, topic, group, strategy, client settings (by group protocol), the effects file and the
+crash points still pending for this consumer. A crash point is claimed by creating
+`fired-<index>` (O_EXCL) in the run's folder first, so it fires once across incarnations and
+consumers. SIGTERM is a clean close: the loop ends, the strategy's `finally` runs, then close().
+SIGUSR1 is a stall: the loop sleeps as long as the controller's stall file says.
 
 Each loop point sits where the model puts it (sim/model/consumer.py: `before-process` after
 consume() returned records, `mid-batch` after the k-th record, `after-process`, and
@@ -48,12 +49,19 @@ class Worker:
             "enable.auto.commit": auto,
             "auto.commit.interval.ms": spec["auto_commit_interval_ms"],
             "enable.auto.offset.store": self.name != "auto-store-after-process",
-            "session.timeout.ms": spec["session_timeout_ms"],
-            "heartbeat.interval.ms": spec["heartbeat_interval_ms"],
             "max.poll.interval.ms": spec["max_poll_interval_ms"],
-            "partition.assignment.strategy": spec["assignor"],
             "log_level": 3,
         }
+        if spec["protocol"] == "consumer":  # the broker's session, heartbeat and assignor
+            config["group.protocol"] = "consumer"
+            if spec["remote_assignor"]:
+                config["group.remote.assignor"] = spec["remote_assignor"]
+        else:
+            config["session.timeout.ms"] = spec["session_timeout_ms"]
+            config["heartbeat.interval.ms"] = spec["heartbeat_interval_ms"]
+            config["partition.assignment.strategy"] = spec["assignor"]
+        if spec["instance_id"]:
+            config["group.instance.id"] = spec["instance_id"]
         consumer = Consumer(config)
         consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
         return consumer
@@ -136,6 +144,7 @@ class Worker:
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGUSR1, self._stall)
         n, timeout = self.spec["max_poll_records"], self.spec["poll_timeout_ms"] / 1000
         try:
             while not self.stopping:
@@ -206,6 +215,12 @@ class Worker:
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
+
+    def _stall(self, signum, frame) -> None:
+        """A stall fault: the loop stops where it is (in a record's processing, or after the
+        consume() under way returns) for the milliseconds the controller wrote."""
+        with open(self.spec["stall"]) as file:
+            time.sleep(int(file.read()) / 1000)
 
 
 def _slices(messages):

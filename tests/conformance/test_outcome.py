@@ -85,8 +85,8 @@ def test_model_outcomes_run_the_scenario_over_its_seeds():
 
 
 def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
-    """A stall, a strategy without a confluent-kafka worker, or a time-windowed commit error on
-    the mock: each is refused with the reason, before any broker is touched."""
+    """A pause, a drawn stall, a strategy without a confluent-kafka worker, or a time-windowed
+    commit error on the mock: each is refused with the reason, before any broker is touched."""
     from sim.conformance.backend import Bootstrap
     from sim.conformance.mock import MockCluster
     from sim.conformance.real import Unsupported, check_supported
@@ -94,9 +94,13 @@ def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
     (base,) = conformance_scenarios("sync-per-batch-mid-batch")
     mock, own = object.__new__(MockCluster), object.__new__(Bootstrap)
     own.name = "bootstrap"
-    stall = base.replace(faults=[{"kind": "stall", "consumer": 0, "at_ms": 5, "duration_ms": 5}])
-    with pytest.raises(Unsupported, match="stall"):
-        check_supported(stall, mock)
+    pause = base.replace(faults=[{"kind": "pause", "consumer": 0, "at_ms": 5, "duration_ms": 5}])
+    with pytest.raises(Unsupported, match="pause"):
+        check_supported(pause, mock)
+    stall = {"kind": "stall", "at_ms": 5, "duration_ms": 5}
+    check_supported(base.replace(faults=[{**stall, "consumer": 0}]), mock)
+    with pytest.raises(Unsupported, match="drawn stall"):
+        check_supported(base.replace(faults=[{**stall, "consumer": "random"}]), mock)
     with pytest.raises(Unsupported, match="no confluent-kafka worker"):
         check_supported(base.replace(strategy={"name": "external-offsets"}), mock)
     window = base.replace(faults=[{"kind": "commit-error", "error": "NOT_COORDINATOR"}])
