@@ -4,12 +4,12 @@
 a chart per scenario beside it; `reports/rebalance-styles.md` the rebalance styles (eager,
 cooperative, the consumer protocol) on the same scenarios and seeds. `reports/pictures.md`
 shows the timeline of each lesson whose cause a picture must make plain, and a screenshot of a
-run's HTML page as headless Chromium draws it (taken only where Chromium is installed: browsers differ, so it is not compared).
-Nothing in them depends on the wall clock or the machine's core count (runs are keyed by seed,
-charts carry no date), so a diff in review means the numbers moved. `reports/claims.md` and
-`reports/counterexamples/` are what `offsim check` writes when asked to (`--report`, `--out`):
-this command asks it. `reports/perf.md` is never touched: benchmarks measure the machine, not
-the model.
+run's HTML page as headless Chromium draws it (taken only where Chromium is installed: browsers
+differ, so it is not compared). Nothing in them depends on the wall clock or the machine's core
+count (runs are keyed by seed, charts carry no date), so a diff in review means the numbers
+moved. `reports/claims.md` and `reports/counterexamples/` are what `offsim check` writes when
+asked to (`--report`, `--out`): this command asks it. `reports/perf.md` is never touched:
+benchmarks measure the machine, not the model.
 """
 
 from __future__ import annotations
