@@ -314,8 +314,8 @@ def test_not_yet_modelled_choices_are_refused(tmp_path):
     assert error(tmp_path, '[consumer]\nprocessing = "threads"').endswith(
         'allowed: "sync", "async"'
     )
-    assert error(tmp_path, '[group]\nprotocol = "consumer"').endswith(
-        'allowed: "eager", "cooperative"'
+    assert error(tmp_path, '[group]\nprotocol = "classic"').endswith(
+        'allowed: "eager", "cooperative", "consumer"'
     )
     librdkafka_cooperative = (
         '[group]\nprotocol = "cooperative"\nassignor = "cooperative-sticky"\n'

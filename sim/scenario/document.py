@@ -19,6 +19,9 @@ from sim.scenario.faults import (
     ends_with_run,
 )
 from sim.scenario.settings import (
+    CLASSIC_DEFAULTS,
+    CONSUMER_PROTOCOL,
+    CONSUMER_PROTOCOL_CLIENTS,
     MAX_MEMBERSHIP,
     MAX_RECORDS,
     PROTOCOL_ASSIGNORS,
@@ -78,31 +81,10 @@ class Scenario(Table):
         """The rules that relate fields, each problem reported (a table's own field errors stop
         these: they need valid values to compare)."""
         found = Problems()
-        # The Java client refuses to start otherwise ("heartbeat.interval.ms must be set lower
-        # than session.timeout.ms").
-        beat, session = self.group.heartbeat_interval_ms, self.group.session_timeout_ms
-        if beat >= session:
-            found.add(
-                f"{beat} is not below group.session_timeout_ms ({session})",
-                f"an integer in [1, {session - 1}]",
-                "group.heartbeat_interval_ms",
-            )
-        allowed = PROTOCOL_ASSIGNORS[self.group.protocol]
-        if self.group.assignor not in allowed:
-            found.add(
-                f'"{self.group.assignor}" does not give the {self.group.protocol} protocol',
-                ", ".join(f'"{a}"' for a in allowed),
-                "group.assignor",
-            )
-        low, high = self.broker.min_session_timeout_ms, self.broker.max_session_timeout_ms
-        session = self.group.session_timeout_ms
-        if not low <= session <= high:
-            # The broker refuses the JoinGroup with INVALID_SESSION_TIMEOUT.
-            found.add(
-                f"{session} is outside broker.min_session_timeout_ms..max_session_timeout_ms",
-                f"an integer in [{low}, {high}]",
-                "group.session_timeout_ms",
-            )
+        if self.group.consumer_protocol:
+            _check_consumer_protocol(found, self)
+        else:
+            _check_classic_protocol(found, self)
         if self.consumer.client == "librdkafka" and self.group.protocol == "cooperative":
             # librdkafka has an incremental (cooperative-sticky) rebalance, but its model here
             # revokes everything at each rejoin and has no incremental unassign (docs/model.md).
@@ -132,6 +114,7 @@ class Scenario(Table):
         key by key (s.replace(run={"seed": 7})), anything else replaces the value. Windows that
         defaulted to the run's end were made explicit at load and stay as they are."""
         data = self.model_dump(exclude_none=True)
+        _switch_protocol_family(data, changes.get("group"))
         for key, value in changes.items():
             if isinstance(value, BaseModel):
                 value = value.model_dump(exclude_none=True)
@@ -152,6 +135,83 @@ class Scenario(Table):
     def digest(self) -> str:
         """sha256 of the canonical dump: equal scenarios, however written, share it."""
         return hashlib.sha256(dump_scenario(self).encode()).hexdigest()
+
+
+def _switch_protocol_family(data: dict, group: Any) -> None:
+    """A change from a classic protocol to the consumer protocol (or back) drops the settings of
+    the old family it does not set again: they would not apply."""
+    if not isinstance(group, dict) or "protocol" not in group:
+        return
+    old = data["group"].get("protocol") == CONSUMER_PROTOCOL
+    new = group["protocol"] == CONSUMER_PROTOCOL
+    if old == new:
+        return
+    dropped = ("remote_assignor",) if old else tuple(CLASSIC_DEFAULTS)
+    data["group"] = {k: v for k, v in data["group"].items() if k not in dropped}
+
+
+def _check_classic_protocol(found: Problems, s: Scenario) -> None:
+    """The classic group's client settings: the session within the broker's bounds, the
+    heartbeat below it, an assignor that gives the protocol; no broker-side assignor."""
+    group = s.group
+    # The Java client refuses to start otherwise ("heartbeat.interval.ms must be set lower
+    # than session.timeout.ms").
+    beat, session = group.heartbeat_interval_ms, group.session_timeout_ms
+    if beat >= session:
+        found.add(
+            f"{beat} is not below group.session_timeout_ms ({session})",
+            f"an integer in [1, {session - 1}]",
+            "group.heartbeat_interval_ms",
+        )
+    allowed = PROTOCOL_ASSIGNORS[group.protocol]
+    if group.assignor not in allowed:
+        found.add(
+            f'"{group.assignor}" does not give the {group.protocol} protocol',
+            ", ".join(f'"{a}"' for a in allowed),
+            "group.assignor",
+        )
+    low, high = s.broker.min_session_timeout_ms, s.broker.max_session_timeout_ms
+    if not low <= session <= high:
+        # The broker refuses the JoinGroup with INVALID_SESSION_TIMEOUT.
+        found.add(
+            f"{session} is outside broker.min_session_timeout_ms..max_session_timeout_ms",
+            f"an integer in [{low}, {high}]",
+            "group.session_timeout_ms",
+        )
+    if group.remote_assignor is not None:
+        # ConsumerConfig: "group.remote.assignor cannot be set when group.protocol=CLASSIC".
+        found.add(
+            f'a broker-side assignor is for group.protocol = "consumer", and it is '
+            f'"{group.protocol}"',
+            'group.remote_assignor only with group.protocol = "consumer"',
+            "group.remote_assignor",
+        )
+
+
+def _check_consumer_protocol(found: Problems, s: Scenario) -> None:
+    """KIP-848: no client-side assignor, and the session and heartbeat are the broker's
+    (librdkafka refuses partition.assignment.strategy, session.timeout.ms and
+    heartbeat.interval.ms with group.protocol=consumer: rd_kafka_conf_finalize)."""
+    group = s.group
+    for name, instead in (
+        ("assignor", "group.remote_assignor"),
+        ("session_timeout_ms", "broker.group_consumer_session_timeout_ms"),
+        ("heartbeat_interval_ms", "broker.group_consumer_heartbeat_interval_ms"),
+    ):
+        if getattr(group, name) is not None:
+            found.add(
+                f'group.{name} does not apply with group.protocol = "consumer"',
+                f"no group.{name}; set {instead} instead",
+                f"group.{name}",
+            )
+    if s.consumer.client not in CONSUMER_PROTOCOL_CLIENTS:
+        # java-new-prefix is the new consumer's prefix in a classic eager group.
+        allowed = " or ".join(f'"{c}"' for c in CONSUMER_PROTOCOL_CLIENTS) or "none yet"
+        found.add(
+            f'"{s.consumer.client}" is not modelled with group.protocol = "consumer"',
+            allowed,
+            "consumer.client",
+        )
 
 
 def _check_sizes(found: Problems, s: Scenario) -> None:

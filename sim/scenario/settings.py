@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.model.sink import SINK_KEYS, SINK_KINDS
-from sim.scenario.base import Table, problem
+from sim.scenario.base import Problems, Table, problem
 from sim.scenario.toml_writer import toml_value
 from sim.strategies import (
     REFERENCE,
@@ -24,16 +24,23 @@ from sim.strategies import (
     resolve_strategy,
 )
 
-PROTOCOLS = ("eager", "cooperative")
+# "consumer" is KIP-848's consumer group protocol (docs/kip848.md); the other two are classic.
+PROTOCOLS = ("eager", "cooperative", "consumer")
+CONSUMER_PROTOCOL = "consumer"
 ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")
+# The broker's assignors for the consumer protocol (group.consumer.assignors; the first is the
+# default), chosen by the members' group.remote.assignor.
+REMOTE_ASSIGNORS = ("uniform", "range")
 # The Java client rebalances with the highest protocol all its assignors support
 # (ConsumerPartitionAssignor.supportedProtocols): only cooperative-sticky supports COOPERATIVE.
+# The consumer protocol has no client-side assignor.
 PROTOCOL_ASSIGNORS = {
     "eager": ("range", "roundrobin", "sticky"),
     "cooperative": ("cooperative-sticky",),
 }
 OFFSET_RESETS = ("earliest", "latest", "none")
 CLIENTS = ("java", "librdkafka", "java-new-prefix")
+CONSUMER_PROTOCOL_CLIENTS: tuple[str, ...] = ()  # the clients the engine drives in a consumer group
 PROCESSING_MODES = ("sync", "async")
 COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
 
@@ -126,29 +133,83 @@ class BrokerSettings(Table):
     request_timeout_ms: int = Field(30_000, gt=0)
     offsets_retention_ms: int = Field(7 * 24 * 3_600_000, gt=0)  # offsets.retention.minutes
     offsets_retention_check_interval_ms: int = Field(600_000, gt=0)
+    # The consumer protocol's session and heartbeat are the broker's (GroupCoordinatorConfig
+    # group.consumer.*); the classic protocol ignores them.
+    group_consumer_session_timeout_ms: int = Field(45_000, gt=0)
+    group_consumer_min_session_timeout_ms: int = Field(45_000, gt=0)
+    group_consumer_max_session_timeout_ms: int = Field(60_000, gt=0)
+    group_consumer_heartbeat_interval_ms: int = Field(5_000, gt=0)
+    group_consumer_min_heartbeat_interval_ms: int = Field(5_000, gt=0)
+    group_consumer_max_heartbeat_interval_ms: int = Field(15_000, gt=0)
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> BrokerSettings:
-        low, high = self.min_session_timeout_ms, self.max_session_timeout_ms
-        if high < low:
-            raise problem(
-                f"{high} is below broker.min_session_timeout_ms ({low})",
-                f"an integer >= {low}",
-                "max_session_timeout_ms",
+        """Each max is at least its min, and each setting within its bounds; the consumer
+        heartbeat is below the consumer session (GroupCoordinatorConfig's requires)."""
+        found = Problems()
+        for prefix in ("", "group_consumer_"):
+            for what in ("session_timeout_ms", "heartbeat_interval_ms"):
+                low_name, high_name = f"{prefix}min_{what}", f"{prefix}max_{what}"
+                if not hasattr(self, low_name):
+                    continue  # the classic heartbeat has no broker bounds
+                low, high = getattr(self, low_name), getattr(self, high_name)
+                if high < low:
+                    found.add(
+                        f"{high} is below broker.{low_name} ({low})",
+                        f"an integer >= {low}",
+                        high_name,
+                    )
+                elif prefix and not low <= getattr(self, prefix + what) <= high:
+                    found.add(
+                        f"{getattr(self, prefix + what)} is outside broker.{low_name}..{high_name}",
+                        f"an integer in [{low}, {high}]",
+                        prefix + what,
+                    )
+        beat = self.group_consumer_heartbeat_interval_ms
+        session = self.group_consumer_session_timeout_ms
+        if beat >= session:
+            found.add(
+                f"{beat} is not below broker.group_consumer_session_timeout_ms ({session})",
+                f"an integer in [1, {session - 1}]",
+                "group_consumer_heartbeat_interval_ms",
             )
+        found.raise_any()
         return self
+
+
+# The classic protocols' client settings, filled in when omitted; with the consumer protocol they
+# do not apply and stay unset (refused when set: `Scenario`).
+CLASSIC_DEFAULTS = {
+    "assignor": "range",
+    "session_timeout_ms": 45_000,
+    "heartbeat_interval_ms": 3_000,
+}
 
 
 class GroupSettings(Table):
     consumers: int = Field(3, ge=1, le=1_000)
     protocol: Literal[PROTOCOLS] = "eager"
-    assignor: Literal[ASSIGNORS] = "range"
-    session_timeout_ms: int = Field(45_000, gt=0)
-    heartbeat_interval_ms: int = Field(3_000, gt=0)
+    assignor: Literal[ASSIGNORS] | None = None  # classic only
+    remote_assignor: Literal[REMOTE_ASSIGNORS] | None = None  # consumer only; None: the broker's
+    session_timeout_ms: int | None = Field(None, gt=0)  # classic only
+    heartbeat_interval_ms: int | None = Field(None, gt=0)  # classic only
     max_poll_interval_ms: int = Field(300_000, gt=0)
     # Deliberately not Kafka's "latest": that would skip the records pre-loaded at t=0.
     auto_offset_reset: Literal[OFFSET_RESETS] = "earliest"
     static_membership: bool = False  # each consumer slot has group.instance.id "instance-<slot>"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _classic_defaults(cls, data: Any) -> Any:
+        """A classic group's client settings are explicit (the dump shows them); a consumer
+        group's stay unset, so that a dump loads back."""
+        if not isinstance(data, dict) or data.get("protocol") == CONSUMER_PROTOCOL:
+            return data
+        return {**CLASSIC_DEFAULTS, **data}
+
+    @property
+    def consumer_protocol(self) -> bool:
+        return self.protocol == CONSUMER_PROTOCOL
 
 
 class ConsumerSettings(Table):
