@@ -41,28 +41,7 @@ class Worker:
 
     # ---- the client: confluent-kafka (a subclass may speak another) ---------------------------
     def open_consumer(self, spec: dict):
-        auto = self.name in ("auto", "auto-store-after-process")
-        config = {
-            "bootstrap.servers": spec["bootstrap"],
-            "group.id": spec["group"],
-            "auto.offset.reset": spec["auto_offset_reset"],
-            "enable.auto.commit": auto,
-            "auto.commit.interval.ms": spec["auto_commit_interval_ms"],
-            "enable.auto.offset.store": self.name != "auto-store-after-process",
-            "max.poll.interval.ms": spec["max_poll_interval_ms"],
-            "log_level": 3,
-        }
-        if spec["protocol"] == "consumer":  # the broker's session, heartbeat and assignor
-            config["group.protocol"] = "consumer"
-            if spec["remote_assignor"]:
-                config["group.remote.assignor"] = spec["remote_assignor"]
-        else:
-            config["session.timeout.ms"] = spec["session_timeout_ms"]
-            config["heartbeat.interval.ms"] = spec["heartbeat_interval_ms"]
-            config["partition.assignment.strategy"] = spec["assignor"]
-        if spec["instance_id"]:
-            config["group.instance.id"] = spec["instance_id"]
-        consumer = Consumer(config)
+        consumer = Consumer(client_config(spec))
         consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
         return consumer
 
@@ -221,6 +200,34 @@ class Worker:
         consume() under way returns) for the milliseconds the controller wrote."""
         with open(self.spec["stall"]) as file:
             time.sleep(int(file.read()) / 1000)
+
+
+def client_config(spec: dict) -> dict:
+    """The confluent-kafka configuration of the spec's consumer. With the consumer group
+    protocol the session, heartbeat and assignor are the broker's: librdkafka refuses
+    `session.timeout.ms`, `heartbeat.interval.ms` and `partition.assignment.strategy` there."""
+    name = spec["strategy"]
+    config = {
+        "bootstrap.servers": spec["bootstrap"],
+        "group.id": spec["group"],
+        "auto.offset.reset": spec["auto_offset_reset"],
+        "enable.auto.commit": name in ("auto", "auto-store-after-process"),
+        "auto.commit.interval.ms": spec["auto_commit_interval_ms"],
+        "enable.auto.offset.store": name != "auto-store-after-process",
+        "max.poll.interval.ms": spec["max_poll_interval_ms"],
+        "log_level": 3,
+    }
+    if spec["protocol"] == "consumer":
+        config["group.protocol"] = "consumer"
+        if spec["remote_assignor"]:
+            config["group.remote.assignor"] = spec["remote_assignor"]
+    else:
+        config["session.timeout.ms"] = spec["session_timeout_ms"]
+        config["heartbeat.interval.ms"] = spec["heartbeat_interval_ms"]
+        config["partition.assignment.strategy"] = spec["assignor"]
+    if spec["instance_id"]:
+        config["group.instance.id"] = spec["instance_id"]
+    return config
 
 
 def _slices(messages):
