@@ -50,7 +50,7 @@ def cmd_explain(args) -> int:
         f"{m.duplicated_records:,} processed more than once"
     )
     if record is not None:
-        teller = Storyteller(result.report.history, scenario.group.session_timeout_ms)
+        teller = Storyteller(result.report.history, scenario.session_timeout_ms)
         print("\n".join(textwrap.wrap(teller.record(*record)[1], 100)))
     else:
         print("\n".join(explain_lines(result.report, scenario, args.causes)))

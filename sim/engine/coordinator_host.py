@@ -11,6 +11,8 @@ over the network (`network` schedules arrivals).
 from __future__ import annotations
 
 from sim.model import coordinator as co
+from sim.model.consumer_group import coordinator as cg
+from sim.model.consumer_group.messages import ConsumerGroupHeartbeat, MemberOffsetFetch
 from sim.model.messages import (
     CommitResponse,
     JoinGroup,
@@ -67,6 +69,13 @@ class CoordinatorHost:
             outputs = coordinator.join(now, request_id, request)
             if not inst.alive:
                 outputs += coordinator.heartbeats_stopped(now, request.member_id, now)
+        elif kind is ConsumerGroupHeartbeat:
+            outputs = coordinator.heartbeat(now, request_id, request)
+            if not inst.alive or self._heartbeats_blocked(inst):
+                # Sent before the member died or froze: its session runs from here.
+                outputs += coordinator.heartbeats_stopped(now, request.member_id, now)
+        elif kind is MemberOffsetFetch:
+            outputs = coordinator.offset_fetch(now, request_id, request)
         elif kind is SyncGroup:
             outputs = coordinator.sync(now, request_id, request)
         elif kind is OffsetFetch:
@@ -79,6 +88,21 @@ class CoordinatorHost:
         else:
             raise TypeError(f"unknown request {request!r}")
         self._apply(outputs, lost_request=request_id if lost else None)
+        if kind is ConsumerGroupHeartbeat:
+            self._consumer_group_stable()
+
+    def _consumer_group_stable(self) -> None:
+        """A consumer group whose every member reached the target assignment: the ledger's
+        `generation` record, once per target epoch."""
+        coordinator = self.coordinator
+        epoch = coordinator.assignment_epoch
+        if coordinator.state != cg.STABLE or epoch == self.stable_epoch:
+            return
+        self.stable_epoch = epoch
+        assignment = {
+            self.by_member[m].number: member.assigned for m, member in coordinator.members.items()
+        }
+        self.ledger.generation(self.env.now, epoch, assignment)
 
     def _note_member(self, inst: Instance, member_id: str) -> None:
         """A client that reset its member id rejoins as a new member; the old id stops
@@ -107,10 +131,13 @@ class CoordinatorHost:
             elif kind is co.NotifyRebalance:
                 self._notify_rebalance(self.by_member.get(out.member_id))
             elif kind is co.MemberRemoved:
-                if out.reason != "leave":
+                # A live member of a consumer group learns it from its next heartbeat.
+                if out.reason != "leave" and not self.consumer_protocol:
                     self._member_removed(out.member_id)
             elif kind is co.RebalanceStarted:
                 self.ledger.rebalance_started(now, out.generation)
+            elif kind is cg.TargetAssignment:  # a consumer group's "rebalance": a new target
+                self.ledger.rebalance_started(now, out.epoch)
             elif kind is co.GroupStable:
                 assignment = {self.by_member[m].number: parts for m, parts in out.assignment}
                 self.ledger.generation(now, out.generation, assignment)
@@ -164,7 +191,7 @@ class CoordinatorHost:
         self.failovers += 1
         self._apply(self.coordinator.failover(now))
         for inst in self.instances:  # their next heartbeat is answered NOT_COORDINATOR
-            if inst.alive and inst.heartbeat_phase_us is not None:
+            if inst.alive and inst.heartbeat_phase_us is not None and not self.consumer_protocol:
                 at_us = self._next_heartbeat_reply_us(inst)
                 self._at(at_us, self._heartbeat_not_coordinator, inst, inst.consumer.member_id)
         term = self.failovers

@@ -73,6 +73,8 @@ class PollLoop:
         self.ledger.instance_started(self.env.now, number, slot, incarnation, member_id)
         inst.process = self.env.process(self._drive(inst))
         self._arm_poll_timer(inst, self.env.now + self.config.rebalance_timeout_us)
+        if self.consumer_protocol:
+            consumer.heartbeat_wake = partial(self._heartbeat_check, inst)
         if consumer.auto_commit_on_timer and strategy.auto_commit:
             self.env.process(self._auto_commit_timer(inst))
 

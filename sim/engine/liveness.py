@@ -68,6 +68,10 @@ class Liveness:
         consumer = inst.consumer
         consumer.now = now
         self._poll_timer(inst, inst.poll_timer_at)
+        if self.consumer_protocol:  # the held heartbeat goes at once
+            inst.heartbeat_at = None
+            self._heartbeat_check(inst)
+            return
         error = self.coordinator.heartbeat(now, consumer.member_id, consumer.generation)
         if consumer.heartbeating():
             inst.heartbeat_phase_us = now
@@ -175,13 +179,18 @@ class Liveness:
         if commands is not None:
             self.ledger.fault(now, "poll-timeout", inst.number)
             self._carry_out(inst, commands)
-            # The reset generation stops the heartbeat thread (HeartbeatThread.run disables
-            # itself once the member is UNJOINED; librdkafka skips heartbeats while
-            # MAX_POLL_EXCEEDED): the coordinator hears nothing more from the old member id. A
-            # dynamic member's LeaveGroup removes it first; a static one sends none and expires
-            # one session after its last heartbeat, unless it rejoins before.
-            last = self._last_heartbeat(inst)
-            self._apply(self.coordinator.heartbeats_stopped(now, member_id, last))
+            if self.consumer_protocol:
+                # Its leave heartbeat went; it goes on heartbeating when it rejoins at its next
+                # poll (the application runs onPartitionsLost there).
+                self._wake(inst)
+            else:
+                # The reset generation stops the heartbeat thread (HeartbeatThread.run disables
+                # itself once the member is UNJOINED; librdkafka skips heartbeats while
+                # MAX_POLL_EXCEEDED): the coordinator hears nothing more from the old member
+                # id. A dynamic member's LeaveGroup removes it first; a static one sends none
+                # and expires one session after its last heartbeat, unless it rejoins before.
+                last = self._last_heartbeat(inst)
+                self._apply(self.coordinator.heartbeats_stopped(now, member_id, last))
         interval = self.config.rebalance_timeout_us
         due = consumer.last_poll_us + interval
         self._arm_poll_timer(inst, due if due > now else now + interval)
@@ -208,6 +217,8 @@ class Liveness:
     def _last_heartbeat(self, inst: Instance) -> int:
         if self._heartbeats_blocked(inst):
             return inst.blocked_heartbeat_us
+        if self.consumer_protocol:  # every heartbeat is a request: the coordinator's own record
+            return self.coordinator.last_heartbeat_us.get(inst.consumer.member_id, self.env.now)
         phase = inst.heartbeat_phase_us
         now = self.env.now
         if phase is None:

@@ -18,7 +18,8 @@ from simpy.events import NORMAL, URGENT
 
 from sim.ledger import Ledger
 from sim.model import coordinator as co
-from sim.model.clients import CLIENT_MODELS
+from sim.model.clients import CLIENT_MODELS, CONSUMER_GROUP_MODELS
+from sim.model.consumer_group.coordinator import ConsumerGroupCoordinator
 from sim.model.consumer import ClientConfig
 from sim.model.log import TopicLog
 from sim.model.sink import make_sink
@@ -31,6 +32,7 @@ from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
 from .driver import PollLoop
 from .faults import plan_faults
 from .firing import FaultFiring
+from .group_heartbeats import GroupHeartbeats
 from .idle_polls import IdlePolls
 from .instance import Instance
 from .liveness import Liveness
@@ -41,6 +43,7 @@ from .worker import AsyncWorker
 PRODUCE_TICK_US = 50_000  # the producer appends every 50 ms
 CLOSE_TIMEOUT_US = 30_000_000  # KafkaConsumer.close() default
 RETRY_BACKOFF_MAX_US = 1_000_000  # retry.backoff.max.ms default
+CLIENT_SESSION_TIMEOUT_MS = 45_000  # session.timeout.ms default
 # The bounds that end a run which cannot make progress (docs/scenarios.md, [run]): events are
 # stepped in chunks, and the budget and the clock are looked at between chunks.
 STEP_CHUNK = 10_000
@@ -55,6 +58,7 @@ class Simulation(
     Network,
     CoordinatorHost,
     Liveness,
+    GroupHeartbeats,
     FaultFiring,
     Drain,
 ):
@@ -77,12 +81,28 @@ class Simulation(
         else:
             key, keys = s.sink.key or "record", s.sink.keys_per_partition or 0
             self.sink = make_sink(s.sink.kind, s.topic.partitions, key, keys)
-        self.coordinator = co.GroupCoordinator(
-            s.topic.partitions,
-            int(s.broker.initial_rebalance_delay_ms * US),
-            offsets_retention_us=int(s.broker.offsets_retention_ms * US),
-            retention_check_interval_us=int(s.broker.offsets_retention_check_interval_ms * US),
-        )
+        # KIP-848: the consumer group coordinator, its session and heartbeat the broker's.
+        self.consumer_protocol = s.group.consumer_protocol
+        self.stable_epoch = 0  # the last target epoch the consumer group was stable at
+        if self.consumer_protocol:
+            session_ms = s.broker.group_consumer_session_timeout_ms
+            heartbeat_ms = s.broker.group_consumer_heartbeat_interval_ms
+            self.coordinator = ConsumerGroupCoordinator(
+                s.topic.partitions, int(session_ms * US), int(heartbeat_ms * US)
+            )
+            # The client's own session.timeout.ms (unused by the Java client here), its default.
+            client_session_ms = CLIENT_SESSION_TIMEOUT_MS
+            self.client_model = CONSUMER_GROUP_MODELS[s.consumer.client]
+        else:
+            self.coordinator = co.GroupCoordinator(
+                s.topic.partitions,
+                int(s.broker.initial_rebalance_delay_ms * US),
+                offsets_retention_us=int(s.broker.offsets_retention_ms * US),
+                retention_check_interval_us=int(s.broker.offsets_retention_check_interval_ms * US),
+            )
+            session_ms = client_session_ms = s.group.session_timeout_ms
+            heartbeat_ms = s.group.heartbeat_interval_ms
+            self.client_model = CLIENT_MODELS[s.consumer.client]
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
         self.failovers = 0  # a failover's later phases belong to the latest one only
         self.fetch_races: dict[int, int] = {}  # librdkafka: assignments drawn per instance
@@ -98,7 +118,7 @@ class Simulation(
             retry_backoff_max_us=RETRY_BACKOFF_MAX_US,
             api_timeout_us=int(s.consumer.default_api_timeout_ms * US),
             close_timeout_us=CLOSE_TIMEOUT_US,
-            session_timeout_us=int(s.group.session_timeout_ms * US),
+            session_timeout_us=int(client_session_ms * US),
             rebalance_timeout_us=int(s.group.max_poll_interval_ms * US),
             auto_commit_interval_us=int(s.strategy.auto_commit_interval_ms * US),
             auto_offset_reset=s.group.auto_offset_reset,
@@ -107,9 +127,9 @@ class Simulation(
             processing=s.consumer.processing,
             worker_queue_records=s.consumer.worker_queue_records,
             rebalance_callback=s.consumer.rebalance_callback,
+            remote_assignor=s.group.remote_assignor,
         )
-        self.client_model = CLIENT_MODELS[s.consumer.client]
-        self.heartbeat_interval_us = int(s.group.heartbeat_interval_ms * US)
+        self.heartbeat_interval_us = int(heartbeat_ms * US)
         self.request_timeout_us = int(s.broker.request_timeout_ms * US)
         self.instances: list[Instance] = []
         self.by_member: dict[str, Instance] = {}

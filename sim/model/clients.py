@@ -3,6 +3,7 @@
 It owns the table of names; it never builds a consumer (the engine does)."""
 
 from .consumer import Consumer
+from .consumer_group.java_consumer import JavaGroupConsumer
 from .java_new_prefix import JavaNewPrefixConsumer
 from .librdkafka import LibrdkafkaConsumer
 
@@ -11,3 +12,5 @@ CLIENT_MODELS: dict[str, type[Consumer]] = {
     "librdkafka": LibrdkafkaConsumer,
     "java-new-prefix": JavaNewPrefixConsumer,
 }
+# In a consumer group (group.protocol = "consumer").
+CONSUMER_GROUP_MODELS: dict[str, type[Consumer]] = {"java": JavaGroupConsumer}

@@ -87,7 +87,7 @@ def _groups(history, anomaly, limit: int = GROUPS_TOLD) -> tuple[AnomalyGroup, .
 def stories(report, scenario) -> list[Section]:
     """Every anomaly kind found, its groups merged by cause. A duplicate whose records two
     members processed at once is told under concurrent-duplicate, and only pointed to here."""
-    teller = Storyteller(report.history, scenario.group.session_timeout_ms)
+    teller = Storyteller(report.history, scenario.session_timeout_ms)
     sections = []
     for anomaly in report.anomalies.values():
         if not anomaly.count:

@@ -142,7 +142,7 @@ def run_page(result, record: tuple[int, int] | None = None) -> str:
     )
     sections = [("timeline", "Timeline", how + figure)]
     if record is not None:
-        teller = Storyteller(result.report.history, spec.group.session_timeout_ms)
+        teller = Storyteller(result.report.history, spec.session_timeout_ms)
         words = teller.record(*record)[1]
         sections.append(("record", f"Record p{record[0]}:{record[1]}",
                          f'<div class="story chosen">{html.escape(words)}</div>'))  # fmt: skip

@@ -132,6 +132,14 @@ class Scenario(Table):
     def with_faults(self, faults: Any) -> Scenario:
         return self.replace(faults=list(faults))
 
+    @property
+    def session_timeout_ms(self) -> int:
+        """The session that expires a silent member: the client's in a classic group, the
+        broker's in a consumer group."""
+        if self.group.consumer_protocol:
+            return self.broker.group_consumer_session_timeout_ms
+        return self.group.session_timeout_ms
+
     def digest(self) -> str:
         """sha256 of the canonical dump: equal scenarios, however written, share it."""
         return hashlib.sha256(dump_scenario(self).encode()).hexdigest()

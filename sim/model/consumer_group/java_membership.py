@@ -103,7 +103,7 @@ class JavaMembership(Leaving):
         self._callbacks: dict[int, str] = {}  # a pending Callback's sequence -> what it is for
         self._sequence = 0
         # The auto-commit timer (CommitRequestManager.AutoCommitState), from the consumer's start.
-        self._auto_commit_due_us = now + auto_commit_interval_us
+        self.auto_commit_due_us = now + auto_commit_interval_us
         self._auto_commit_in_flight = False
 
     def _transition(self, to: str) -> None:
@@ -129,9 +129,9 @@ class JavaMembership(Leaving):
         subscribe(), and the poll timer's reset (a stale member rejoins once its partitions are
         released: maybeRejoinStaleMember)."""
         out: list = []
-        if self.auto_commit and now >= self._auto_commit_due_us and not self._auto_commit_in_flight:
+        if self.auto_commit and now >= self.auto_commit_due_us and not self._auto_commit_in_flight:
             # The timer restarts a full interval whether or not anything is committed.
-            self._auto_commit_due_us = now + self.auto_commit_interval_us
+            self.auto_commit_due_us = now + self.auto_commit_interval_us
             self._auto_commit_in_flight = True
             out.append(AutoCommit())
         if self.state == RECONCILING:
@@ -144,12 +144,16 @@ class JavaMembership(Leaving):
             self._join()
         return out
 
+    def restart_auto_commit(self, now: int) -> None:
+        """The auto-commit timer starts with the consumer (AutoCommitState's constructor)."""
+        self.auto_commit_due_us = now + self.auto_commit_interval_us
+
     def on_auto_commit_done(self, now: int, error: str | None) -> None:
         """A retriable failure re-arms the timer after retry.backoff.ms; others wait for the
         next interval (maybeResetTimerWithBackoff)."""
         self._auto_commit_in_flight = False
         if error in RETRIABLE_AUTO_COMMIT_ERRORS:
-            self._auto_commit_due_us = now + self.retry_backoff_us
+            self.auto_commit_due_us = now + self.retry_backoff_us
 
     def _callback(self, method: str, partitions: tuple[int, ...], why: str) -> Callback:
         self._sequence += 1
@@ -256,7 +260,7 @@ class JavaMembership(Leaving):
         self._step = None
         self.current = self._resolved
         # signalReconciliationCompleting: the auto-commit interval starts again from now.
-        self._auto_commit_due_us = now + self.auto_commit_interval_us
+        self.auto_commit_due_us = now + self.auto_commit_interval_us
         self._transition(ACKNOWLEDGING)
         return []
 

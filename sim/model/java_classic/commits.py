@@ -24,6 +24,10 @@ class CommitPaths:
             return "REBALANCE_IN_PROGRESS"
         return "COMMIT_FAILED"
 
+    def commit_identity(self) -> tuple[str, int]:
+        """The member id and generation a commit carries (a consumer group's member: its epoch)."""
+        return self.member_id, self.generation
+
     def commit_sync(self, offsets: Offsets | None, kind: str = "sync", deadline_us=None):
         """commitSync: retriable errors are retried with exponential backoff (retry.backoff.ms
         doubling up to retry.backoff.max.ms; Kafka's jitter left out) until the deadline, then a
@@ -46,9 +50,9 @@ class CommitPaths:
                 error = "TIMEOUT"  # ensureCoordinatorReady ran out of time
                 break
             request_id = self._request_id()
-            generation = self.generation
+            member_id, generation = self.commit_identity()
             self.observer.commit_sent(self.now, request_id, generation, offsets, kind)
-            request = OffsetCommit(self.member_id, generation, offsets, self.instance_id)
+            request = OffsetCommit(member_id, generation, offsets, self.instance_id)
             response = yield Call(request, request_id)
             error = response.error
             self.observer.commit_completed(self.now, request_id, error or "ok")
@@ -83,9 +87,10 @@ class CommitPaths:
                 self.completed_async.append(CommitResult(offsets, error, self.commit_sequence))
             return
         request_id = self._request_id()
-        self.inflight_async[request_id] = (offsets, self.commit_sequence, self.generation, kind)
-        self.observer.commit_sent(self.now, request_id, self.generation, offsets, kind)
-        request = OffsetCommit(self.member_id, self.generation, offsets, self.instance_id)
+        member_id, generation = self.commit_identity()
+        self.inflight_async[request_id] = (offsets, self.commit_sequence, generation, kind)
+        self.observer.commit_sent(self.now, request_id, generation, offsets, kind)
+        request = OffsetCommit(member_id, generation, offsets, self.instance_id)
         yield Send(request, request_id)
 
     def on_response(self, request_id: int, response) -> None:

@@ -37,6 +37,7 @@ class ClientConfig:
     worker_queue_records: int = 1_000  # the worker queue's capacity (async processing)
     # librdkafka: the application registered a rebalance callback (confluent-kafka always does)
     rebalance_callback: bool = True
+    remote_assignor: str | None = None  # group.remote.assignor (group.protocol = "consumer")
 
 
 class NullObserver:
