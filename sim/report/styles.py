@@ -20,8 +20,11 @@ from sim.report.tables import MS, cell_text
 STYLES = {
     "eager": {"protocol": "eager", "assignor": "range"},
     "cooperative": {"protocol": "cooperative", "assignor": "cooperative-sticky"},
+    # KIP-848: the broker's assignor (uniform) and the broker's session (45 s) and heartbeat
+    # interval (5 s); the client's session and heartbeat settings do not apply.
+    "consumer": {"protocol": "consumer"},
 }
-SCENARIOS = ("styles/crash-restart", "styles/scale-out", "styles/deployment")
+SCENARIOS = ("styles/steady", "styles/crash-restart", "styles/scale-out", "styles/deployment")
 SEEDS = 5
 COLUMNS = (
     ("rebalance_downtime_ms", "downtime partition-s", MS),
@@ -33,6 +36,33 @@ COLUMNS = (
     ("latency_max_ms", "latency max s", MS),
     ("lost", "lost", 1),
     ("duplicated_records", "duplicated", 1),
+)
+
+
+# What the tables show, by mechanism (docs/kip848.md, docs/metrics.md); the numbers are above.
+READING = (
+    """`steady` is what forming the group costs. The classic protocols form it in one join, so
+    nothing is without an owner. The consumer protocol forms it one member at a time: the first
+    member's heartbeat gets every partition, and a partition that moves to a later member waits
+    from its owner's revocation to that member's next heartbeat (up to
+    `group.consumer.heartbeat.interval.ms`, 5 s). Subtract this row from the others to compare
+    the faults alone.""",
+    """`crash-restart`: the crashed member's partitions wait for its session in every style. The
+    eager group also stands still (`group stall`): the restart's join starts a rebalance that
+    every member joins by revoking everything, and it completes only when the crashed member is
+    expelled (the ghost member). The cooperative and consumer groups keep the other partitions
+    flowing, and the restarted member never waits for the ghost.""",
+    """`scale-out` and `deployment`: an eager rebalance in which every member polls promptly is
+    short (the members learn of it at the same heartbeat and rejoin together). A cooperative
+    one needs a second round for the revoked partitions, and a consumer-protocol one moves each
+    partition at its new owner's next heartbeat: both leave the moved partitions idle for up to
+    a heartbeat interval, which the downtime and lag columns show, while no partition that stays
+    put ever pauses (`group stall` 0).""",
+    """Duplicates: with a commit after every batch, only the cooperative group processes records
+    twice in a deployment: commits are refused while it rebalances, and a partition revoked at
+    the end of the rebalance goes to its new owner from its last accepted commit. The consumer
+    protocol accepts a revoking member's commits until it acknowledges (its epoch is unchanged),
+    so nothing is re-read.""",
 )
 
 
@@ -79,6 +109,7 @@ def styles_markdown(sections: list[tuple[str, str, list[dict]]], seeds: int) -> 
             cells = [f"`{row['style']}`"]
             cells += [cell_text(row.get(key), scale) for key, _, scale in COLUMNS]
             lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Reading it", ""] + [f"- {' '.join(note.split())}" for note in READING]
     return "\n".join(lines) + "\n"
 
 

@@ -34,3 +34,16 @@ def test_a_crashed_member_stalls_an_eager_group_and_not_a_cooperative_one():
         _cell(rows, "eager", "rebalance_downtime_ms")["min"]
         > _cell(rows, "cooperative", "rebalance_downtime_ms")["max"]
     )
+
+
+def test_a_consumer_group_forms_one_member_at_a_time_and_never_stands_still():
+    """KIP-848 has no join barrier: the first member's heartbeat gets every partition, and the
+    partitions that move to later members wait for their next heartbeat, so even a run without
+    faults has partition-time without an owner (the classic join has none); but no crash makes
+    the whole group stand still, as the eager ghost does."""
+    steady = style_rows("styles/steady", seeds=1)
+    assert _cell(steady, "eager", "rebalance_downtime_ms")["max"] == 0
+    assert _cell(steady, "consumer", "rebalance_downtime_ms")["min"] > 0
+    crash = style_rows("styles/crash-restart", seeds=1)
+    assert _cell(crash, "consumer", "group_stall_ms")["max"] == 0
+    assert _cell(crash, "eager", "group_stall_ms")["min"] > 30_000
