@@ -32,7 +32,9 @@ BACKENDS = ("mock", "tansu")
 
 
 def conformance_scenarios(only: str | None = None) -> list:
-    """The shipped conformance scenarios (sim/scenarios/conformance/), or those --only names."""
+    """The shipped conformance scenarios (sim/scenarios/conformance/), or those --only names:
+    a scenario's name, a file, or the first words of several names (`kip848`: every
+    `kip848-*`)."""
     from sim.scenario import load_scenario
     from sim.scenario.shipped import SHIPPED
 
@@ -40,13 +42,20 @@ def conformance_scenarios(only: str | None = None) -> list:
     if only:
         wanted = [name.strip() for name in only.split(",") if name.strip()]
         by_name = {f.stem: f for f in files}
-        unknown = [w for w in wanted if w not in by_name and not Path(w).is_file()]
-        if unknown:
-            raise UsageError(
-                f"--only: no conformance scenario {unknown[0]!r}; allowed: "
-                + ", ".join(sorted(by_name))
-            )
-        files = [by_name.get(w) or Path(w) for w in wanted]
+        chosen = []
+        for w in wanted:
+            family = [f for f in files if f.stem.startswith(w + "-")]
+            if w in by_name or Path(w).is_file():
+                chosen.append(by_name.get(w) or Path(w))
+            elif family:
+                chosen += family
+            else:
+                raise UsageError(
+                    f"--only: no conformance scenario {w!r}; allowed: "
+                    + ", ".join(sorted(by_name))
+                    + ", or the first words of several names"
+                )
+        files = chosen
     return [load_scenario(f) for f in files]
 
 

@@ -78,6 +78,18 @@ def test_only_names_an_unknown_scenario_with_the_allowed_ones():
         conformance_scenarios("nope")
 
 
+def test_only_takes_the_first_word_of_several_names_for_all_of_them():
+    """`--only sync-per-record` is every `sync-per-record-*` scenario; a full name is that one
+    scenario even when it is also the start of others' names; a part of a word is no name."""
+    family = [s.name for s in conformance_scenarios("sync-per-record")]
+    assert family == ["sync-per-record-before-commit", "sync-per-record-mid-batch"]
+    assert [s.name for s in conformance_scenarios("sync-per-batch-not-coordinator")] == [
+        "sync-per-batch-not-coordinator"
+    ]
+    with pytest.raises(UsageError, match="no conformance scenario 'sync-per-rec'"):
+        conformance_scenarios("sync-per-rec")
+
+
 def test_model_outcomes_run_the_scenario_over_its_seeds():
     s = conformance_scenarios("auto-mid-batch")[0]
     outcomes = model_outcomes(s)
