@@ -44,7 +44,7 @@ class Instance:
         self.cut_until = -1  # a network cut keeps it from the coordinator until then
         self.stall_next_us = 0  # a stall that hit outside processing: the next record's delay
         self.poll_timer_at: int | None = None  # the one armed max.poll.interval.ms check
-        self.heartbeat_at: int | None = None  # consumer group: the armed heartbeat (`group_heartbeats`)
+        self.heartbeat_at: int | None = None  # a consumer group member's armed heartbeat
         self.blocked_heartbeat_us = 0  # its last heartbeat before a pause or cut stopped them
         self.member_ids: list[str] = [consumer.member_id]
         # Coordinator rediscovery: a FindCoordinator goes to any broker, over its own connection.

@@ -19,8 +19,8 @@ from simpy.events import NORMAL, URGENT
 from sim.ledger import Ledger
 from sim.model import coordinator as co
 from sim.model.clients import CLIENT_MODELS, CONSUMER_GROUP_MODELS
-from sim.model.consumer_group.coordinator import ConsumerGroupCoordinator
 from sim.model.consumer import ClientConfig
+from sim.model.consumer_group.coordinator import ConsumerGroupCoordinator
 from sim.model.log import TopicLog
 from sim.model.sink import make_sink
 from sim.strategies import strategy_class

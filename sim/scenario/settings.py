@@ -40,7 +40,8 @@ PROTOCOL_ASSIGNORS = {
 }
 OFFSET_RESETS = ("earliest", "latest", "none")
 CLIENTS = ("java", "librdkafka", "java-new-prefix")
-CONSUMER_PROTOCOL_CLIENTS: tuple[str, ...] = ("java",)  # the clients the engine drives in a consumer group
+# The clients the engine drives in a consumer group.
+CONSUMER_PROTOCOL_CLIENTS: tuple[str, ...] = ("java",)
 PROCESSING_MODES = ("sync", "async")
 COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
 
