@@ -13,6 +13,7 @@ from .conftest import offsim_process
         ('name = "x"\n[[faults]]\nkind = "crash"\nconsumer = 9\nat_ms = 1\n', "faults[0].consumer"),
         ('name = "x"\n[group]\nsession_timeout_ms = 3000\nheartbeat_interval_ms = 1000\n', "6000"),
         ("name = \n", "not valid TOML"),
+        ('name = "x"\n[group]\nprotocol = "consumer"\nassignor = "range"\n', "group.assignor"),
     ],
 )
 def test_malformed_scenarios_name_file_and_field(cli, tmp_path, text, expected):

@@ -67,6 +67,14 @@ LESSONS = {
     "static-restart-after-session": (None, False, False),
     "idempotent-sink-redelivery": (None, False, True),  # processed twice, one effect each
     "external-offsets-zombie": (None, False, True),  # the zombie's writes refused
+    # KIP-848 (group.protocol = "consumer"): tests/e2e/test_kip848_lessons.py checks each lesson
+    "kip848-slow-member-join": (None, False, False),
+    "kip848-crash": (None, False, False),
+    "kip848-auto-commit-on-revoke": (None, False, False),
+    "kip848-commit-before-process-crash": (None, True, False),
+    "kip848-zombie-poll-timeout": (None, False, True),
+    "kip848-static-crash-restart": (None, False, False),
+    "kip848-stale-epoch-commit": (None, False, False),
 }
 
 

@@ -1,0 +1,89 @@
+"""The engine driving a consumer group (group.protocol = "consumer"): every strategy runs with
+the ledger's cross-checks clean, heartbeats carry the assignment, and the coordinator's session
+and rebalance timeouts act on the members the engine runs."""
+
+import pytest
+
+from sim import load_scenario, run
+from sim.strategies import STRATEGY_NAMES
+
+CLIENTS = ("java",)  # the clients the engine drives in a consumer group
+
+SCALE_OUT = {
+    "name": "scale-out",
+    "run": {"duration_ms": 20_000},
+    "topic": {"partitions": 6, "initial_records": 600, "produce_rate_per_s": 200},
+    "group": {"consumers": 2, "protocol": "consumer"},
+    "faults": [{"kind": "join", "at_ms": 8_000}],
+}
+
+
+def crash(client: str):
+    return load_scenario("crash-mid-batch").replace(
+        group={"protocol": "consumer"}, consumer={"client": client}
+    )
+
+
+def scale_out(client: str):
+    return load_scenario("crash-mid-batch").replace(**SCALE_OUT, consumer={"client": client})
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("strategy", STRATEGY_NAMES)
+@pytest.mark.parametrize("make", [crash, scale_out], ids=["crash", "scale-out"])
+def test_every_strategy_runs_in_a_consumer_group_with_clean_cross_checks(make, strategy, client):
+    """Each strategy x client under the new protocol, on a crash and a scale-out: the ledger's
+    cross-checks hold and the drain ends."""
+    result = run(make(client), strategy=strategy)
+    assert result.ok, result.report.failures
+    assert result.report.metrics.quiesced
+
+
+def test_a_joining_member_gets_its_partitions_at_its_next_heartbeat_after_their_release():
+    """The first member gets every partition in its first response; a member joining after it
+    waits in UNRELEASED_PARTITIONS until the owner revokes, and learns of the release at its next
+    heartbeat, one interval (5 s) after its join."""
+    result = run(scale_out("java"))
+    tenures = result.ledger.tenures
+    first = [t for t in tenures if t.start_us < 1_000_000]
+    assert len({t.instance for t in first}) == 1 and len(first) == 6
+    second = [t for t in tenures if t.instance != first[0].instance and t.start_us < 8_000_000]
+    assert second and all(5_000_000 <= t.start_us < 6_000_000 for t in second)
+    moved = {t.partition for t in second}
+    released = [t.end_us for t in first if t.partition in moved]
+    assert all(end <= min(t.start_us for t in second) for end in released)
+
+
+def test_no_partition_is_owned_twice_and_kept_partitions_keep_their_tenure_on_a_join():
+    """Partitions move one at a time, revoked before they are assigned; the partitions a member
+    keeps are never revoked (no stop-the-world)."""
+    result = run(scale_out("java"))
+    joined = [t for t in result.ledger.tenures if t.start_us >= 8_000_000]
+    revoked = [t for t in result.ledger.tenures if 8_000_000 <= (t.end_us or 0) < 20_000_000]
+    assert joined and len(revoked) == len(joined)
+    assert all(t.ended_by == "revoked" for t in revoked)
+    assert result.summary()["concurrent_duplicates"] == 0
+    assert result.summary()["group_stall_ms"] == 0
+
+
+def test_a_crashed_members_partitions_move_one_broker_session_after_its_last_heartbeat():
+    """The session is the broker's group.consumer.session.timeout.ms: a shorter one (set within
+    its bounds) moves the crashed member's partitions sooner."""
+    s = crash("java").replace(
+        broker={
+            "group_consumer_min_session_timeout_ms": 10_000,
+            "group_consumer_session_timeout_ms": 10_000,
+        },
+        faults=[{"kind": "crash", "consumer": 0, "at_ms": 20_000}],
+    )
+    ledger = run(s).ledger
+    crashed = {t.partition for t in ledger.tenures if t.ended_by == "crash"}
+    later = [t.start_us for t in ledger.tenures if t.partition in crashed and t.start_us > 20e6]
+    assert crashed and 25_000_000 <= min(later) <= 31_000_000
+
+
+def test_the_classic_protocols_are_untouched_by_the_consumer_group_fields():
+    """The broker's group_consumer_* settings do not apply to a classic group."""
+    s = load_scenario("crash-mid-batch")
+    other = s.replace(broker={"group_consumer_session_timeout_ms": 60_000})
+    assert run(s).summary()["trace_digest"] == run(other).summary()["trace_digest"]
