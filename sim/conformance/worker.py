@@ -46,8 +46,13 @@ class Worker:
         return consumer
 
     def fetch(self, n: int, timeout_s: float) -> list:
-        """(partition, offset) of each record one consume(n) returned, in its order."""
+        """(partition, offset) of each record one consume(n) returned, in its order. A fatal
+        error (an instance id refused UNRELEASED_INSTANCE_ID, say) ends the application, as the
+        model's consumer stops: the drain starts it again."""
         messages = self.consumer.consume(n, timeout_s)
+        for m in messages:
+            if m.error() is not None and m.error().fatal():
+                raise SystemExit(f"fatal: {m.error()}")
         return [(m.partition(), m.offset()) for m in messages if not m.error()]
 
     def send_commit(self, offsets, asynchronous: bool) -> None:
