@@ -70,13 +70,15 @@ def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
 
 def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> dict:
     """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
-    from sim.conformance.real import CLIENTS, Unsupported, run_real
+    from sim.conformance.real import Unsupported, model_client, run_real
 
-    model = model_outcomes(scenario, CLIENTS[client][1])
+    modelled = model_client(scenario, client)
+    model = model_outcomes(scenario, modelled)
     row = {
         "scenario": scenario.name,
         "strategy": scenario.strategy.name,
         "client": client,
+        "model_client": modelled,
         "backend": backend.name,
         "model": [{"seeds": n, **o.as_dict()} for o, n in Counter(model).items()],
         "real": [],
@@ -138,7 +140,8 @@ def text_lines(rows: list[dict]) -> list[str]:
     """Per scenario: the verdict, then the model's outcomes and the real ones, side by side."""
     lines = []
     for row in rows:
-        head = f"{row['scenario']} ({row['strategy']}, {row['client']}, {row['backend']})"
+        head = f"{row['scenario']} ({row['strategy']}, {row['client']}, {row['backend']}"
+        head += f", model: {row['model_client']})"
         lines.append(f"{head}: {row['verdict']}")
         if "why" in row:
             lines.append(f"  why: {row['why']}")
