@@ -13,7 +13,14 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 
-from sim.scenario import LOOP_POINTS, Scenario, load_scenario, parse_scenario
+from sim.scenario import (
+    CLASSIC_DEFAULTS,
+    CONSUMER_PROTOCOL,
+    LOOP_POINTS,
+    Scenario,
+    load_scenario,
+    parse_scenario,
+)
 from sim.strategies import strategy_reference
 
 __all__ = [
@@ -125,7 +132,10 @@ class Claim:
         for key, value in self.overrides.items():
             data[key] = {**data.get(key, {}), **value}
         if self.protocol is not None:
-            data.setdefault("group", {})["protocol"] = self.protocol
+            group = data.setdefault("group", {})
+            group["protocol"] = self.protocol
+            if self.protocol == CONSUMER_PROTOCOL:  # the classic client settings do not apply
+                data["group"] = {k: v for k, v in group.items() if k not in CLASSIC_DEFAULTS}
         if self.client is not None:
             data.setdefault("consumer", {})["client"] = self.client
         return parse_scenario(data, source=f"<claim {self.id}>")

@@ -42,8 +42,10 @@ from sim.scenario.faults import (
 )
 from sim.scenario.settings import (
     ASSIGNORS,
+    CLASSIC_DEFAULTS,
     CLIENTS,
     COMMIT_ERROR_POLICIES,
+    CONSUMER_PROTOCOL,
     MAX_SEED,
     OFFSET_RESETS,
     PROCESSING_MODES,
@@ -78,6 +80,8 @@ __all__ = [
     "LOOP_POINTS",
     "OFFSET_RESETS",
     "PROCESSING_MODES",
+    "CLASSIC_DEFAULTS",
+    "CONSUMER_PROTOCOL",
     "PROTOCOLS",
     "SINK_KEYS",
     "SINK_KINDS",

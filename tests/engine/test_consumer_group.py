@@ -87,3 +87,40 @@ def test_the_classic_protocols_are_untouched_by_the_consumer_group_fields():
     s = load_scenario("crash-mid-batch")
     other = s.replace(broker={"group_consumer_session_timeout_ms": 60_000})
     assert run(s).summary()["trace_digest"] == run(other).summary()["trace_digest"]
+
+
+def test_downtime_runs_from_a_partitions_release_or_its_owners_crash_to_its_next_assignment(
+    tmp_path,
+):
+    """rebalance_downtime_ms in a consumer group, recomputed from the trace's own events: per
+    partition, from each `revoked` (or its owner's `instance_stopped`) to the next `assigned`
+    that names it, summed."""
+    import json
+
+    path = tmp_path / "run.jsonl"
+    result = run(load_scenario("kip848-crash"), trace=path)
+    events = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+    owner: dict[int, int] = {}  # partition -> instance holding it
+    released: dict[int, int] = {}  # partition -> when it lost its owner
+    down = 0
+    for e in events:
+        kind, at = e["event"], e.get("at_us")
+        if kind == "assigned":
+            for p in e["partitions"]:
+                if owner.get(p) != e["instance"]:
+                    down += at - released.pop(p, at)
+                    owner[p] = e["instance"]
+        elif kind == "revoked":
+            for p in e["partitions"]:
+                if owner.get(p) == e["instance"]:
+                    released.setdefault(p, at)
+                    del owner[p]
+        elif kind == "instance_stopped":
+            for p, i in list(owner.items()):
+                if i == e["instance"]:
+                    released.setdefault(p, at)
+                    del owner[p]
+        elif kind == "finish":
+            down += sum(at - t for t in released.values())
+    assert down > 60 * 1_000_000  # the crashed member's two partitions waited ~45 s each
+    assert result.summary()["rebalance_downtime_ms"] == pytest.approx(down / 1000, abs=1)
