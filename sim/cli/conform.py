@@ -32,7 +32,9 @@ BACKENDS = ("mock", "tansu")
 
 
 def conformance_scenarios(only: str | None = None) -> list:
-    """The shipped conformance scenarios (sim/scenarios/conformance/), or those --only names."""
+    """The shipped conformance scenarios (sim/scenarios/conformance/), or those --only names:
+    a scenario's name, a file, or the first words of several names (`kip848`: every
+    `kip848-*`)."""
     from sim.scenario import load_scenario
     from sim.scenario.shipped import SHIPPED
 
@@ -40,13 +42,20 @@ def conformance_scenarios(only: str | None = None) -> list:
     if only:
         wanted = [name.strip() for name in only.split(",") if name.strip()]
         by_name = {f.stem: f for f in files}
-        unknown = [w for w in wanted if w not in by_name and not Path(w).is_file()]
-        if unknown:
-            raise UsageError(
-                f"--only: no conformance scenario {unknown[0]!r}; allowed: "
-                + ", ".join(sorted(by_name))
-            )
-        files = [by_name.get(w) or Path(w) for w in wanted]
+        chosen = []
+        for w in wanted:
+            family = [f for f in files if f.stem.startswith(w + "-")]
+            if w in by_name or Path(w).is_file():
+                chosen.append(by_name.get(w) or Path(w))
+            elif family:
+                chosen += family
+            else:
+                raise UsageError(
+                    f"--only: no conformance scenario {w!r}; allowed: "
+                    + ", ".join(sorted(by_name))
+                    + ", or the first words of several names"
+                )
+        files = chosen
     return [load_scenario(f) for f in files]
 
 
@@ -61,13 +70,15 @@ def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
 
 def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> dict:
     """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
-    from sim.conformance.real import CLIENTS, Unsupported, run_real
+    from sim.conformance.real import Unsupported, model_client, run_real
 
-    model = model_outcomes(scenario, CLIENTS[client][1])
+    modelled = model_client(scenario, client)
+    model = model_outcomes(scenario, modelled)
     row = {
         "scenario": scenario.name,
         "strategy": scenario.strategy.name,
         "client": client,
+        "model_client": modelled,
         "backend": backend.name,
         "model": [{"seeds": n, **o.as_dict()} for o, n in Counter(model).items()],
         "real": [],
@@ -129,7 +140,8 @@ def text_lines(rows: list[dict]) -> list[str]:
     """Per scenario: the verdict, then the model's outcomes and the real ones, side by side."""
     lines = []
     for row in rows:
-        head = f"{row['scenario']} ({row['strategy']}, {row['client']}, {row['backend']})"
+        head = f"{row['scenario']} ({row['strategy']}, {row['client']}, {row['backend']}"
+        head += f", model: {row['model_client']})"
         lines.append(f"{head}: {row['verdict']}")
         if "why" in row:
             lines.append(f"  why: {row['why']}")

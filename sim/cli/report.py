@@ -1,14 +1,15 @@
 """`offsim report`: regenerate the committed reports in `reports/`, byte for byte.
 
 `reports/comparison.md` compares every strategy on the flagship and the teaching scenario, with
-a chart per scenario beside it. `reports/pictures.md` shows the timeline of each lesson whose
-cause a picture must make plain, and a screenshot of a run's HTML page as headless Chromium
-draws it (taken only where Chromium is installed: browsers differ, so it is not compared).
-Nothing in them depends on the wall clock or the machine's core count (runs are keyed by seed,
-charts carry no date), so a diff in review means the numbers moved. `reports/claims.md` and
-`reports/counterexamples/` are what `offsim check` writes when asked to (`--report`, `--out`):
-this command asks it. `reports/perf.md` is never touched: benchmarks measure the machine, not
-the model.
+a chart per scenario beside it; `reports/rebalance-styles.md` the rebalance styles (eager,
+cooperative, the consumer protocol) on the same scenarios and seeds. `reports/pictures.md`
+shows the timeline of each lesson whose cause a picture must make plain, and a screenshot of a
+run's HTML page as headless Chromium draws it (taken only where Chromium is installed: browsers
+differ, so it is not compared). Nothing in them depends on the wall clock or the machine's core
+count (runs are keyed by seed, charts carry no date), so a diff in review means the numbers
+moved. `reports/claims.md` and `reports/counterexamples/` are what `offsim check` writes when
+asked to (`--report`, `--out`): this command asks it. `reports/perf.md` is never touched:
+benchmarks measure the machine, not the model.
 """
 
 from __future__ import annotations
@@ -188,8 +189,11 @@ def cmd_report(args) -> int:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     out = Path(args.out)
+    from sim.report.styles import write_styles
+
     for path in write_comparison(out, workers=args.workers) + write_pictures(out):
         print(path)
+    print(write_styles(out, workers=args.workers))
     shot = write_page_screenshot(out)
     if shot is not None:
         print(shot)
@@ -208,5 +212,8 @@ def add_parser(subparsers) -> None:
         "--workers", type=int, default=os.cpu_count() or 1,
         help="processes for the comparison runs (default: one per core)",
     )  # fmt: skip
-    p.add_argument("--skip-claims", action="store_true", help="only the strategy comparison")
+    p.add_argument(
+        "--skip-claims", action="store_true",
+        help="only the strategy comparison, the rebalance styles and the pictures",
+    )  # fmt: skip
     p.set_defaults(func=cmd_report)

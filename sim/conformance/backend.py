@@ -16,8 +16,14 @@ ERROR_CODES = {
     "ILLEGAL_GENERATION": 22,
     "UNKNOWN_MEMBER_ID": 25,
     "REBALANCE_IN_PROGRESS": 27,
+    "STALE_MEMBER_EPOCH": 113,
 }
 OFFSET_COMMIT = 8  # the OffsetCommit request's API key
+
+
+def consumer_protocol(scenario) -> bool:
+    """Whether the scenario's group speaks the consumer group protocol (KIP-848)."""
+    return scenario.group.protocol == "consumer"
 
 
 class Backend:
@@ -28,6 +34,11 @@ class Backend:
 
     def unsupported(self, scenario) -> str | None:
         """Why this backend cannot run the scenario's faults, or None."""
+        if consumer_protocol(scenario):
+            return (
+                f"{self.name} cannot be given the consumer group protocol's session timeout and"
+                " heartbeat interval"
+            )
         for fault in scenario.faults:
             if fault.kind in ("commit-error", "coordinator-outage"):
                 return f"{self.name} cannot inject a {fault.kind} fault"
@@ -37,6 +48,10 @@ class Backend:
         """A fresh topic for one run; `delay_ms`: the group's initial rebalance delay, where the
         backend can set it."""
         raise NotImplementedError
+
+    def group_consumer_timeouts(self, session_ms: int, heartbeat_ms: int) -> None:
+        """The broker's `group.consumer.session.timeout.ms` and `...heartbeat.interval.ms`."""
+        raise NotImplementedError(f"{self.name} cannot set the consumer group's timeouts")
 
     def commit_errors(self, errors: list[int]) -> None:
         """Answer the next OffsetCommit requests with these codes (0: served normally); [] clears

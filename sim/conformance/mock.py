@@ -12,9 +12,11 @@ import ctypes
 import glob
 import os
 
-from sim.conformance.backend import OFFSET_COMMIT, Backend
+from sim.conformance.backend import OFFSET_COMMIT, Backend, consumer_protocol
 
 MIN_VERSION = 0x02050000  # rd_kafka_mock_group_initial_rebalance_delay_ms is in 2.5 and later
+# The consumer group protocol's (KIP-848) session and heartbeat setters are in 2.8 and later.
+CONSUMER_PROTOCOL_VERSION = 0x02080000
 BROKERS = 3
 COORDINATOR = 1  # the group's coordinator
 LEADER = 2  # every partition's leader: one fetcher, as in the model
@@ -38,6 +40,12 @@ _SIGNATURES = {
     "rd_kafka_mock_broker_set_up": ([_P, ctypes.c_int32], _I),
     "rd_kafka_mock_group_initial_rebalance_delay_ms": ([_P, ctypes.c_int32], None),
 }
+# Bound when the library has them (CONSUMER_PROTOCOL_VERSION); needed only by the scenarios of
+# `group.protocol = "consumer"`.
+_CONSUMER_SIGNATURES = {
+    "rd_kafka_mock_set_group_consumer_session_timeout_ms": ([_P, _I], None),
+    "rd_kafka_mock_set_group_consumer_heartbeat_interval_ms": ([_P, _I], None),
+}
 
 
 class MockError(RuntimeError):
@@ -55,16 +63,25 @@ def bundled_library() -> str:
     return found[0]
 
 
-def _bind(path: str):
-    lib = ctypes.CDLL(path)
-    for name, (args, result) in _SIGNATURES.items():
+def _bind_each(lib, path: str, signatures: dict) -> None:
+    for name, (args, result) in signatures.items():
         if not hasattr(lib, name):
             raise MockError(f"{path} has no {name}")
         function = getattr(lib, name)
         function.argtypes, function.restype = args, result
+
+
+def _bind(path: str):
+    """The library with its control functions typed; `lib.consumer_protocol` says whether the
+    consumer group protocol's setters are there too."""
+    lib = ctypes.CDLL(path)
+    _bind_each(lib, path, _SIGNATURES)
     version = lib.rd_kafka_version()
     if version < MIN_VERSION:
         raise MockError(f"librdkafka {version:#x} is older than {MIN_VERSION:#x}")
+    lib.consumer_protocol = version >= CONSUMER_PROTOCOL_VERSION
+    if lib.consumer_protocol:
+        _bind_each(lib, path, _CONSUMER_SIGNATURES)
     return lib
 
 
@@ -90,6 +107,12 @@ class MockCluster(Backend):
         self.bootstrap = lib.rd_kafka_mock_cluster_bootstraps(self.cluster).decode()
 
     def unsupported(self, scenario) -> str | None:
+        if consumer_protocol(scenario) and not self.lib.consumer_protocol:
+            version = self.lib.rd_kafka_version()
+            return (
+                f"the consumer group protocol needs librdkafka {CONSUMER_PROTOCOL_VERSION:#x} or"
+                f" later's mock (this is {version:#x})"
+            )
         for fault in scenario.faults:
             if fault.kind == "commit-error":
                 if fault.nth is None:
@@ -114,6 +137,14 @@ class MockCluster(Backend):
                 self.cluster, name, p, LEADER))  # fmt: skip
         self._check("rd_kafka_mock_coordinator_set", lib.rd_kafka_mock_coordinator_set(
             self.cluster, b"group", group.encode(), COORDINATOR))  # fmt: skip
+
+    def group_consumer_timeouts(self, session_ms: int, heartbeat_ms: int) -> None:
+        """The consumer group protocol's session timeout and heartbeat interval, the broker's
+        (`group.consumer.session.timeout.ms`, `...heartbeat.interval.ms`). The mock copies
+        them into a group at each of its heartbeats (`rd_kafka_mock_cgrp_consumer_member_add`),
+        so they hold from the group's next heartbeat; its defaults are 30 s and 3 s."""
+        self.lib.rd_kafka_mock_set_group_consumer_session_timeout_ms(self.cluster, session_ms)
+        self.lib.rd_kafka_mock_set_group_consumer_heartbeat_interval_ms(self.cluster, heartbeat_ms)
 
     def commit_errors(self, errors: list[int]) -> None:
         self.lib.rd_kafka_mock_clear_request_errors(self.cluster, OFFSET_COMMIT)

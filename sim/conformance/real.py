@@ -4,7 +4,8 @@ drain, and the outcome once the group has settled.
 Time runs from the start of the workers, in milliseconds as the scenario writes them. Loop-point
 crashes are the workers' own (they SIGKILL themselves, so the kill cannot race a commit); a
 crash at `at_ms` is a SIGKILL from here, a `leave` a SIGTERM (the loop's `finally` and
-close()), a `join` a new worker. At `run.duration_ms` the drain starts, as in the model: every
+close()), a `join` a new worker, a `stall` a SIGUSR1 (the loop sleeps; the client's threads run
+on). At `run.duration_ms` the drain starts, as in the model: every
 consumer that crashed is started again, and the run ends once every partition's owner has
 consumed to the log end and the committed offsets have stopped moving.
 """
@@ -21,9 +22,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.conformance.backend import ERROR_CODES
+from sim.conformance.backend import ERROR_CODES, consumer_protocol
 from sim.conformance.children import die_with_parent, kill
 from sim.conformance.outcome import Outcome, effects_outcome
+from sim.conformance.spec import worker_spec
 
 STRATEGIES = (
     "auto", "auto-store-after-process", "sync-per-batch", "sync-per-record", "async-per-batch",
@@ -44,6 +46,20 @@ class Unsupported(Exception):
     """The scenario says something the real side cannot do (said what)."""
 
 
+def model_client(scenario, client: str = "confluent-kafka") -> str:
+    """The model's client compared with this real one: its own (`CLIENTS`), unless the
+    scenario's group speaks the consumer protocol and the engine does not drive that client in
+    one yet: then the Java client's, which meets the same coordinator (the broker's rules, the
+    part these scenarios test). Its auto commit is not librdkafka's: such scenarios are not run
+    (`check_supported`)."""
+    from sim.scenario.settings import CONSUMER_PROTOCOL_CLIENTS
+
+    own = CLIENTS[client][1]
+    if consumer_protocol(scenario) and own not in CONSUMER_PROTOCOL_CLIENTS:
+        return "java"
+    return own
+
+
 def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
     s = scenario
     if s.strategy.name not in STRATEGIES:
@@ -52,9 +68,19 @@ def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
         raise Unsupported("auto-store-after-process is librdkafka's offset store")
     if s.consumer.processing_ms.dist != "constant" or s.consumer.processing != "sync":
         raise Unsupported("the real side processes synchronously, for a constant processing_ms")
-    if s.topic.produce_rate_per_s or s.group.static_membership or s.strategy.on_commit_error:
-        raise Unsupported("live production, static membership and on_commit_error are not run")
-    allowed = ("crash", "leave", "join", "commit-error", "coordinator-outage")
+    if client == "kafka-python" and consumer_protocol(s):
+        raise Unsupported("kafka-python has no client of the consumer group protocol")
+    stand_in = model_client(s, client)
+    if stand_in != CLIENTS[client][1] and _auto(s):
+        raise Unsupported(
+            f"the model drives no {CLIENTS[client][1]} consumer in a consumer group yet, and the"
+            f" {stand_in} client's auto commit is not its own"
+        )
+    if client == "kafka-python" and s.group.static_membership:
+        raise Unsupported("kafka-python speaks Kafka 2.0's protocol here: no static membership")
+    if s.topic.produce_rate_per_s or s.strategy.on_commit_error:
+        raise Unsupported("live production and on_commit_error are not run")
+    allowed = ("crash", "leave", "join", "commit-error", "coordinator-outage", "stall")
     for i, fault in enumerate(s.faults):
         if fault.kind not in allowed:
             raise Unsupported(f"faults[{i}]: a {fault.kind} fault is not run on the real side")
@@ -63,6 +89,8 @@ def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
                 raise Unsupported(f"faults[{i}]: a drawn crash has no real counterpart")
             if fault.at_ms is not None and fault.owner_of is not None:
                 raise Unsupported(f"faults[{i}]: owner_of at a time: the controller cannot see")
+        if fault.kind == "stall" and fault.consumer == "random":
+            raise Unsupported(f"faults[{i}]: a drawn stall has no real counterpart")
     if sum(f.kind == "commit-error" for f in s.faults) > 1:
         raise Unsupported("more than one commit-error fault")
     why = backend.unsupported(s)
@@ -99,6 +127,11 @@ class RealRun:
         ends = _spread(s.topic.initial_records, s.topic.partitions)
         delay = s.broker.initial_rebalance_delay_ms
         self.backend.create_topic(self.topic, s.topic.partitions, self.group, delay)
+        if consumer_protocol(s):
+            b = s.broker
+            self.backend.group_consumer_timeouts(
+                b.group_consumer_session_timeout_ms, b.group_consumer_heartbeat_interval_ms
+            )
         interrupted = False
         try:
             self._produce(ends)
@@ -179,6 +212,8 @@ class RealRun:
                 events.append((fault.at_ms, lambda f=fault: self._leave(f, start)))
             elif kind == "join":
                 events.append((fault.at_ms, lambda: self._start(len(self.slots))))
+            elif kind == "stall":
+                events.append((fault.at_ms, lambda f=fault: self._stall(f)))
             elif kind == "coordinator-outage":
                 events.append((fault.at_ms, lambda: self.backend.coordinator_down(self.group)))
                 up = fault.at_ms + fault.duration_ms
@@ -190,7 +225,7 @@ class RealRun:
             self.slots.append(_Slot())
         state = self.slots[slot]
         state.restart_at = None
-        spec = self._spec(slot, state.incarnation)
+        spec = worker_spec(self.scenario, self, slot, state.incarnation)
         path = self.folder / f"spec-{slot}-{state.incarnation}.json"
         path.write_text(json.dumps(spec))
         command = [sys.executable, "-m", self.worker, str(path)]
@@ -198,40 +233,6 @@ class RealRun:
             command, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
         )
         state.incarnation += 1
-
-    def _spec(self, slot: int, incarnation: int) -> dict:
-        s = self.scenario
-        points = []
-        for i, fault in enumerate(s.faults):
-            if fault.kind != "crash" or fault.at is None or i in self.fired:
-                continue
-            if fault.consumer is not None and fault.consumer != slot:
-                continue
-            after = fault.after_records or 0
-            points.append(
-                {"index": i, "at": fault.at, "batch": fault.batch, "after": after,
-                 "owner_of": fault.owner_of}
-            )  # fmt: skip
-        return {
-            "bootstrap": self.backend.bootstrap,
-            "topic": self.topic,
-            "group": self.group,
-            "strategy": s.strategy.name,
-            "effects": str(self.folder / f"effects-{slot}-{incarnation}"),
-            "fired": str(self.folder / "fired-"),
-            "slot": slot,
-            "points": points,
-            "max_poll_records": s.consumer.max_poll_records,
-            "poll_timeout_ms": s.consumer.poll_timeout_ms,
-            "processing_ms": s.consumer.processing_ms.mean,
-            "session_timeout_ms": s.group.session_timeout_ms,
-            "heartbeat_interval_ms": s.group.heartbeat_interval_ms,
-            "max_poll_interval_ms": s.group.max_poll_interval_ms,
-            "auto_commit_interval_ms": s.strategy.auto_commit_interval_ms,
-            "auto_offset_reset": s.group.auto_offset_reset,
-            "assignor": s.group.assignor,
-            "status": str(self.folder / f"status-{slot}"),
-        }
 
     def _reap(self, now: float) -> None:
         """Notice workers that died at their crash point; restart them when the fault says."""
@@ -265,6 +266,15 @@ class RealRun:
             return
         (self.folder / f"fired-{index}").write_text(str(fault.consumer))
         kill(state.process)
+
+    def _stall(self, fault) -> None:
+        """The slot's poll loop stops for the fault's duration: the worker's SIGUSR1 handler
+        sleeps what the stall file says (librdkafka's threads run on)."""
+        state = self.slots[fault.consumer] if fault.consumer < len(self.slots) else None
+        if state is None or state.process is None:
+            return
+        (self.folder / f"stall-{fault.consumer}").write_text(str(fault.duration_ms))
+        state.process.send_signal(signal.SIGUSR1)
 
     def _leave(self, fault, start: float) -> None:
         state = self.slots[fault.consumer]

@@ -1,11 +1,12 @@
 """One real consumer process: a strategy written as the confluent-kafka poll loop an application
 would write, its effects appended to a file, killing itself (SIGKILL) at its pinned loop point.
 
-`python -m sim.conformance.worker SPEC.json`. The spec (written by `sim.conformance.real`)
-names the bootstrap, topic, group, strategy, client settings, the effects file and the crash
-points still pending for this consumer. A crash point is claimed by creating `fired-<index>`
-(O_EXCL) in the run's folder first, so it fires once across incarnations and consumers. SIGTERM
-is a clean close: the loop ends, the strategy's `finally` runs, then close().
+`python -m sim.conformance.worker SPEC.json`. The spec (`sim.conformance.spec`) names the
+bootstrap, topic, group, strategy, client settings (by group protocol), the effects file and the
+crash points still pending for this consumer. A crash point is claimed by creating
+`fired-<index>` (O_EXCL) in the run's folder first, so it fires once across incarnations and
+consumers. SIGTERM is a clean close: the loop ends, the strategy's `finally` runs, then close().
+SIGUSR1 is a stall: the loop sleeps as long as the controller's stall file says.
 
 Each loop point sits where the model puts it (sim/model/consumer.py: `before-process` after
 consume() returned records, `mid-batch` after the k-th record, `after-process`, and
@@ -40,27 +41,18 @@ class Worker:
 
     # ---- the client: confluent-kafka (a subclass may speak another) ---------------------------
     def open_consumer(self, spec: dict):
-        auto = self.name in ("auto", "auto-store-after-process")
-        config = {
-            "bootstrap.servers": spec["bootstrap"],
-            "group.id": spec["group"],
-            "auto.offset.reset": spec["auto_offset_reset"],
-            "enable.auto.commit": auto,
-            "auto.commit.interval.ms": spec["auto_commit_interval_ms"],
-            "enable.auto.offset.store": self.name != "auto-store-after-process",
-            "session.timeout.ms": spec["session_timeout_ms"],
-            "heartbeat.interval.ms": spec["heartbeat_interval_ms"],
-            "max.poll.interval.ms": spec["max_poll_interval_ms"],
-            "partition.assignment.strategy": spec["assignor"],
-            "log_level": 3,
-        }
-        consumer = Consumer(config)
+        consumer = Consumer(client_config(spec))
         consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
         return consumer
 
     def fetch(self, n: int, timeout_s: float) -> list:
-        """(partition, offset) of each record one consume(n) returned, in its order."""
+        """(partition, offset) of each record one consume(n) returned, in its order. A fatal
+        error (an instance id refused UNRELEASED_INSTANCE_ID, say) ends the application, as the
+        model's consumer stops: the drain starts it again."""
         messages = self.consumer.consume(n, timeout_s)
+        for m in messages:
+            if m.error() is not None and m.error().fatal():
+                raise SystemExit(f"fatal: {m.error()}")
         return [(m.partition(), m.offset()) for m in messages if not m.error()]
 
     def send_commit(self, offsets, asynchronous: bool) -> None:
@@ -136,6 +128,7 @@ class Worker:
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGUSR1, self._stall)
         n, timeout = self.spec["max_poll_records"], self.spec["poll_timeout_ms"] / 1000
         try:
             while not self.stopping:
@@ -206,6 +199,40 @@ class Worker:
 
     def _stop(self, signum, frame) -> None:
         self.stopping = True
+
+    def _stall(self, signum, frame) -> None:
+        """A stall fault: the loop stops where it is (in a record's processing, or after the
+        consume() under way returns) for the milliseconds the controller wrote."""
+        with open(self.spec["stall"]) as file:
+            time.sleep(int(file.read()) / 1000)
+
+
+def client_config(spec: dict) -> dict:
+    """The confluent-kafka configuration of the spec's consumer. With the consumer group
+    protocol the session, heartbeat and assignor are the broker's: librdkafka refuses
+    `session.timeout.ms`, `heartbeat.interval.ms` and `partition.assignment.strategy` there."""
+    name = spec["strategy"]
+    config = {
+        "bootstrap.servers": spec["bootstrap"],
+        "group.id": spec["group"],
+        "auto.offset.reset": spec["auto_offset_reset"],
+        "enable.auto.commit": name in ("auto", "auto-store-after-process"),
+        "auto.commit.interval.ms": spec["auto_commit_interval_ms"],
+        "enable.auto.offset.store": name != "auto-store-after-process",
+        "max.poll.interval.ms": spec["max_poll_interval_ms"],
+        "log_level": 3,
+    }
+    if spec["protocol"] == "consumer":
+        config["group.protocol"] = "consumer"
+        if spec["remote_assignor"]:
+            config["group.remote.assignor"] = spec["remote_assignor"]
+    else:
+        config["session.timeout.ms"] = spec["session_timeout_ms"]
+        config["heartbeat.interval.ms"] = spec["heartbeat_interval_ms"]
+        config["partition.assignment.strategy"] = spec["assignor"]
+    if spec["instance_id"]:
+        config["group.instance.id"] = spec["instance_id"]
+    return config
 
 
 def _slices(messages):

@@ -67,15 +67,31 @@ def test_model_outcome_reads_effects_and_the_last_applied_commit():
 
 
 def test_every_conformance_scenario_loads_and_names_a_real_client():
-    """At least 24 shipped, each with a [conformance] table."""
+    """At least 24 shipped, each with a [conformance] table, each naming librdkafka, or, in a
+    consumer group, the client the model compares the real librdkafka with there."""
+    from sim.conformance.real import model_client
+
     scenarios = conformance_scenarios()
     assert len(scenarios) >= 24
-    assert all(s.conformance is not None and s.consumer.client == "librdkafka" for s in scenarios)
+    assert all(s.conformance is not None for s in scenarios)
+    assert all(s.consumer.client == model_client(s) for s in scenarios)
 
 
 def test_only_names_an_unknown_scenario_with_the_allowed_ones():
     with pytest.raises(UsageError, match="no conformance scenario 'nope'; allowed: "):
         conformance_scenarios("nope")
+
+
+def test_only_takes_the_first_word_of_several_names_for_all_of_them():
+    """`--only sync-per-record` is every `sync-per-record-*` scenario; a full name is that one
+    scenario even when it is also the start of others' names; a part of a word is no name."""
+    family = [s.name for s in conformance_scenarios("sync-per-record")]
+    assert family == ["sync-per-record-before-commit", "sync-per-record-mid-batch"]
+    assert [s.name for s in conformance_scenarios("sync-per-batch-not-coordinator")] == [
+        "sync-per-batch-not-coordinator"
+    ]
+    with pytest.raises(UsageError, match="no conformance scenario 'sync-per-rec'"):
+        conformance_scenarios("sync-per-rec")
 
 
 def test_model_outcomes_run_the_scenario_over_its_seeds():
@@ -85,8 +101,8 @@ def test_model_outcomes_run_the_scenario_over_its_seeds():
 
 
 def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
-    """A stall, a strategy without a confluent-kafka worker, or a time-windowed commit error on
-    the mock: each is refused with the reason, before any broker is touched."""
+    """A pause, a drawn stall, a strategy without a confluent-kafka worker, or a time-windowed
+    commit error on the mock: each is refused with the reason, before any broker is touched."""
     from sim.conformance.backend import Bootstrap
     from sim.conformance.mock import MockCluster
     from sim.conformance.real import Unsupported, check_supported
@@ -94,9 +110,13 @@ def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
     (base,) = conformance_scenarios("sync-per-batch-mid-batch")
     mock, own = object.__new__(MockCluster), object.__new__(Bootstrap)
     own.name = "bootstrap"
-    stall = base.replace(faults=[{"kind": "stall", "consumer": 0, "at_ms": 5, "duration_ms": 5}])
-    with pytest.raises(Unsupported, match="stall"):
-        check_supported(stall, mock)
+    pause = base.replace(faults=[{"kind": "pause", "consumer": 0, "at_ms": 5, "duration_ms": 5}])
+    with pytest.raises(Unsupported, match="pause"):
+        check_supported(pause, mock)
+    stall = {"kind": "stall", "at_ms": 5, "duration_ms": 5}
+    check_supported(base.replace(faults=[{**stall, "consumer": 0}]), mock)
+    with pytest.raises(Unsupported, match="drawn stall"):
+        check_supported(base.replace(faults=[{**stall, "consumer": "random"}]), mock)
     with pytest.raises(Unsupported, match="no confluent-kafka worker"):
         check_supported(base.replace(strategy={"name": "external-offsets"}), mock)
     window = base.replace(faults=[{"kind": "commit-error", "error": "NOT_COORDINATOR"}])

@@ -40,3 +40,14 @@ def test_committed_pictures_match_a_fresh_drawing(tmp_path, monkeypatch):
         assert path.read_bytes() == committed.read_bytes(), f"{path.name} is stale"
     # The page's screenshot depends on the browser's version: it is there, not compared.
     assert (REPORTS / "pictures" / f"page-{PAGE}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_committed_rebalance_styles_match_a_fresh_run(tmp_path, monkeypatch):
+    """reports/rebalance-styles.md is what `offsim report` writes now; a failure means the
+    numbers moved: run `offsim report` and commit the result."""
+    from sim.report.styles import write_styles
+
+    monkeypatch.chdir(ROOT)
+    written = write_styles(tmp_path, workers=os.cpu_count() or 1)
+    committed = REPORTS / "rebalance-styles.md"
+    assert written.read_text() == committed.read_text(), "rebalance-styles.md is stale"
