@@ -14,7 +14,7 @@ coordinator and the producer models do).
 from __future__ import annotations
 
 from sim.model.coordinator_outputs import ACTIVE, Reply
-from sim.model.messages import TxnOffsetCommit
+from sim.model.messages import CommitResponse, TxnOffsetCommit
 from sim.model.transactions import ABORT_TIMED_OUT_INTERVAL_US, ONGOING, PREPARING, WriteMarkers
 from sim.model.txn_messages import (
     OFFSETS_TOPIC,
@@ -71,8 +71,19 @@ class TxnHost:
         self._apply_txn(inst, kind.__name__, outputs)
 
     def _txn_offset_commit(self, inst: Instance, request: TxnOffsetCommit, request_id: int):
-        """The group coordinator's part of a transaction: KIP-447's check, pending offsets."""
-        outputs = self.coordinator.txn_offset_commit(self.env.now, request_id, request)
+        """The group coordinator's part of a transaction: KIP-447's check, pending offsets. A
+        commit-error fault answers it too, but for REBALANCE_IN_PROGRESS, which the coordinator
+        never answers a TxnOffsetCommit with."""
+        now = self.env.now
+        hit = self.faults.windows and self.faults.window_hit(
+            "commit-error", inst.slot, now, request_id, self.seed
+        )
+        if hit and hit[1].error != "REBALANCE_IN_PROGRESS":
+            self.ledger.fault(now, "commit-error", inst.number, hit[1].error)
+            outputs = [Reply(request_id, CommitResponse(hit[1].error))]
+            self._apply_txn(inst, "TxnOffsetCommit", outputs)
+            return
+        outputs = self.coordinator.txn_offset_commit(now, request_id, request)
         if outputs[0].response.error is None:  # pending until the transaction's marker
             self.txn_offset_commits.setdefault(request.producer_id, []).append(request_id)
         self._apply_txn(inst, "TxnOffsetCommit", outputs)
