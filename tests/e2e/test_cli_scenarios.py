@@ -67,6 +67,9 @@ LESSONS = {
     "static-restart-after-session": (None, False, False),
     "idempotent-sink-redelivery": (None, False, True),  # processed twice, one effect each
     "external-offsets-zombie": (None, False, True),  # the zombie's writes refused
+    "transactional-crash-in-commit": (None, False, True),  # aborted, read again, shown once
+    "read-uncommitted-sees-aborted": (None, False, True),  # the aborted results shown too
+    "transactional-zombie-fenced": (None, False, True),  # the zombie's transaction aborted
 }
 
 
