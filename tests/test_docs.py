@@ -40,6 +40,7 @@ def test_the_pages_doc_names_every_mark_and_period():
         "join": "join", "leave": "leave", "rolling-restart": "rolling restart step",
         "poll-timeout": "max.poll.interval.ms ran out", "processing-error": "poison record",
         "lost-response": "commit response lost", "offsets-expired": "committed offsets expired",
+        "txn-aborted": "transaction aborted",
         "fault": "grey circle", "lost": "| lost", "delivered": "record delivered",
         "redelivered": "again", "processed": "processed", "committed-past": "commit passed it",
     }  # fmt: skip

@@ -174,6 +174,7 @@ def test_the_fault_kinds_are_the_catalogue_so_far():
         "leave",
         "rolling-restart",
         "coordinator-failover",
+        "txn-coordinator-failover",
         "commit-error",
         "coordinator-outage",
         "lost-response",
@@ -279,7 +280,7 @@ def test_unknown_top_level_field(tmp_path):
     """A typo lists the fields that exist."""
     assert error(tmp_path, "seed = 3") == (
         "s.toml: seed: unknown field; allowed: version, name, description, run, topic, broker, "
-        "group, consumer, strategy, sink, network, faults, conformance"
+        "group, consumer, strategy, sink, network, faults, conformance, transactions"
     )
 
 

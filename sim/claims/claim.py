@@ -21,6 +21,7 @@ from sim.scenario import (
     load_scenario,
     parse_scenario,
 )
+from sim.scenario.faults import TXN_LOOP_POINTS
 from sim.strategies import strategy_reference
 
 __all__ = [
@@ -156,9 +157,12 @@ class Claim:
     @property
     def loop_points(self) -> tuple[str, ...]:
         """Where a search may pin a crash: under async processing there is no mid-batch point in
-        the poll loop (the worker processes), and the scenario refuses one."""
+        the poll loop (the worker processes), and the scenario refuses one. The transactional
+        strategy adds its own (`in-commit`)."""
         if self.template.consumer.processing == "async":
             return tuple(p for p in LOOP_POINTS if p != "mid-batch")
+        if self.template.strategy.name == "transactional":
+            return LOOP_POINTS + TXN_LOOP_POINTS
         return LOOP_POINTS
 
     def search_space(self) -> SearchSpace:

@@ -28,6 +28,7 @@ FAULT_KINDS = (
     "pause",
     "network-cut",
     "coordinator-failover",
+    "txn-coordinator-failover",
     "coordinator-outage",
     "rolling-restart",
 )
@@ -101,7 +102,7 @@ def fault(
         table["at_ms"] = draw(_times(window_ms))
     elif kind in ("stall", "pause", "network-cut"):
         table.update(consumer=draw(member), at_ms=draw(_times(window_ms)), duration_ms=draw(span))
-    elif kind == "coordinator-failover":
+    elif kind in ("coordinator-failover", "txn-coordinator-failover"):
         table["at_ms"] = draw(_times(window_ms))
         table["unavailable_ms"] = draw(span)
         table["loading_ms"] = draw(span)

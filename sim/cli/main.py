@@ -23,6 +23,7 @@ from sim.cli.report import add_parser as add_report_parser
 from sim.cli.sweep import add_parser as add_sweep_parser
 from sim.cli.usage import (
     UsageError,
+    check_fits,
     check_html,
     check_output,
     check_plot,
@@ -47,6 +48,7 @@ def cmd_run(args) -> int:
     check_seed(args.seed)
     fail_on = parse_fail_on(args.fail_on)
     scenario = load_scenario(args.scenario)
+    check_fits(args.strategy, scenario)
     check_plot(args.plot)
     check_html(args.html)
     check_output("--trace", args.trace)
@@ -71,7 +73,7 @@ def cmd_run(args) -> int:
 
 def cmd_compare(args) -> int:
     scenario = load_scenario(args.scenario)
-    strategies = strategy_list(args.strategies)
+    strategies = strategy_list(args.strategies, scenario)
     fail_on = parse_fail_on(args.fail_on)
     if args.seeds < 1:
         raise UsageError("--seeds must be at least 1")

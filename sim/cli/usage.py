@@ -26,14 +26,30 @@ def check_strategy(name: str | None, option: str = "--strategy") -> None:
             raise UsageError(f"{option}: {error}; allowed: {allowed}") from None
 
 
-def strategy_list(text: str) -> list[str]:
-    """`--strategies a,b,package.module:Class`, or `all` (the shipped ones)."""
-    names = list(STRATEGY_NAMES) if text == "all" else [s.strip() for s in text.split(",") if s]
+def strategy_list(text: str, scenario=None) -> list[str]:
+    """`--strategies a,b,package.module:Class`, or `all` (the shipped ones that can run
+    `scenario`, when given)."""
+    if text == "all":
+        names = list(STRATEGY_NAMES)
+        if scenario is not None:
+            names = [n for n in names if not resolve_strategy(n).unsupported(scenario)]
+        return names
+    names = [s.strip() for s in text.split(",") if s]
     if not names:
         raise UsageError("--strategies: name at least one strategy, or all")
     for name in names:
         check_strategy(name, "--strategies")
+        if scenario is not None:
+            check_fits(name, scenario, "--strategies")
     return names
+
+
+def check_fits(name: str | None, scenario, option: str = "--strategy") -> None:
+    """A strategy that can run the scenario (`Strategy.unsupported`: e.g. transactional with
+    the Java client only)."""
+    refusal = name and resolve_strategy(name).unsupported(scenario)
+    if refusal:
+        raise UsageError(f"{option} {name}: {refusal}, and {scenario.name} is not")
 
 
 def check_seed(seed: int | None, option: str = "--seed") -> None:

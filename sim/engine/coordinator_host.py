@@ -22,10 +22,12 @@ from sim.model.messages import (
     OffsetCommit,
     OffsetFetch,
     SyncGroup,
+    TxnOffsetCommit,
 )
 
 from .clock import US
 from .instance import Instance
+from .txn_host import TXN_REQUESTS
 
 
 class CoordinatorHost:
@@ -43,6 +45,9 @@ class CoordinatorHost:
                 self._at(inst.cut_until, self._at_coordinator, inst, request, request_id, sent_us)
             else:
                 self._lost_in_cut(inst, request, request_id, sent_us)
+            return
+        if kind in TXN_REQUESTS:  # the transaction coordinator's (`txn_host`)
+            self._at_txn_coordinator(inst, request, request_id)
             return
         refused = coordinator.refuse(request_id, request) if kind is not ListOffsets else None
         if refused is not None:
@@ -85,6 +90,9 @@ class CoordinatorHost:
             outputs = [co.Reply(request_id, ListOffsetsResponse(ends))]
         elif kind is LeaveGroup:
             outputs = coordinator.leave(now, request)
+        elif kind is TxnOffsetCommit:
+            self._txn_offset_commit(inst, request, request_id)
+            return
         else:
             raise TypeError(f"unknown request {request!r}")
         self._apply(outputs, lost_request=request_id if lost else None)

@@ -85,6 +85,8 @@ class Drain:
             owned += len(consumer.assignment)
         if owned != self.log.partitions:
             return f"{self.log.partitions - owned} partitions have no owner"
+        if self.txn_coordinator is not None:
+            return self._transactions_busy()
         return None
 
     def _commits_change_nothing(self, consumer) -> bool:

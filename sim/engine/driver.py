@@ -25,6 +25,7 @@ from sim.model.commands import (
     Stopped,
     Wait,
 )
+from sim.model.txn_producer import TransactionalProducer
 from sim.strategies import make_strategy
 
 from .clock import Relay
@@ -62,6 +63,8 @@ class PollLoop:
         consumer.loop_points = any(key[0] in (slot, OWNER) for key in self.faults.points)
         consumer.read_log = self._read_log
         consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
+        if self.txn_coordinator is not None:  # transactional.id per slot: a restart fences
+            consumer.txn_producer = TransactionalProducer(f"app-{slot}", self.txn_timeout_us)
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)
@@ -99,6 +102,8 @@ class PollLoop:
                 if kind is Call:  # send the request and wait for its response
                     event = inst.pending[command.request_id] = env.event()
                     self._transmit(inst, command.request, command.request_id)
+                    if command.point is not None:  # a loop point while the request is out
+                        self._loop_point(inst, LoopPoint(command.point, consumer.batch_number))
                     reply = yield event
                 elif kind is Process:
                     reply = yield from self._process(inst, command)

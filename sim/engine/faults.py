@@ -42,6 +42,7 @@ class FaultPlan:
     counted: dict[int, int] = field(default_factory=dict)  # nth commit-error: requests seen
     # coordinator-failover: (at, unavailable, loading)
     failovers: list[tuple[int, int, int]] = field(default_factory=list)
+    txn_failovers: list[tuple[int, int, int]] = field(default_factory=list)  # the same, txn log
     joins: int = 0
 
     def window_hit(self, kind: str, slot: int, now: int, request_id: int, seed: int):
@@ -96,6 +97,9 @@ def plan_faults(scenario, seed: int) -> FaultPlan:
         elif kind == "coordinator-failover":
             timing = (fault.at_ms, fault.unavailable_ms, fault.loading_ms)
             plan.failovers.append(tuple(int(ms * US) for ms in timing))
+        elif kind == "txn-coordinator-failover":
+            timing = (fault.at_ms, fault.unavailable_ms, fault.loading_ms)
+            plan.txn_failovers.append(tuple(int(ms * US) for ms in timing))
         elif kind == "coordinator-outage":
             # No broker serves the group while its broker is down; back up, it loads the group.
             plan.failovers.append((int(fault.at_ms * US), int(fault.duration_ms * US), 0))

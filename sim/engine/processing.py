@@ -127,7 +127,11 @@ class Processing:
 
     def _apply_effects(self, inst: Instance, p: int, start: int, end: int, generation) -> None:
         """Records just recorded as processed reach the sink (under the generation they were
-        delivered in); what it absorbed is recorded too, so the trace shows what the sink did."""
+        delivered in); what it absorbed is recorded too, so the trace shows what the sink did.
+        A transactional application produces them to the output topic instead (`txn_host`)."""
+        if self.txn_coordinator is not None:
+            self._produce_results(inst, p, start, end)
+            return
         absorbed = self.sink.apply(p, start, end, generation)
         if absorbed:
             self.ledger.absorbed(inst.number, p, start, end, absorbed, self.sink.absorbed_reason)

@@ -23,6 +23,8 @@ from sim.model.clients import CLIENT_MODELS, CONSUMER_GROUP_MODELS
 from sim.model.consumer_group.coordinator import ConsumerGroupCoordinator
 from sim.model.log import TopicLog
 from sim.model.sink import make_sink
+from sim.model.transactions import TransactionCoordinator
+from sim.model.txn_sink import DEFAULT_ISOLATION, TransactionalSink
 from sim.strategies import strategy_class
 
 from .clock import US, Call
@@ -38,8 +40,10 @@ from .instance import Instance
 from .liveness import Liveness
 from .network import Network
 from .processing import Processing
+from .txn_host import TxnHost
 from .worker import AsyncWorker
 
+DEFAULT_TXN_TIMEOUT_MS = 60_000  # transaction.timeout.ms (ProducerConfig, rdkafka_conf.c)
 PRODUCE_TICK_US = 50_000  # the producer appends every 50 ms
 CLOSE_TIMEOUT_US = 30_000_000  # KafkaConsumer.close() default
 RETRY_BACKOFF_MAX_US = 1_000_000  # retry.backoff.max.ms default
@@ -61,6 +65,7 @@ class Simulation(
     GroupHeartbeats,
     FaultFiring,
     Drain,
+    TxnHost,
 ):
     """One run of a scenario at a seed under a strategy: `Simulation(...).run()` returns the
     ledger and the sink. Each base class is one part of the engine over this shared state; a
@@ -76,7 +81,18 @@ class Simulation(
         self.log = TopicLog(s.topic.partitions)
         self.ledger = Ledger(s.topic.partitions, listener)  # listener: e.g. a trace writer
         brought = strategy_class(strategy)
-        if brought.sink is not None:  # the external-offsets strategies bring their store
+        refusal = brought.unsupported(scenario)
+        if refusal is not None:
+            raise ValueError(f"{scenario.name}: {refusal}")
+        self.txn_coordinator: TransactionCoordinator | None = None
+        if brought.sink == "transactional":  # the output topic, read downstream at the end
+            txn = s.transactions
+            isolation = (txn and txn.isolation) or DEFAULT_ISOLATION[s.consumer.client]
+            self.sink = TransactionalSink(s.topic.partitions, isolation)
+            self.txn_coordinator = TransactionCoordinator()
+            timeout_ms = txn.transaction_timeout_ms if txn else DEFAULT_TXN_TIMEOUT_MS
+            self.txn_timeout_us = int(timeout_ms * US)
+        elif brought.sink is not None:  # the external-offsets strategies bring their store
             self.sink = make_sink(brought.sink, s.topic.partitions, fenced=brought.fenced)
         else:
             key, keys = s.sink.key or "record", s.sink.keys_per_partition or 0
@@ -166,6 +182,10 @@ class Simulation(
             self._at(at_us, self._fire, action)
         for at_us, unavailable_us, loading_us in self.faults.failovers:
             self._at(at_us, self._failover, unavailable_us, loading_us)
+        if self.txn_coordinator is not None:
+            self._start_transactions()
+            for at_us, unavailable_us, loading_us in self.faults.txn_failovers:
+                self._at(at_us, self._txn_failover, unavailable_us, loading_us)
         if self.scenario.run.drain:
             self._at(self.duration_us, self._start_drain)
             limit = self.duration_us + int(self.scenario.run.max_drain_ms * US)
@@ -182,6 +202,8 @@ class Simulation(
             until._ok, until._value = True, None
             env.schedule(until, URGENT, self.duration_us)
             self._run_bounded(until | self.halted)
+        if self.txn_coordinator is not None:
+            self.sink.read()  # the downstream reader, over the final output topic
         self.ledger.finish(env.now, self.not_quiesced_reason is None)
         self.ledger.not_quiesced_reason = self.not_quiesced_reason
         return self.ledger, self.sink

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.ledger.txn_checks import expected_visible, transactions_consistent
 from sim.ledger.witness import History
 
 
@@ -24,13 +25,16 @@ class CrossCheck:
 
 
 def cross_checks(history: History, sink) -> tuple[CrossCheck, ...]:
-    return (
+    checks = (
         sink_matches_ledger(history, sink),
         effects_within_deliveries(history),
         processed_was_delivered(history),
         commits_within_log_end(history),
         committed_within_appended(history),
     )
+    if getattr(sink, "kind", None) == "transactional":
+        checks += (_verdict(*transactions_consistent(history, sink)),)
+    return checks
 
 
 def _verdict(name: str, problems: list[str], fine: str) -> CrossCheck:
@@ -63,15 +67,20 @@ def sink_matches_ledger(history: History, sink) -> CrossCheck:
     ledger, name = history.ledger, "sink-matches-ledger"
     kind = getattr(sink, "kind", None)
     key = getattr(sink, "key", "record")
-    if kind not in ("plain", "idempotent", "external-offsets"):
+    if kind not in ("plain", "idempotent", "external-offsets", "transactional"):
         return CrossCheck(name, False, f"unknown sink kind {kind!r}")
     written = _external_writes(ledger) if kind == "external-offsets" else None
+    read = None
+    if kind == "transactional":
+        read = expected_visible(ledger, ledger.partitions, sink.isolation)
     problems, total = [], 0
     for p in range(ledger.partitions):
         effects = ledger.effects_per_offset(p)
         visible = sink.visible(p)
         if kind == "plain":
             expected = effects
+        elif kind == "transactional":  # what the reader should see, from the ledger's events
+            expected = read[p]
         elif kind == "external-offsets":
             expected = written[0][p]
         elif key == "record":

@@ -27,7 +27,13 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "fault": ("at_us", "kind", "instance", "detail"),
     "finish": ("at_us", "quiesced"),
     "absorbed": ("instance", "partition", "start", "end", "count", "reason"),
-}
+    "produced": (
+        "at_us", "instance", "partition", "start", "end", "source_start", "producer_id", "epoch",
+    ),
+    "marker": ("at_us", "partition", "offset", "producer_id", "epoch", "commit", "offsets"),
+    "txn_ended": ("at_us", "transactional_id", "producer_id", "epoch", "commit"),
+    "txn_refused": ("at_us", "instance", "request", "error"),
+}  # fmt: skip
 CODES = {kind: code for code, kind in enumerate(EVENT_FIELDS, start=1)}
 COUNT, _TEXT = struct.Struct("<I"), struct.Struct("<H")
 
@@ -53,6 +59,10 @@ COMPLETED = packer("commit_completed", "qq")
 FAULT = packer("fault", "qq")
 FINISH = packer("finish", "q?")
 ABSORBED = packer("absorbed", "qqqqq")
+PRODUCED = packer("produced", "qqqqqqqq")
+MARKER = packer("marker", "qqqqq?")
+TXN_ENDED = packer("txn_ended", "qqq?")
+TXN_REFUSED = packer("txn_refused", "qq")
 _TEXTS: dict[str, bytes] = {}
 
 

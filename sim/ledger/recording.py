@@ -60,6 +60,7 @@ from sim.ledger.records import (
     Stop,
     Tenure,
 )
+from sim.ledger.txn_recording import TxnRecording
 
 NEVER = np.iinfo(np.int64).max  # first_us of a record never processed
 _TIME = np.dtype("<i8")
@@ -70,7 +71,7 @@ class LedgerError(RuntimeError):
     """The engine broke the ledger's contract: a bug of ours, named with its event number."""
 
 
-class Ledger:
+class Ledger(TxnRecording):
     """Records a run's events; see the module docstring for the rules it keeps."""
 
     def __init__(self, partitions: int, listener=None):
@@ -105,6 +106,7 @@ class Ledger:
         self.end_us: int | None = None
         self.quiesced = False
         self.not_quiesced_reason: str | None = None  # why a bound ended the run
+        self._txn_lists()
 
     # ---- the digest -------------------------------------------------------------------------
     @property

@@ -24,10 +24,12 @@ from .messages import Offsets
 # ---- driver commands (yielded by the consumer) -------------------------------------------------
 @dataclass(slots=True)  # made per batch: not frozen (see above)
 class Call:
-    """Send a request to the coordinator and wait for its response."""
+    """Send a request to the coordinator and wait for its response; `point`: a loop point
+    (docs/scenarios.md, faults) between the request's sending and its response."""
 
     request: object
     request_id: int
+    point: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

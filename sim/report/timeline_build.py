@@ -112,6 +112,20 @@ class _Builder:
             else:
                 self.points.append(Point(lane, f.at_us, "fault", words, label=f.kind))
         self.commits()
+        self.aborts()
+
+    def aborts(self) -> None:
+        """A transaction aborted (the transactional strategy): on the lane of the slot's
+        instance that last started before it (its transactional.id is `app-<slot>`)."""
+        ledger = self.ledger
+        for t in ledger.txns_ended:
+            if t.commit:
+                continue
+            slot = int(t.transactional_id.rpartition("-")[2])
+            mine = [i for i, info in ledger.instances.items() if info.slot == slot]
+            started = [i for i in mine if ledger.instances[i].at_us <= t.at_us] or mine
+            text = f"{t.transactional_id}'s transaction aborted at {_s(t.at_us)} (epoch {t.epoch})"
+            self.points.append(Point(self.lane_of(max(started)), t.at_us, "txn-aborted", text))
 
     def commits(self) -> None:
         for c in self.ledger.commits.values():

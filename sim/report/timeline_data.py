@@ -44,6 +44,7 @@ MARKS: dict[str, Style] = {
     "processing-error": Style("poison record (processing error)", "#9467bd", "*", "star", 12),
     "lost-response": Style("commit response lost", "#ff7f0e", "s", "square", 7),
     "offsets-expired": Style("committed offsets expired", "#7f7f7f", "8", "octagon", 8),
+    "txn-aborted": Style("transaction aborted", "#d62728", "s", "square-open", 8),
     "fault": Style("", "#7f7f7f", "o", "circle", 7),  # a kind with no entry: labelled by name
     "lost": Style("lost (a commit passed it)", "#d62728", "v", "triangle-down", 8),
     "delivered": Style("record delivered", "#1f77b4", "o", "circle-open", 7),

@@ -180,6 +180,9 @@ def _node(annotation: Any, discriminator: Any = None) -> Any:
         return _Tagged(discriminator, {m.model_fields[discriminator].default: m for m in models})
     if get_origin(annotation) in (list, tuple):
         return _Array(_node(get_args(annotation)[0]))
+    tables = [t for t in _members(annotation) if t is not NoneType]
+    if len(tables) == 1 and _is_model(tables[0]):  # an optional table ([transactions])
+        return tables[0]
     return annotation
 
 

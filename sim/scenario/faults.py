@@ -16,6 +16,7 @@ from sim.scenario.toml_writer import toml_value
 
 MAX_STREAM_CRASHES = 10_000  # a crash stream's expected crashes: each one starts a new instance
 LOOP_POINTS = ("before-process", "mid-batch", "after-process", "before-commit", "after-commit")
+TXN_LOOP_POINTS = ("in-commit",)  # transactional only: EndTxn sent, its answer not yet back
 COMMIT_ERROR_CODES = (
     "REBALANCE_IN_PROGRESS",
     "ILLEGAL_GENERATION",
@@ -46,7 +47,7 @@ class _PointFault(Table):
     consumer: ConsumerRef | None = None
     owner_of: int | None = Field(None, ge=0)  # the consumer that owns this partition then
     at_ms: int | None = Field(None, ge=0)
-    at: Literal[LOOP_POINTS] | None = None
+    at: Literal[LOOP_POINTS + TXN_LOOP_POINTS] | None = None
     batch: int | None = Field(None, ge=1)  # the consumer's n-th poll batch that returned records
     after_records: int | None = Field(None, ge=0)  # mid-batch: after this many records
     restart_after_ms: int | None = Field(None, ge=0)  # None: down until the drain
@@ -188,6 +189,10 @@ class CoordinatorFailoverFault(Table):
     loading_ms: int = Field(3_000, ge=0)
 
 
+class TxnCoordinatorFailoverFault(CoordinatorFailoverFault):  # the transaction log's
+    kind: Literal["txn-coordinator-failover"] = "txn-coordinator-failover"
+
+
 class CommitErrorFault(Table):
     """OffsetCommit answered with this error code in [from_ms, to_ms], or for the nth (to
     nth+times-1th) OffsetCommit request the coordinator receives from `consumer` (from the group
@@ -295,6 +300,7 @@ Fault = Annotated[
     | LeaveFault
     | RollingRestartFault
     | CoordinatorFailoverFault
+    | TxnCoordinatorFailoverFault
     | CommitErrorFault
     | CoordinatorOutageFault
     | LostResponseFault

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from sim.model.output_log import ISOLATION_LEVELS
 from sim.model.sink import SINK_KEYS, SINK_KINDS
 from sim.scenario.base import Problems, Table, problem
 from sim.scenario.toml_writer import toml_value
@@ -281,6 +282,17 @@ class SinkSettings(Table):
                 "keys_per_partition",
             )
         return self
+
+
+class TransactionSettings(Table):
+    """The `transactional` strategy's settings (docs/exactly-once.md): the isolation level of
+    the consumers (librdkafka asks for stable offsets only with read_committed) and of the
+    downstream reader of the output topic; None: the client's default (Java read_uncommitted,
+    librdkafka read_committed). transaction.timeout.ms: 60 s in both clients, at most the
+    broker's transaction.max.timeout.ms (15 min)."""
+
+    isolation: Literal[ISOLATION_LEVELS] | None = None
+    transaction_timeout_ms: int = Field(60_000, gt=0, le=900_000)
 
 
 class NetworkSettings(Table):

@@ -35,6 +35,7 @@ from .off_by_one import OffByOne
 from .per_partition_sync import PerPartitionSync
 from .sync_per_batch import SyncPerBatch
 from .sync_per_record import SyncPerRecord
+from .transactional import Transactional
 
 STRATEGIES: dict[str, type[Strategy]] = {
     s.name: s
@@ -55,6 +56,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
         AutoStoreAfterProcess,
         ExternalOffsets,
         ExternalOffsetsUnfenced,
+        Transactional,
     )
 }
 STRATEGY_NAMES = tuple(STRATEGIES)

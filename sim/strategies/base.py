@@ -50,6 +50,12 @@ class Strategy:
     sink: str | None = None
     fenced = True
 
+    @classmethod
+    def unsupported(cls, scenario) -> str | None:
+        """Why this strategy cannot run the scenario (a client or mode it is not modelled
+        for), else None: `compare` leaves it out of "every strategy", and a run refuses it."""
+        return None
+
     def before_process(self, consumer, batch: Batch):
         return ()
 

@@ -4,7 +4,7 @@ executors, so a comparison is a small sweep over (strategy, seed)."""
 
 from __future__ import annotations
 
-from sim.strategies import STRATEGY_NAMES, strategy_label
+from sim.strategies import STRATEGY_NAMES, strategy_class, strategy_label
 from sim.sweep.aggregate import aggregate, mark_identical
 from sim.sweep.executors import execute
 from sim.sweep.spec import Task
@@ -38,7 +38,9 @@ def compare_runs(
     executors (`workers` local processes); each depends only on (scenario, strategy, seed), so
     the result is that of a serial loop. `progress(pairs, total)` may wrap the results as they
     arrive (the CLI's progress bar)."""
-    strategies = list(STRATEGY_NAMES if strategies is None else strategies)
+    if strategies is None:  # every shipped strategy that can run this scenario
+        strategies = [s for s in STRATEGY_NAMES if not strategy_class(s).unsupported(scenario)]
+    strategies = list(strategies)
     first = scenario.run.seed if first_seed is None else first_seed
     digest = scenario.digest()
     tasks = [Task({}, scenario, digest, s, first + i) for s in strategies for i in range(seeds)]

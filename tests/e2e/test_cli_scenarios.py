@@ -75,6 +75,9 @@ LESSONS = {
     "kip848-zombie-poll-timeout": (None, False, True),
     "kip848-static-crash-restart": (None, False, False),
     "kip848-stale-epoch-commit": (None, False, False),
+    "transactional-crash-in-commit": (None, False, True),  # aborted, read again, shown once
+    "read-uncommitted-sees-aborted": (None, False, True),  # the aborted results shown too
+    "transactional-zombie-fenced": (None, False, True),  # the zombie's transaction aborted
 }
 
 

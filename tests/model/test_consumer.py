@@ -402,7 +402,7 @@ def test_error_policy_decides_what_follows_a_failed_commit_sync(policy):
     elif policy == "crash":
         assert s.consumer.failed and command.request == LeaveGroup("m")
     elif policy == "seek-back":
-        assert command.request == OffsetFetch((0,))
+        assert command.request == OffsetFetch((0,), True)  # requireStable
         seeks = []
         s.observer.position = lambda now, p, offset, source: seeks.append((p, offset, source))
         s.reply(OffsetFetchResponse((2,)))  # the seek, then the rejoin's revoke and JoinGroup

@@ -92,7 +92,7 @@ def cooperative_member(strategy="auto"):
     assert m.command.request_id == m.consumer.group_request
     m.reply()
     m.idle((), SyncResponse(None, (0, 1, 2)))
-    assert isinstance(m.command, Call) and m.command.request == OffsetFetch((0, 1, 2))
+    assert isinstance(m.command, Call) and m.command.request == OffsetFetch((0, 1, 2), True)
     m.reply(OffsetFetchResponse((0, 0, 0)))
     return m
 

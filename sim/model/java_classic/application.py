@@ -138,6 +138,8 @@ class ApplicationLoop:
                 self.paused.difference_update(c.partitions)
             elif isinstance(c, DrainWorker):
                 yield from self.drain_worker(c.partitions)
+            elif hasattr(c, "carry_out"):  # an application call of its own (sim.model.txn_loop)
+                go_on = (yield from c.carry_out(self)) and go_on
             else:
                 raise TypeError(f"a strategy returned {c!r}")
         return go_on

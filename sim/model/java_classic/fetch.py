@@ -146,9 +146,15 @@ class PollAndPositions:
         return True
 
     def _offset_fetch(self, partitions: tuple[int, ...]):
-        """OffsetFetch, retried after a coordinator error (fetchCommittedOffsets)."""
+        """OffsetFetch, retried after a coordinator error (fetchCommittedOffsets). It asks for
+        stable offsets (ConsumerCoordinator.sendOffsetFetchRequest: requireStable true): while a
+        transaction's offsets are pending, UNSTABLE_OFFSET_COMMIT, retried after
+        retry.backoff.ms (a RetriableException)."""
         while True:
-            response = yield Call(OffsetFetch(partitions), self._request_id())
+            response = yield Call(OffsetFetch(partitions, True), self._request_id())
+            if response.error == "UNSTABLE_OFFSET_COMMIT":
+                yield Wait(self.now + self.config.retry_backoff_us, wakeable=False)
+                continue
             if response.error not in COORDINATOR_ERRORS:
                 return response
             self._coordinator_lost(response.error)
