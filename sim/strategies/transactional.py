@@ -34,6 +34,11 @@ class Transactional(Strategy):
             return "the transactional strategy is modelled with the Java client only"
         if scenario.consumer.processing != "sync":
             return "the transactional strategy processes each batch inside its transaction (sync)"
+        if scenario.group.protocol == "consumer":
+            return (
+                "the transactional strategy is modelled with the classic group protocols "
+                "(eager, cooperative) only: a TxnOffsetCommit to a consumer group is not modelled"
+            )
         return None
 
     def on_assigned(self, consumer, partitions):
