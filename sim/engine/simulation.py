@@ -86,6 +86,7 @@ class Simulation(
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
         self.failovers = 0  # a failover's later phases belong to the latest one only
         self.fetch_races: dict[int, int] = {}  # librdkafka: assignments drawn per instance
+        self.lookup_races: dict[int, int] = {}  # librdkafka: coordinator lookups drawn per instance
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)
