@@ -59,6 +59,7 @@ class PollLoop:
         )
         consumer.loop_points = any(key[0] in (slot, OWNER) for key in self.faults.points)
         consumer.read_log = self._read_log
+        consumer.topic_hash = self.topic_hash  # orders the Java clients' fetches
         consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
