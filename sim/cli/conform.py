@@ -22,7 +22,7 @@ from sim.conformance.outcome import (
     model_outcome,
     verdict,
 )
-from sim.conformance.report import by_backend
+from sim.conformance.report import MODEL_OF, by_part
 from sim.progress import progress
 
 FOLDER = "conformance"
@@ -161,19 +161,33 @@ def text_lines(rows: list[dict]) -> list[str]:
                 lines.append(f"  {field:<10} {a:<{width}} {b}")
             tail = (left[1] if left else "", right[1] if right else "")
             lines.append(f"  {'':10} {tail[0]:<{width}} {tail[1]}")
-    lines += [summary(part) for part in by_backend(rows).values()]
+    lines += [summary(part) for part in by_part(rows).values()]
     return lines
 
 
 def summary(rows: list[dict]) -> str:
-    """`backend: 12 exact, 3 not run` (verdicts in a fixed order)."""
+    """`backend: 12 exact, 3 not run` (verdicts in a fixed order); `backend (kafka-python): ...`
+    for another client than confluent-kafka."""
     counts = Counter(row["verdict"] for row in rows)
     order = (EXACT, WITHIN, DEVIATES, MISMATCH, FAILED, NOT_RUN)
-    return f"{rows[0]['backend']}: " + ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
+    client = rows[0].get("client", "confluent-kafka")
+    label = rows[0]["backend"] + ("" if client == "confluent-kafka" else f" ({client})")
+    return f"{label}: " + ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
 
 
 def public(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+def client_names(text: str) -> list[str]:
+    """`--client confluent-kafka,kafka-python`: the named real clients, in that order."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        if name not in MODEL_OF:
+            raise UsageError(f"--client: no client {name!r}; allowed: {', '.join(MODEL_OF)}")
+    if not names:
+        raise UsageError(f"--client: name one of {', '.join(MODEL_OF)}")
+    return names
 
 
 def backend_names(text: str) -> list[str]:
@@ -193,6 +207,7 @@ def cmd_conform(args) -> int:
     if args.bootstrap and args.backend is not None:
         raise UsageError("--bootstrap is a backend of its own: give it without --backend")
     names = [None] if args.bootstrap else backend_names(args.backend or "mock")
+    clients = client_names(args.client)
     scenarios = conformance_scenarios(args.only)
     if "tansu" in names:  # said now, not after the mock's runs
         from sim.conformance.tansu import TansuError, broker_binary
@@ -205,7 +220,8 @@ def cmd_conform(args) -> int:
     for name in names:
         backend = open_backend(name, args.bootstrap)
         try:
-            rows += rows_for(scenarios, backend, args.reps, args.client)
+            for client in clients:
+                rows += rows_for(scenarios, backend, args.reps, client)
         finally:
             backend.close()
     if args.json:
@@ -243,9 +259,10 @@ def add_parser(sub) -> None:
     p.add_argument("--report", metavar="FILE", help="also write the markdown report (reports/)")
     p.add_argument(
         "--client",
-        choices=("confluent-kafka", "kafka-python"),
+        metavar="NAMES",
         default="confluent-kafka",
-        help='the real client: confluent-kafka (default; the model\'s client = "librdkafka") or '
-        'kafka-python (client = "java"; pip install kafka-python)',
+        help='the real client: confluent-kafka (default; the model\'s client = "librdkafka"), '
+        'kafka-python (client = "java"; pip install kafka-python), or both: '
+        "confluent-kafka,kafka-python (a table each in the report)",
     )
     p.set_defaults(func=cmd_conform)

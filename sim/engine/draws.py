@@ -16,7 +16,8 @@ import numpy as np
 
 CHUNK = 1024
 PREFIX = 64  # the fewest values of a chunk drawn at once: a run sends few requests
-PROCESSING, LATENCY, FAULT, HEARTBEAT, FETCH_RACE, OPS_RACE = 1, 2, 3, 4, 5, 6
+PROCESSING, LATENCY, FAULT, HEARTBEAT, FETCH_RACE, OPS_RACE, LOOKUP_RACE = 1, 2, 3, 4, 5, 6, 7
+TOPIC_NAME = 8  # the Java clients' fetch order depends on the topic name's hash
 # The longest one draw may be (~11.6 days): a lognormal's far tail stays within int64 microseconds
 # summed over a batch (docs/scenarios.md, Limits).
 MAX_DRAW_US = 10**12

@@ -29,7 +29,7 @@ from sim.model.txn_producer import TransactionalProducer
 from sim.strategies import make_strategy
 
 from .clock import Relay
-from .draws import FETCH_RACE, OPS_RACE, shared_generator
+from .draws import FETCH_RACE, LOOKUP_RACE, OPS_RACE, shared_generator
 from .faults import OWNER
 from .instance import Crash, Instance, Observer
 from .network import Connection
@@ -62,6 +62,7 @@ class PollLoop:
         )
         consumer.loop_points = any(key[0] in (slot, OWNER) for key in self.faults.points)
         consumer.read_log = self._read_log
+        consumer.topic_hash = self.topic_hash  # orders the Java clients' fetches
         consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         if self.txn_coordinator is not None:  # transactional.id per slot: a restart fences
             consumer.txn_producer = TransactionalProducer(f"app-{slot}", self.txn_timeout_us)
@@ -70,6 +71,7 @@ class PollLoop:
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)
         if self.scenario.consumer.client == "librdkafka":  # its two threads' races, drawn
             consumer.fetch_race = partial(self._fetch_race, number)
+            consumer.lookup_race = partial(self._lookup_race, number)
             consumer.read_log = partial(self._read_log_racing, inst)
         self.instances.append(inst)
         self.slots[slot] = inst
@@ -243,6 +245,12 @@ class PollLoop:
         first pass finds started (1..partitions), drawn per instance and assignment."""
         count = self.fetch_races[number] = self.fetch_races.get(number, 0) + 1
         return int(shared_generator(self.seed, FETCH_RACE, number, count).integers(partitions)) + 1
+
+    def _lookup_race(self, number: int) -> float:
+        """librdkafka: the share of a held Fetch a FindCoordinator on the same connection waits
+        for (uniform), drawn per instance and lookup."""
+        count = self.lookup_races[number] = self.lookup_races.get(number, 0) + 1
+        return float(shared_generator(self.seed, LOOKUP_RACE, number, count).random())
 
     def _restart(self, slot: int) -> None:
         """A stopped consumer's restart delay ended: its slot starts a new incarnation."""

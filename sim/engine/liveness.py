@@ -149,9 +149,10 @@ class Liveness:
         inst.looking_up = False
         consumer = inst.consumer
         consumer.now = now
+        lookup = inst.lookups  # the consumer may lose it again at once (librdkafka's purge)
         self._carry_out(inst, consumer.on_coordinator_found())
         resume_us = max(now, inst.blocked_heartbeat_us + self.heartbeat_interval_us)
-        self._at(resume_us, self._heartbeat_resumes, inst, inst.lookups)
+        self._at(resume_us, self._heartbeat_resumes, inst, lookup)
         self._wake(inst)
 
     def _heartbeat_resumes(self, inst: Instance, lookup: int) -> None:

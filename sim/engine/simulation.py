@@ -30,7 +30,7 @@ from sim.strategies import strategy_class
 from .clock import US, Call
 from .coordinator_host import CoordinatorHost
 from .drain import Drain
-from .draws import HEARTBEAT, LATENCY, PROCESSING, KeyedDraws
+from .draws import HEARTBEAT, LATENCY, PROCESSING, TOPIC_NAME, KeyedDraws, shared_generator
 from .driver import PollLoop
 from .faults import plan_faults
 from .firing import FaultFiring
@@ -122,6 +122,9 @@ class Simulation(
         self.timer_term = 0  # bumped when the coordinator cancels its timers (a failover)
         self.failovers = 0  # a failover's later phases belong to the latest one only
         self.fetch_races: dict[int, int] = {}  # librdkafka: assignments drawn per instance
+        self.lookup_races: dict[int, int] = {}  # librdkafka: coordinator lookups drawn per instance
+        # The topic has no name: its String.hashCode, which orders the Java fetch, is drawn.
+        self.topic_hash = int(shared_generator(seed, TOPIC_NAME).integers(1 << 32))
         self.processing_draws = KeyedDraws(seed, PROCESSING, s.consumer.processing_ms)
         self.latency_draws = KeyedDraws(seed, LATENCY, s.network.latency_ms)
         self.heartbeat_draws = KeyedDraws(seed, HEARTBEAT, s.network.latency_ms)

@@ -145,7 +145,9 @@ class Consumer(
         self.worker_queue: deque[list[int]] = deque()
         self.worker_unfinished = 0
         self._tenure = 0
-        self._cursor = 0
+        self._cursor = 0  # the place in the fetch order where the next poll starts
+        self.topic_hash: int | None = None  # the topic name's hashCode (drawn by the engine)
+        self._fetch_order: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
         self._requests = 0
         self._member_resets = 0
 

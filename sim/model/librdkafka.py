@@ -50,6 +50,8 @@ class LibrdkafkaConsumer(OffsetStore, CommitOperations, Rebalance, ThreadRejoin,
         self._fetch_pos: dict[int, int] = {}
         self._fetch_next = 0
         self.fetch_race = None  # n -> how many partitions the first fetch pass finds started
+        self.lookup_race = None  # () -> the share of a held Fetch a FindCoordinator waits for
+        self._query_at_once = False  # the coordinator was just marked dead: query it now
         self._sync_results: dict[int, CommitResult] = {}  # for the application's sync commits
         self._laters: list[Later] = []  # timers asked for by the last handler
         self.unreported_revoke: list[tuple[tuple[int, ...], bool]] = []  # see _thread_revoke

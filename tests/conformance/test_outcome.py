@@ -170,3 +170,31 @@ def test_a_multi_line_deviation_stays_on_its_table_row():
     (table_row,) = [line for line in lines if line.startswith("| s |")]
     assert table_row.endswith("| file.c function: the broker answers otherwise (source). |")
     assert lines[-1].endswith("file.c function: the broker answers otherwise (source).")
+
+
+def test_each_backend_and_real_client_gets_its_own_table():
+    """kafka-python's runs are compared with the model's Java client: their own table in the
+    report, after confluent-kafka's on the same backend, and their own summary line."""
+    from sim.cli.conform import summary
+    from sim.conformance.report import report_text
+
+    row = {"scenario": "s", "strategy": "x", "verdict": EXACT, "backend": "mock", "model": []}
+    rows = [{**row, "client": "confluent-kafka", "real": []}]
+    rows.append({**row, "client": "kafka-python", "real": [], "verdict": MISMATCH})
+    text = report_text(rows, reps=3)
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert [h.split(":")[0] for h in headings] == [
+        "## Backend `mock`, client confluent-kafka",
+        "## Backend `mock`, client kafka-python",
+    ]
+    assert 'compared with the model\'s `consumer.client = "java"`' in text
+    assert summary(rows[1:]) == "mock (kafka-python): 1 mismatch"
+    assert summary(rows[:1]) == "mock: 1 exact"
+
+
+def test_an_unknown_real_client_is_named_with_the_allowed_ones():
+    from sim.cli.conform import client_names
+
+    assert client_names("kafka-python, confluent-kafka") == ["kafka-python", "confluent-kafka"]
+    with pytest.raises(UsageError, match="no client 'java'; allowed: confluent-kafka, kafka"):
+        client_names("java")

@@ -20,11 +20,15 @@ def summaries(name, faults=None):
 
 @pytest.mark.parametrize("name", ["zombie-poll-timeout", "gc-pause", "network-cut"])
 def test_a_zombie_under_sync_per_batch_duplicates_concurrently_and_loses_nothing(name):
-    """Every seed: the new owner re-processes from the last commit while the zombie still
-    holds the partition (concurrent duplicates); nothing is lost."""
+    """Every seed: the new owner re-processes from the last commit (duplicates), and nothing is
+    lost. On most seeds it does so while the zombie still holds the partition (concurrent
+    duplicates); on the others its fetch order (a HashSet's, fixed by the topic name's hash,
+    drawn per run: docs/model.md) puts the zombie's partition after another's backlog, which it
+    drains first, and the zombie has finished by then."""
     runs = summaries(name)
-    assert all(r["concurrent_duplicates"] > 0 for r in runs)
-    assert all(r["lost"] == 0 for r in runs)
+    assert all(r["duplicated_records"] > 0 and r["lost"] == 0 for r in runs)
+    concurrent = sum(r["concurrent_duplicates"] > 0 for r in runs)
+    assert concurrent >= len(runs) // 2
 
 
 @pytest.mark.parametrize("kind", ["stall", "pause", "network-cut"])

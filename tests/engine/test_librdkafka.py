@@ -78,12 +78,14 @@ def commit_chains(client):
 
 
 def test_librdkafka_retries_async_commits_and_defers_them_while_the_coordinator_is_away():
-    """Each NOT_COORDINATOR marks the coordinator dead; the two request retries go once it is
-    found again (500 ms later each), then the commit is deferred until it is back: the commit
-    sent as the burst began is applied on its fourth send, 1.5 s later."""
+    """Each NOT_COORDINATOR marks the coordinator dead; the request's retries go only once it
+    is found again (a retry due before that fails with the connection and waits again), at
+    most two of them, then the commit is deferred until it is back; commits made meanwhile are
+    deferred before any request: every async commit of the burst is applied in the end, unlike
+    Java's (never retried)."""
     chains = commit_chains("librdkafka")
-    full = ["NOT_COORDINATOR"] * 3 + ["ok"]
-    assert full in chains.values()
+    refused = [outcomes for outcomes in chains.values() if outcomes[0] == "NOT_COORDINATOR"]
+    assert refused and all(len(outcomes) <= 4 for outcomes in refused)
     assert all(outcomes[-1] == "ok" for outcomes in chains.values())
 
 

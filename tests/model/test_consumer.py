@@ -1,6 +1,9 @@
 """The consumer's poll loop driven by hand: each test feeds the replies a driver would
 (docs/semantics.md §2-§9), with no simpy and no clock."""
 
+from hashlib import sha1
+from itertools import permutations
+
 import pytest
 
 from sim.model.client_config import ClientConfig
@@ -20,6 +23,7 @@ from sim.model.commands import (
     Wait,
 )
 from sim.model.consumer import Consumer, NullObserver
+from sim.model.java_classic.fetch import fetch_order
 from sim.model.messages import (
     CommitResponse,
     JoinGroup,
@@ -868,7 +872,7 @@ def fetching(positions, max_poll_records=10):
 def test_max_poll_records_drains_one_partition_before_the_next_and_resumes_there():
     """Fetcher.collectFetch: up to max.poll.records, the next-in-line fetch drained before the
     next completed fetch; the following poll resumes with what is left of it, then goes on in
-    turn (the completed-fetch queue)."""
+    turn (the completed-fetch queue). By hand (no topic hash) the fetch order is p0, p1, p2."""
     consumer = fetching((5, 5, 5))
     assert consumer._take((9, 9, 9)) == ((0, 5, 9), (1, 5, 9), (2, 5, 7))
     assert consumer._take((12, 12, 12)) == ((2, 7, 12), (0, 9, 12), (1, 9, 11))
@@ -878,6 +882,41 @@ def test_max_poll_records_drains_one_partition_before_the_next_and_resumes_there
     assert consumer._take((10, 5, 5)) == ((0, 0, 10),)
     assert consumer._take((10, 5, 5)) == ((1, 0, 5), (2, 0, 5))
     assert consumer._take((12, 7, 7)) == ((0, 10, 12), (1, 5, 7), (2, 5, 7))
+
+
+def java_string_hash(text: str) -> int:
+    """String.hashCode, as an unsigned 32-bit value."""
+    h = 0
+    for ch in text:
+        h = (31 * h + ord(ch)) & 0xFFFFFFFF
+    return h
+
+
+def test_a_new_assignment_is_fetched_in_the_hash_set_order_of_its_topic_s_name():
+    """AbstractFetch.fetchablePartitions copies the fetchable partitions into a HashSet: the
+    fetch request, the completed fetches and so poll() follow its bucket order. For topic "t"
+    (hashCode 116) the hashes of partitions 0-2 are 1077, 1108, 1139: buckets 5, 4, 3 of 16,
+    so p2, p1, p0; the rotation then goes on in that order, one place further each poll that
+    drained everything."""
+    consumer = fetching((0, 0, 0))
+    consumer.topic_hash = java_string_hash("t")
+    assert fetch_order((0, 1, 2), consumer.topic_hash) == (2, 1, 0)
+    assert consumer._take((5, 5, 10)) == ((2, 0, 10),)
+    assert consumer._take((5, 5, 10)) == ((1, 0, 5), (0, 0, 5))
+    assert consumer._take((7, 7, 12)) == ((2, 10, 12), (1, 5, 7), (0, 5, 7))
+
+
+def test_the_hash_set_order_depends_on_the_topic_name():
+    """h ^ (h >>> 16) mixes the name's high bits into the bucket: over topic names, three
+    partitions come in every order, ascending and descending each about a quarter of names."""
+    names = [f"conform-{sha1(bytes([k % 256, k // 256])).hexdigest()[:12]}" for k in range(2000)]
+    orders = [fetch_order((0, 1, 2), java_string_hash(name)) for name in names]
+    assert set(orders) == set(permutations(range(3)))
+    assert 0.15 < orders.count((0, 1, 2)) / len(orders) < 0.35
+    assert 0.15 < orders.count((2, 1, 0)) / len(orders) < 0.35
+    # indices into the assignment: partitions 4 and 9 of a topic hashing to 0 are in buckets
+    # 1085 & 15 = 13 and 1240 & 15 = 8
+    assert fetch_order((4, 9), 0) == (1, 0)
 
 
 def test_a_paused_partition_is_skipped_and_the_others_are_fetched():

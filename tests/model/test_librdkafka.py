@@ -189,20 +189,63 @@ def test_a_request_is_retried_twice_with_its_own_generation_then_fails():
     assert s.consumer.completed_async[0].error == "REQUEST_TIMED_OUT"
 
 
-def test_a_coordinator_error_marks_the_coordinator_dead_and_retries_wait_for_it():
+def test_a_coordinator_error_marks_the_coordinator_dead_and_a_retry_due_after_it_is_found_goes():
     """NOT_COORDINATOR on a commit (rd_kafka_handle_OffsetCommit: Refresh|Retry|Special):
-    rd_kafka_cgrp_coord_dead marks the coordinator unknown (the driver looks it up), and the
-    request retry that comes due meanwhile waits for the connection: it is the same request,
-    sent when the coordinator is found."""
+    rd_kafka_cgrp_coord_dead marks the coordinator unknown (the driver looks it up); found again
+    before the retry's backoff ran out, the retry's timer sends the same request."""
     s = Client("auto")
     s.join(committed=0)
     s.hand_over(30)
     send = s.tick()
     (later,) = s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
     assert not s.consumer.coordinator_known
-    assert s.consumer.on_timer(later.key) == []  # no coordinator: the retry waits
-    (retry,) = s.consumer.on_coordinator_found()
+    assert s.consumer.on_coordinator_found() == []
+    (retry,) = s.consumer.on_timer(later.key)
     assert retry.request is send.request
+
+
+def test_a_retry_queued_while_the_coordinator_was_unknown_fails_when_it_is_found():
+    """A retry due while no coordinator is known waits in the coordinator broker's output queue;
+    setting the found coordinator's address closes that connection attempt and fails it with a
+    transport error (rd_kafka_broker_set_nodename, rd_kafka_broker_fail): the coordinator is
+    dead again and the unsent request is retried after its backoff, its retry count unchanged
+    (rd_kafka_buf_retry). It goes once a lookup beats the backoff; two answers still fail it."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.hand_over(30)
+    send = s.tick()
+    (later,) = s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
+    for at in (1 * S, 2 * S):  # the lookup was slower than the backoff: the retry is queued
+        s.consumer.now = at - 100_000
+        assert s.consumer.on_timer(later.key) == []
+        s.consumer.now = at
+        (later,) = s.consumer.on_coordinator_found()
+        assert not s.consumer.coordinator_known and later.at_us == at + 100_000
+    assert s.consumer.on_coordinator_found() == []  # a lookup faster than the backoff
+    (retry,) = s.consumer.on_timer(later.key)
+    assert retry.request is send.request
+    (later,) = s.consumer.on_response(retry.request_id, CommitResponse("NOT_COORDINATOR"))
+    s.consumer.on_coordinator_found()
+    (last,) = s.consumer.on_timer(later.key)  # the second retry
+    out = s.consumer.on_response(last.request_id, CommitResponse("NOT_COORDINATOR"))
+    assert [type(c) for c in out] == [Later] and s.consumer.open_ops == 1  # then deferred
+
+
+def test_librdkafka_a_lookup_waits_for_the_held_fetch_unless_nothing_is_fetched():
+    """rd_kafka_cgrp_coord_dead queries at once, on the least idle connection
+    (rd_kafka_broker_weight_usable): the partition leader's, behind the Fetch it holds up to
+    fetch.wait.max.ms (500 ms); the driver draws the share waited. With no partition assigned
+    nothing is held. A failed lookup is repeated every 500 ms (rd_kafka_cgrp_serve)."""
+    s = Client("auto")
+    s.join(committed=0)
+    s.consumer.lookup_race = lambda: 0.25
+    s.consumer._coordinator_lost("NOT_COORDINATOR")
+    assert s.consumer.coordinator_lookup_delay_us() == 125_000
+    assert s.consumer.coordinator_lookup_delay_us() == 500_000  # the query failed: re-query
+    s.consumer.on_coordinator_found()
+    s.consumer.assignment = ()
+    s.consumer._coordinator_lost("NOT_COORDINATOR")
+    assert s.consumer.coordinator_lookup_delay_us() == 0
 
 
 def test_a_commit_made_with_no_coordinator_known_is_deferred_before_any_request():
@@ -250,8 +293,8 @@ def test_a_deferred_commit_is_sent_with_the_then_current_generation():
     send = first
     for _ in range(2):
         (later,) = s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
-        s.consumer.on_timer(later.key)
-        (send,) = s.consumer.on_coordinator_found()
+        s.consumer.on_coordinator_found()
+        (send,) = s.consumer.on_timer(later.key)
         assert send.request.generation == 1
     out = s.consumer.on_response(send.request_id, CommitResponse("NOT_COORDINATOR"))
     assert [type(c) for c in out] == [Later] and s.consumer.open_ops == 2  # deferred
@@ -260,8 +303,8 @@ def test_a_deferred_commit_is_sent_with_the_then_current_generation():
     assert deferred.request == OffsetCommit("m", -1, ((0, 10),))
     for _ in range(2):
         (later,) = s.consumer.on_response(deferred.request_id, CommitResponse("NOT_COORDINATOR"))
-        s.consumer.on_timer(later.key)
-        (deferred,) = s.consumer.on_coordinator_found()
+        s.consumer.on_coordinator_found()
+        (deferred,) = s.consumer.on_timer(later.key)
     assert s.consumer.on_response(deferred.request_id, CommitResponse("NOT_COORDINATOR")) == []
     assert s.consumer.open_ops == 0
 
@@ -860,18 +903,24 @@ def test_librdkafka_the_application_s_poll_waits_while_the_thread_rejoins():
     assert isinstance(s.skip_points(), ReadLog) and s.consumer.poll_deadline_us == deadline
 
 
-def test_librdkafka_every_request_waiting_for_the_coordinator_goes_when_it_is_found():
-    """Found again, the coordinator gets every request retry parked for it, whatever other
-    retries still wait for their backoff (their timers send them)."""
+def test_librdkafka_every_retry_queued_for_the_coordinator_fails_when_it_is_found():
+    """Every retry queued while the coordinator was unknown fails with the connection attempt
+    the found coordinator's address closes, each retried after its own backoff (the second
+    retry's is twice the first's); a deferred commit is not in that queue and waits for the
+    cgrp to be UP."""
     s = Client("auto")
     s.join(committed=0)
     s.hand_over(30)
     first, second = s.tick(), s.tick()
     (timer,) = s.consumer.on_response(first.request_id, CommitResponse("REQUEST_TIMED_OUT"))
-    s.consumer.on_response(second.request_id, CommitResponse("NOT_COORDINATOR"))
-    assert s.consumer.on_timer(timer.key) == []  # no coordinator: parked
-    (retry,) = s.consumer.on_coordinator_found()
-    assert retry.request is first.request
+    (retry,) = s.consumer.on_timer(timer.key)
+    (timer,) = s.consumer.on_response(retry.request_id, CommitResponse("REQUEST_TIMED_OUT"))
+    (other,) = s.consumer.on_response(second.request_id, CommitResponse("NOT_COORDINATOR"))
+    s.consumer.now = 1 * S
+    assert s.consumer.on_timer(timer.key) == s.consumer.on_timer(other.key) == []  # queued
+    laters = s.consumer.on_coordinator_found()
+    assert sorted(later.at_us for later in laters) == [1 * S + 100_000, 1 * S + 200_000]
+    assert not s.consumer.coordinator_known and s.consumer.open_ops == 2
 
 
 def test_librdkafka_no_rejoin_once_close_has_begun():

@@ -107,7 +107,7 @@ def test_one_paragraph_per_cause_whatever_the_batches_and_partitions():
 
 
 def test_a_concurrent_duplicate_says_two_members_processed_at_once_and_why():
-    """gc-pause: the paused member still held p0 when the group gave it to the other. The
+    """gc-pause: the paused member still held p1 when the group gave it to the other. The
     concurrent story names both members, the pause, the hand-over and when the zombie learned;
     the duplicate section points to it instead of repeating a paragraph."""
     scenario = load_scenario("gc-pause")
@@ -119,10 +119,10 @@ def test_a_concurrent_duplicate_says_two_members_processed_at_once_and_why():
     assert duplicate.words != concurrent.words
     assert "concurrent-duplicate story below" in duplicate.words
     words = concurrent.words
-    assert words.startswith("p0:500 was processed by two members at once: consumer-0-0 (generation")
+    assert words.startswith("p1:500 was processed by two members at once: consumer-0-0 (generation")
     assert "consumer-0-0's whole process paused for 15000 ms" in words
-    assert "the group gave p0 to consumer-1-0 in generation 2" in words
-    assert "consumer-0-0 learned it had lost p0 only at 23.082 s (lost)" in words
+    assert "the group gave p1 to consumer-1-0 in generation 2" in words
+    assert "consumer-0-0 learned it had lost p1 only at 23.072 s (lost)" in words
 
 
 def test_a_stalled_zombie_story_names_the_stall_and_the_poll_timeout():

@@ -46,7 +46,7 @@ def test_each_anomaly_on_the_timeline_knows_its_witness_and_its_story():
     assert (
         '"story": "story-duplicate-0"' in data and '"story": "story-concurrent-duplicate-0"' in data
     )
-    assert "still held partition 0" in data
+    assert "still held partition 1" in data
 
 
 def test_the_step_through_plays_the_runs_events_in_order():

@@ -124,11 +124,11 @@ def test_a_stall_and_a_pause_draw_different_pictures():
 
 
 def test_a_zombie_shows_two_owners_and_what_was_processed_again():
-    """gc-pause: consumer-1 takes p0 while the paused consumer-0 still holds it."""
+    """gc-pause: consumer-1 takes p1 while the paused consumer-0 still holds it."""
     tl = timeline("gc-pause")
-    (two,) = spans(tl, "two-owners", "p0")
+    (two,) = spans(tl, "two-owners", "p1")
     assert 18 * S < two.start_us < 18.3 * S and 23 * S < two.end_us < 23.3 * S
-    again = spans(tl, "again", "p0")
+    again = spans(tl, "again", "p1")
     assert again and all(overlap(s, two.start_us, two.end_us + 100_000) for s in again)
     assert not [s for s in again if s.end_us < 18 * S]  # the first processing is not "again"
 

@@ -13,6 +13,27 @@ from ..messages import COORDINATOR_ERRORS, ListOffsets, OffsetFetch
 from .state import STABLE
 
 
+def fetch_order(partitions: tuple[int, ...], topic_hash: int | None) -> tuple[int, ...]:
+    """The indices of `partitions` in the order a fetch request lists them: a HashSet's
+    (AbstractFetch.fetchablePartitions copies the fetchable partitions into `new HashSet<>`),
+    so by bucket, `h ^ (h >>> 16)` masked to the table size (HashMap.hash; a table of
+    max(n / 0.75 + 1, 16) rounded up to a power of two), of TopicPartition.hashCode,
+    `31 * (31 + partition) + topic.hashCode()`; ties in insertion order. It depends on the
+    topic's name: ascending, descending or mixed. By hand (no hash), partition order."""
+    n = len(partitions)
+    if topic_hash is None:
+        return tuple(range(n))
+    size = 16
+    while size < int(n / 0.75) + 1:
+        size *= 2
+
+    def bucket(k: int) -> int:
+        h = (31 * (31 + partitions[k]) + topic_hash) & 0xFFFFFFFF
+        return (h ^ (h >> 16)) & (size - 1)
+
+    return tuple(sorted(range(n), key=lambda k: (bucket(k), k)))
+
+
 class PollAndPositions:
     """poll() and the fetch positions (a part of `sim.model.consumer.Consumer`)."""
 
@@ -93,14 +114,21 @@ class PollAndPositions:
 
     def _take(self, ends: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
         """Fill up to max.poll.records, draining one partition's fetched data before moving to
-        the next, and starting where the last poll stopped (the fetcher's completed-fetch queue)."""
+        the next, and starting where the last poll stopped (the fetcher's completed-fetch queue).
+        A new assignment's partitions come in the order its first fetch request lists them
+        (`fetch_order`)."""
         budget = self.config.max_poll_records
         assignment, positions, paused = self.assignment, self.positions, self.paused
         cursor = self._cursor
         n = len(assignment)
+        for_assignment, order = self._fetch_order
+        if for_assignment != assignment:
+            order = fetch_order(assignment, self.topic_hash)
+            self._fetch_order = (assignment, order)
         slices = []
         for i in range(n):
-            k = (cursor + i) % n
+            j = (cursor + i) % n  # the place in the fetch order
+            k = order[j]
             p = assignment[k]
             if p in paused:
                 continue
@@ -112,7 +140,7 @@ class PollAndPositions:
                 self.observer.delivered(self.now, p, start, end)
                 budget -= end - start
                 if budget == 0:
-                    self._cursor = k if end < ends[k] else (k + 1) % n
+                    self._cursor = j if end < ends[k] else (j + 1) % n
                     break
         else:
             self._cursor = (cursor + 1) % max(n, 1)

@@ -28,10 +28,11 @@ REQUEST_RETRIES = 2  # RD_KAFKA_REQUEST_DEFAULT_RETRIES (rdkafka_proto.h)
 # with a lost connection (UNKNOWN, librdkafka's __TRANSPORT) they also mark the coordinator dead
 # (rd_kafka_handle_OffsetCommit: ACTION_REFRESH | ACTION_SPECIAL).
 DEFERRED_COMMIT_ERRORS = frozenset({"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "UNKNOWN"})
-# rd_kafka_cgrp_serve re-queries the coordinator every 500 ms in state QUERY_COORD; the
-# FindCoordinator sent at once by rd_kafka_cgrp_coord_dead waits behind a held Fetch on the same
-# broker connection (fetch.wait.max.ms, 500 ms) when the consumer is idle.
+# rd_kafka_cgrp_serve re-queries the coordinator every 500 ms in state QUERY_COORD.
 COORD_QUERY_INTERVAL_US = 500_000
+# fetch.wait.max.ms, librdkafka's default (CONFIGURATION.md): how long the partition leader holds
+# the Fetch of a consumer that has caught up with the log.
+FETCH_WAIT_MAX_US = 500_000
 
 
 @dataclass
@@ -237,16 +238,36 @@ class CommitOperations:
         self.retry_join_after_us = self.now + self.config.retry_backoff_us
         if error in DEFERRED_COMMIT_ERRORS and self.coordinator_known:
             self.coordinator_known = False
+            self._query_at_once = True
             self.observer.coordinator_unknown(self.now)
 
     def coordinator_lookup_delay_us(self) -> int:
-        return COORD_QUERY_INTERVAL_US
+        """rd_kafka_cgrp_coord_dead queries at once (rd_kafka_cgrp_coord_query) the usable broker
+        used last (rd_kafka_broker_any_usable, rd_kafka_broker_weight_usable: the least idle): the
+        partition leader's connection, where the Fetch of a consumer that has caught up is held
+        up to fetch.wait.max.ms, and the FindCoordinator is answered when that Fetch returns. The
+        driver draws when (`lookup_race`, a share of the wait; by hand, all of it); with no
+        partition to fetch it is answered at once. A failed query is repeated every 500 ms
+        (rd_kafka_cgrp_serve in QUERY_COORD)."""
+        if not self._query_at_once:
+            return COORD_QUERY_INTERVAL_US
+        self._query_at_once = False
+        if not self.assignment:
+            return 0
+        share = self.lookup_race() if self.lookup_race is not None else 1.0
+        return int(share * FETCH_WAIT_MAX_US)
 
     def on_coordinator_found(self) -> list:
         """The cgrp is UP again: request retries go out, and deferred commits are served anew
         (rkcg_wait_coord_q concatenated onto the ops queue), in operation order; a rejoin
-        waiting for the coordinator goes on."""
+        waiting for the coordinator goes on. Unless a retry waits in the coordinator's output
+        queue (`_purge_queued_retries`): then the coordinator is dead again before the cgrp is
+        UP."""
         self.coordinator_known = True
+        queued = [k for k in sorted(self.inflight_async) if k < 0]
+        queued = [k for k in queued if self.inflight_async[k].parked == "retry"]
+        if queued:
+            return self._purge_queued_retries(queued)
         out: list = []
         for key in sorted(k for k in self.inflight_async if k < 0):
             op = self.inflight_async[key]
@@ -261,3 +282,24 @@ class CommitOperations:
             self.needs_offsets = False
             out += self._fetch_positions()
         return out + self._maybe_join() + self.take_laters()
+
+    def _purge_queued_retries(self, keys: list[int]) -> list:
+        """A retry whose backoff ran out while no coordinator was known waits in the output queue
+        of the coordinator's logical broker. Giving that broker the found coordinator's address
+        closes its connection attempt (rd_kafka_broker_set_nodename; the OP_CONNECT handler's
+        "Closing connection due to nodename change"), which fails the queued requests with
+        __TRANSPORT (rd_kafka_broker_fail): the coordinator is marked dead again
+        (rd_kafka_handle_OffsetCommit) and each request is retried after its backoff with its
+        retry count unchanged, never having been sent (rd_kafka_buf_retry). While each lookup
+        takes longer than the backoff this repeats, no heartbeat gets through, and the session
+        can run out (docs/model.md, "Coordinator rediscovery")."""
+        self._coordinator_lost("UNKNOWN")
+        config = self.config
+        for key in keys:
+            op = self.inflight_async[key]
+            op.parked = None
+            backoff = config.retry_backoff_us << max(op.retries - 1, 0)
+            self._laters.append(
+                Later(self.now + min(backoff, config.retry_backoff_max_us), (op, "retry"))
+            )
+        return self.take_laters()
