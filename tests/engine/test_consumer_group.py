@@ -7,7 +7,7 @@ import pytest
 from sim import load_scenario, run
 from sim.strategies import STRATEGY_NAMES
 
-CLIENTS = ("java",)  # the clients the engine drives in a consumer group
+CLIENTS = ("java", "librdkafka")  # the clients the engine drives in a consumer group
 
 SCALE_OUT = {
     "name": "scale-out",
