@@ -36,6 +36,7 @@ from ..java_classic.state import STABLE
 from ..librdkafka import LibrdkafkaConsumer
 from ..messages import COORDINATOR_ERRORS
 from .librdkafka import (
+    INIT,
     STEADY,
     AddAssignment,
     LibrdkafkaMembership,
@@ -75,10 +76,13 @@ class LibrdkafkaGroupConsumer(AssignmentOps, LibrdkafkaConsumer):
         self._sync_state()
 
     def _sync_state(self) -> None:
-        """What the engine reads: `state` STABLE when STEADY with nothing to serve,
-        `generation` the member epoch (commits carry it; the ledger records it)."""
+        """What the engine reads: `state` STABLE when in the group with no rebalance op under
+        way (STEADY, or still INIT after a join that brought no partitions: an empty target is
+        no different from the empty current assignment, rd_kafka_cgrp_consumer_is_new_
+        assignment_different), `generation` the member epoch (commits carry it)."""
         membership = self.membership
-        steady = membership.join_state == STEADY and not self.callbacks
+        settled = membership.join_state in (STEADY, INIT) and not membership.rebalancing()
+        steady = settled and membership.epoch > 0 and not self.callbacks
         self.state = STABLE if steady else "RECONCILING"
         self.generation = membership.epoch
 
@@ -220,6 +224,13 @@ class LibrdkafkaGroupConsumer(AssignmentOps, LibrdkafkaConsumer):
         if not self.poll_timer_expired(self.now):
             return None
         return self._apply(membership.max_poll_exceeded_now()) + self._after()
+
+    def heartbeats_held(self) -> bool:
+        """After a max.poll.interval.ms expiry, until the application polls again, no heartbeat
+        goes and no leave either (with a rebalance callback the lost revoke waits for that
+        poll): the coordinator's session runs out from the last heartbeat."""
+        membership = self.membership
+        return membership.max_poll_exceeded and not membership.wait_leave
 
     def on_heartbeat_error(self, error: str) -> list:
         """Heartbeat errors come with their responses (`on_group_response`)."""
