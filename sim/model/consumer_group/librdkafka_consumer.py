@@ -193,9 +193,6 @@ class LibrdkafkaGroupConsumer(AssignmentOps, LibrdkafkaConsumer):
         STALE_MEMBER_EPOCH only expedite the heartbeat (`on_response`)."""
         return []
 
-    def _gate(self) -> str | None:
-        return None
-
     # ---- the coordinator and liveness ------------------------------------------------------------
     def _coordinator_lost(self, error: str = "NOT_COORDINATOR") -> None:
         super()._coordinator_lost(error)
