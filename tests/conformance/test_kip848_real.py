@@ -119,4 +119,9 @@ def test_the_real_librdkafka_is_compared_with_the_models_own_in_both_protocols()
     (kip,) = conformance_scenarios("kip848-auto-store-loss")
     (classic,) = conformance_scenarios("sync-per-batch-mid-batch")
     assert model_client(classic) == model_client(kip) == kip.consumer.client == "librdkafka"
-    check_supported(kip, object.__new__(MockCluster))  # auto commit is run
+
+    class Any:  # a backend that runs every scenario: what is refused is the real side's
+        def unsupported(self, scenario):
+            return None
+
+    check_supported(kip, Any())  # auto commit is run
