@@ -323,8 +323,8 @@ def test_not_yet_modelled_choices_are_refused(tmp_path):
         '[consumer]\nclient = "librdkafka"'
     )
     assert error(tmp_path, librdkafka_cooperative) == (
-        's.toml: group.protocol: the "librdkafka" client is modelled with the eager protocol '
-        'only; allowed: "eager"'
+        's.toml: group.protocol: the "librdkafka" client is modelled with the eager and '
+        'consumer protocols only; allowed: "eager", "consumer"'
     )
 
 

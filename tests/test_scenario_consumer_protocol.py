@@ -84,6 +84,13 @@ def test_a_client_the_engine_does_not_drive_in_a_consumer_group_is_refused():
     data = {**CONSUMER, "consumer": {"client": "java-new-prefix"}}
     (line,) = problems(data)
     assert line.startswith("s.toml: consumer.client: ")
+    assert line.endswith('allowed: "java" or "librdkafka"')
+
+
+def test_librdkafka_is_accepted_in_a_consumer_group():
+    """Both clients the engine drives in a consumer group (issue 17: accepted for both)."""
+    s = parse_scenario({**CONSUMER, "consumer": {"client": "librdkafka"}}, "s.toml")
+    assert (s.group.protocol, s.consumer.client) == ("consumer", "librdkafka")
 
 
 def test_replace_switches_the_protocol_family_dropping_what_no_longer_applies():

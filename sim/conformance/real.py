@@ -47,17 +47,8 @@ class Unsupported(Exception):
 
 
 def model_client(scenario, client: str = "confluent-kafka") -> str:
-    """The model's client compared with this real one: its own (`CLIENTS`), unless the
-    scenario's group speaks the consumer protocol and the engine does not drive that client in
-    one yet: then the Java client's, which meets the same coordinator (the broker's rules, the
-    part these scenarios test). Its auto commit is not librdkafka's: such scenarios are not run
-    (`check_supported`)."""
-    from sim.scenario.settings import CONSUMER_PROTOCOL_CLIENTS
-
-    own = CLIENTS[client][1]
-    if consumer_protocol(scenario) and own not in CONSUMER_PROTOCOL_CLIENTS:
-        return "java"
-    return own
+    """The model's client compared with this real one (`CLIENTS`), in every protocol."""
+    return CLIENTS[client][1]
 
 
 def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
@@ -70,12 +61,6 @@ def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
         raise Unsupported("the real side processes synchronously, for a constant processing_ms")
     if client == "kafka-python" and consumer_protocol(s):
         raise Unsupported("kafka-python has no client of the consumer group protocol")
-    stand_in = model_client(s, client)
-    if stand_in != CLIENTS[client][1] and _auto(s):
-        raise Unsupported(
-            f"the model drives no {CLIENTS[client][1]} consumer in a consumer group yet, and the"
-            f" {stand_in} client's auto commit is not its own"
-        )
     if client == "kafka-python" and s.group.static_membership:
         raise Unsupported("kafka-python speaks Kafka 2.0's protocol here: no static membership")
     if s.topic.produce_rate_per_s or s.strategy.on_commit_error:

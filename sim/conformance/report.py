@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter
 
 from sim.conformance.outcome import EXACT, NOT_RUN, WITHIN
-from sim.conformance.real import CLIENTS
 
 
 def by_part(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -77,11 +76,7 @@ def _section(rows: list[dict]) -> list[str]:
         model = "<br>".join(f"{_cell(o)} ({o['seeds']})" for o in r["model"])
         real = "<br>".join(f"{_cell(o)} ({o['runs']})" for o in r["real"])
         real = real or _line(r.get("why", ""))
-        strategy = r["strategy"]
-        own = CLIENTS[r.get("client", "confluent-kafka")][1]
-        if r.get("model_client", own) != own:  # a stand-in: docs/conformance.md
-            strategy += f" (model: {r['model_client']})"
-        lines.append(f"| {r['scenario']} | {strategy} | {r['verdict']} | {model} | {real} |")
+        lines.append(f"| {r['scenario']} | {r['strategy']} | {r['verdict']} | {model} | {real} |")
     notes = [r for r in rows if r["verdict"] not in (EXACT, WITHIN, NOT_RUN) and "why" in r]
     if notes:
         lines += ["", f"### Why (`{backend}`, {client})", ""]

@@ -76,8 +76,9 @@ class CoordinatorHost:
                 outputs += coordinator.heartbeats_stopped(now, request.member_id, now)
         elif kind is ConsumerGroupHeartbeat:
             outputs = coordinator.heartbeat(now, request_id, request)
-            if not inst.alive or self._heartbeats_blocked(inst):
-                # Sent before the member died or froze: its session runs from here.
+            if not inst.alive or self._heartbeats_blocked(inst) or inst.consumer.heartbeats_held():
+                # Sent before the member died, froze or held its heartbeats: its session runs
+                # from here.
                 outputs += coordinator.heartbeats_stopped(now, request.member_id, now)
         elif kind is MemberOffsetFetch:
             outputs = coordinator.offset_fetch(now, request_id, request)

@@ -201,8 +201,13 @@ class Liveness:
             self.ledger.fault(now, "poll-timeout", inst.number)
             self._carry_out(inst, commands)
             if self.consumer_protocol:
-                # Its leave heartbeat went; it goes on heartbeating when it rejoins at its next
-                # poll (the application runs onPartitionsLost there).
+                # The Java client's leave heartbeat went; it goes on heartbeating when it rejoins
+                # at its next poll (the application runs onPartitionsLost there). librdkafka
+                # with a rebalance callback only stops heartbeating until then: the
+                # coordinator's session runs out from its last heartbeat.
+                if consumer.heartbeats_held():
+                    last = self._last_heartbeat(inst)
+                    self._apply(self.coordinator.heartbeats_stopped(now, member_id, last))
                 self._wake(inst)
             else:
                 # The reset generation stops the heartbeat thread (HeartbeatThread.run disables

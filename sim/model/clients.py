@@ -4,6 +4,7 @@ It owns the table of names; it never builds a consumer (the engine does)."""
 
 from .consumer import Consumer
 from .consumer_group.java_consumer import JavaGroupConsumer
+from .consumer_group.librdkafka_consumer import LibrdkafkaGroupConsumer
 from .java_new_prefix import JavaNewPrefixConsumer
 from .librdkafka import LibrdkafkaConsumer
 
@@ -13,4 +14,7 @@ CLIENT_MODELS: dict[str, type[Consumer]] = {
     "java-new-prefix": JavaNewPrefixConsumer,
 }
 # In a consumer group (group.protocol = "consumer").
-CONSUMER_GROUP_MODELS: dict[str, type[Consumer]] = {"java": JavaGroupConsumer}
+CONSUMER_GROUP_MODELS: dict[str, type[Consumer]] = {
+    "java": JavaGroupConsumer,
+    "librdkafka": LibrdkafkaGroupConsumer,
+}

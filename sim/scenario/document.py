@@ -88,11 +88,12 @@ class Scenario(Table):
         else:
             _check_classic_protocol(found, self)
         if self.consumer.client == "librdkafka" and self.group.protocol == "cooperative":
-            # librdkafka has an incremental (cooperative-sticky) rebalance, but its model here
-            # revokes everything at each rejoin and has no incremental unassign (docs/model.md).
+            # librdkafka has an incremental (cooperative-sticky) classic rebalance, but its model
+            # here revokes everything at each rejoin (docs/model.md); its consumer protocol is
+            # modelled (docs/kip848.md).
             found.add(
-                'the "librdkafka" client is modelled with the eager protocol only',
-                '"eager"',
+                'the "librdkafka" client is modelled with the eager and consumer protocols only',
+                '"eager", "consumer"',
                 "group.protocol",
             )
         if not self.consumer.rebalance_callback and self.consumer.client != "librdkafka":

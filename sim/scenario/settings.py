@@ -42,7 +42,7 @@ PROTOCOL_ASSIGNORS = {
 OFFSET_RESETS = ("earliest", "latest", "none")
 CLIENTS = ("java", "librdkafka", "java-new-prefix")
 # The clients the engine drives in a consumer group.
-CONSUMER_PROTOCOL_CLIENTS: tuple[str, ...] = ("java",)
+CONSUMER_PROTOCOL_CLIENTS: tuple[str, ...] = ("java", "librdkafka")
 PROCESSING_MODES = ("sync", "async")
 COMMIT_ERROR_POLICIES = ("skip", "crash", "seek-back", "proceed")
 

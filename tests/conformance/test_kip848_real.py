@@ -110,27 +110,18 @@ def test_a_clean_close_in_a_consumer_group_hands_over_without_loss_or_repeat():
     assert outcome.committed == (50, 50, 50, 50)
 
 
-def test_the_model_stands_in_the_java_client_only_while_librdkafka_is_not_driven(monkeypatch):
-    """In a consumer group the real librdkafka is compared with the model's Java client while the
-    engine drives no librdkafka consumer there, and with librdkafka's own once it does; a classic
-    group always gets librdkafka's. With the stand-in, auto commit (the client's own timer and
-    offset store) is not run; the report names the stand-in on the row."""
-    import sim.scenario.settings as settings
+def test_the_real_librdkafka_is_compared_with_the_models_own_in_both_protocols():
+    """The engine drives librdkafka in a consumer group too: a KIP-848 scenario's real
+    confluent-kafka is compared with the model's librdkafka, auto commit included (its own
+    timer and offset store), as a classic one's."""
     from sim.conformance.real import model_client
-    from sim.conformance.report import _section
 
-    (kip,) = conformance_scenarios("kip848-clean-leave")
+    (kip,) = conformance_scenarios("kip848-auto-store-loss")
     (classic,) = conformance_scenarios("sync-per-batch-mid-batch")
-    assert model_client(classic) == "librdkafka"
-    monkeypatch.setattr(settings, "CONSUMER_PROTOCOL_CLIENTS", ("java",))
-    assert model_client(kip) == "java"
-    (auto,) = conformance_scenarios("kip848-auto-store-loss")
-    mock = object.__new__(MockCluster)
-    with pytest.raises(Unsupported, match="auto commit is not its own"):
-        check_supported(auto, mock)
-    row = {"scenario": "s", "strategy": "x", "verdict": "exact", "backend": "mock",
-           "client": "confluent-kafka", "model_client": "java",
-           "model": [], "real": []}  # fmt: skip
-    assert any(line.startswith("| s | x (model: java) |") for line in _section([row]))
-    monkeypatch.setattr(settings, "CONSUMER_PROTOCOL_CLIENTS", ("java", "librdkafka"))
-    assert model_client(kip) == "librdkafka"
+    assert model_client(classic) == model_client(kip) == kip.consumer.client == "librdkafka"
+
+    class Any:  # a backend that runs every scenario: what is refused is the real side's
+        def unsupported(self, scenario):
+            return None
+
+    check_supported(kip, Any())  # auto commit is run

@@ -73,6 +73,7 @@ LESSONS = {
     "kip848-auto-commit-on-revoke": (None, False, False),
     "kip848-commit-before-process-crash": (None, True, False),
     "kip848-zombie-poll-timeout": (None, False, True),
+    "kip848-librdkafka-zombie": (None, False, False),
     "kip848-static-crash-restart": (None, False, False),
     "kip848-stale-epoch-commit": (None, False, False),
     "transactional-crash-in-commit": (None, False, True),  # aborted, read again, shown once

@@ -76,6 +76,23 @@ def test_a_poll_timeout_zombie_is_fenced_out_but_still_processes_twice():
     assert result.summary()["concurrent_duplicates"] > 0 and result.summary()["lost"] == 0
 
 
+def test_a_librdkafka_poll_timeout_zombie_keeps_its_partitions_until_its_session_ends():
+    """Changed for zombies, differently per client: librdkafka stops heartbeating without a
+    leave, so a stall shorter than the interval plus the session moves nothing: its commit is
+    accepted, its poll loses and gets back the same partitions, nothing is processed twice,
+    where the Java client's leave gives the same stall 500 concurrent duplicates."""
+    s = load_scenario("kip848-librdkafka-zombie")
+    result = run(s)
+    tenures = result.ledger.tenures
+    assert {t.instance for t in tenures if t.start_us > 5_000_000} == {0}  # nobody else took them
+    lost = [t for t in tenures if t.ended_by == "lost"]
+    assert lost and all(23_000_000 <= t.end_us < 24_000_000 for t in lost)
+    assert all(c.outcome == "ok" for c in result.ledger.commits.values())
+    assert result.summary()["duplicated_records"] == 0
+    java = run(s.replace(consumer={"client": "java"})).summary()
+    assert java["concurrent_duplicates"] == 500
+
+
 def test_a_crashed_static_member_restarting_inside_its_session_is_refused():
     """Changed for static members: UNRELEASED_INSTANCE_ID, fatal; the partitions wait for the
     old member's session, where the classic protocol handed them back at once."""

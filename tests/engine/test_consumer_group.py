@@ -7,7 +7,7 @@ import pytest
 from sim import load_scenario, run
 from sim.strategies import STRATEGY_NAMES
 
-CLIENTS = ("java",)  # the clients the engine drives in a consumer group
+CLIENTS = ("java", "librdkafka")  # the clients the engine drives in a consumer group
 # transactions commit offsets with TxnOffsetCommit, modelled at the classic coordinator only
 GROUP_STRATEGIES = [name for name in STRATEGY_NAMES if name != "transactional"]
 
@@ -133,3 +133,34 @@ def test_downtime_runs_from_a_partitions_release_or_its_owners_crash_to_its_next
             down += sum(at - t for t in released.values())
     assert down > 60 * 1_000_000  # the crashed member's two partitions waited ~45 s each
     assert result.summary()["rebalance_downtime_ms"] == pytest.approx(down / 1000, abs=1)
+
+
+def test_a_librdkafka_member_given_no_partition_is_settled_in_its_join_state():
+    """An empty target is no different from librdkafka's empty current assignment: the member
+    stays INIT (rd_kafka_cgrp_consumer_is_new_assignment_different), in the group, and the drain
+    ends."""
+    s = load_scenario("crash-mid-batch").replace(
+        topic={"partitions": 1, "initial_records": 100},
+        group={"protocol": "consumer", "consumers": 2},
+        consumer={"client": "librdkafka"},
+        faults=[],
+    )
+    result = run(s)
+    assert result.ok and result.report.metrics.quiesced
+    assert sum(t.end_us is None for t in result.ledger.tenures) == 1  # one owner at the end
+
+
+def test_a_stalled_librdkafka_member_is_removed_by_its_session_not_by_a_leave():
+    """librdkafka with a rebalance callback, past max.poll.interval.ms: it stops heartbeating
+    and sends no leave until its application polls again, so the other member gets the
+    partition one broker session (2 s) after the stalled one's last heartbeat, at its next
+    heartbeat; the stalled one's batch is then processed twice."""
+    s = load_scenario("sim/scenarios/conformance/kip848-poll-timeout.toml")
+    result = run(s, seed=s.run.seed + 2)
+    tenures = result.ledger.tenures
+    first = tenures[0]
+    assert (first.instance, first.ended_by) == (0, "lost")
+    takeover = [t for t in tenures if t.instance == 1]
+    timed_out = 3_000_000  # max.poll.interval.ms after the last poll
+    assert takeover and timed_out + 2_000_000 < takeover[0].start_us < timed_out + 3_000_000
+    assert result.summary()["duplicated_records"] == 10

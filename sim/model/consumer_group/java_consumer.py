@@ -115,6 +115,10 @@ class JavaGroupConsumer(Consumer):
         self._queue(out)
         return [Send(request, self._request_id())]
 
+    def heartbeats_held(self) -> bool:
+        """Its poll timeout sends the leave heartbeat: never held without one."""
+        return False
+
     def on_heartbeat_error(self, error: str) -> None:
         """Heartbeat errors come with their responses (`on_group_response`)."""
 
