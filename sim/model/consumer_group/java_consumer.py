@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..commands import Batch, Call, ReadLog, Send, Wait
+from ..commands import Batch, Call, Send, Wait
 from ..consumer import Consumer
 from ..messages import COORDINATOR_ERRORS
 from .java_heartbeat import JavaHeartbeat
@@ -162,13 +162,9 @@ class JavaGroupConsumer(Consumer):
             if any(p not in self.positions for p in self.assignment):
                 if not (yield from self.refresh_positions()):
                     return Batch(0, (), 0)
-            if self.read_log is not None:
-                ends = self.read_log(self.assignment)
-            else:
-                ends = yield ReadLog(self.assignment)
-            slices = self._take(ends)
-            if slices or self.now >= self.poll_deadline_us:
-                return Batch(0, slices, sum(end - start for _, start, end in slices))
+            batch = yield from self.fetched()
+            if batch is not None:
+                return batch
             yield Wait(self.poll_deadline_us, idle=quiet and not self._auto_commit_due())
 
     def _auto_commit_due(self) -> bool:

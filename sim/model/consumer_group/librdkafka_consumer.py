@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..commands import Batch, Call, Later, ReadLog, Send, Wait
+from ..commands import Batch, Call, Later, Send, Wait
 from ..java_classic.rebalance_listener import RebalanceListener
 from ..java_classic.state import STABLE
 from ..librdkafka import LibrdkafkaConsumer
@@ -263,13 +263,9 @@ class LibrdkafkaGroupConsumer(AssignmentOps, LibrdkafkaConsumer):
                 self.failed = True  # the fatal error reaches the application
             if self.failed or self.close_requested:
                 return Batch(0, (), 0)
-            if self.read_log is not None:
-                ends = self.read_log(self.assignment)
-            else:
-                ends = yield ReadLog(self.assignment)
-            slices = self._take(ends)
-            if slices or self.now >= self.poll_deadline_us:
-                return Batch(0, slices, sum(end - start for _, start, end in slices))
+            batch = yield from self.fetched()
+            if batch is not None:
+                return batch
             yield Wait(self.poll_deadline_us, idle=quiet)
 
     def _fetch(self, ends) -> None:

@@ -72,13 +72,9 @@ class PollAndPositions:
                 # wakeup() from a shutdown hook: poll() throws WakeupException before returning
                 # records, so positions stay at what was processed.
                 return Batch(0, (), 0)
-            if self.read_log is not None:
-                ends = self.read_log(self.assignment)
-            else:
-                ends = yield ReadLog(self.assignment)
-            slices = self._take(ends)
-            if slices or self.now >= self.poll_deadline_us:
-                return Batch(0, slices, sum(end - start for _, start, end in slices))
+            batch = yield from self.fetched()
+            if batch is not None:
+                return batch
             if auto_commit:
                 yield Wait(min(self.poll_deadline_us, max(self.next_auto_commit_us, self.now + 1)))
             else:
@@ -111,6 +107,18 @@ class PollAndPositions:
         self._take(ends)  # the next poll's first read
         self.poll_deadline_us = self.now + self.config.poll_timeout_us
         return self.poll_deadline_us
+
+    def fetched(self):
+        """The records fetched by now, as a batch, or None while there are none and the poll has
+        time left: the step of every client's poll loop between its waits."""
+        if self.read_log is not None:
+            ends = self.read_log(self.assignment)
+        else:
+            ends = yield ReadLog(self.assignment)
+        slices = self._take(ends)
+        if slices or self.now >= self.poll_deadline_us:
+            return Batch(0, slices, sum(end - start for _, start, end in slices))
+        return None
 
     def _take(self, ends: tuple[int, ...]) -> tuple[tuple[int, int, int], ...]:
         """Fill up to max.poll.records, draining one partition's fetched data before moving to
