@@ -133,8 +133,9 @@ PLANTED = (
     (
         "a static member keeps heartbeating after its poll timeout",
         "sim/engine/liveness.py",
-        "            self._apply(self.coordinator.heartbeats_stopped(now, member_id, last))\n",
-        "",
+        "\n                last = self._last_heartbeat(inst)\n"
+        "                self._apply(self.coordinator.heartbeats_stopped(now, member_id, last))\n",
+        "\n                last = self._last_heartbeat(inst)\n",
         "tests/engine/test_liveness.py::"
         "test_a_static_zombie_is_expired_one_session_after_its_heartbeats_stop",
     ),
