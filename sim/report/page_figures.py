@@ -21,13 +21,13 @@ S = 1e-6  # µs -> s on the x axis
 # Span kind -> (offset from the lane's centre, height), as in the PNG; held strips per row.
 BOXES = {
     "processing": (-0.34, 0.5), "again": (-0.4, 0.62), "no-owner": (-0.45, 0.9),
-    "two-owners": (-0.45, 0.9), "rebalancing": (-0.32, 0.64), "unavailable": (-0.32, 0.64),
-    "loading": (-0.32, 0.64), "stall": (-0.42, 0.84), "pause": (-0.42, 0.84),
-    "network-cut": (-0.42, 0.84), "life": (-0.04, 0.08), "held-0": (0.2, 0.11),
-    "held-1": (0.33, 0.11),
+    "two-owners": (-0.45, 0.9), "rebalancing": (-0.32, 0.64), "reconciling": (-0.32, 0.64),
+    "unavailable": (-0.32, 0.64), "loading": (-0.32, 0.64), "stall": (-0.42, 0.84),
+    "pause": (-0.42, 0.84), "network-cut": (-0.42, 0.84), "life": (-0.04, 0.08),
+    "held-0": (0.2, 0.11), "held-1": (0.33, 0.11),
 }  # fmt: skip
-STEP_KINDS = {"no-owner", "two-owners", "rebalancing", "unavailable", "loading", "stall", "pause",
-              "network-cut", "again"}  # fmt: skip
+STEP_KINDS = {"no-owner", "two-owners", "rebalancing", "reconciling", "unavailable", "loading",
+              "stall", "pause", "network-cut", "again"}  # fmt: skip
 MAX_STEPS = 250
 FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 12}
 

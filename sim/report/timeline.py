@@ -24,9 +24,9 @@ COLUMNS = int(WIDTH_IN * DPI * 0.85)  # pixel columns of the plotting area
 # Per span kind: (offset from the lane's centre, height), in lane units (a lane is 1 high).
 BOXES = {
     "processing": (-0.34, 0.5), "again": (-0.4, 0.62), "no-owner": (-0.45, 0.9),
-    "two-owners": (-0.45, 0.9), "rebalancing": (-0.32, 0.64), "unavailable": (-0.32, 0.64),
-    "loading": (-0.32, 0.64), "stall": (-0.42, 0.84), "pause": (-0.42, 0.84),
-    "network-cut": (-0.42, 0.84),
+    "two-owners": (-0.45, 0.9), "rebalancing": (-0.32, 0.64), "reconciling": (-0.32, 0.64),
+    "unavailable": (-0.32, 0.64), "loading": (-0.32, 0.64), "stall": (-0.42, 0.84),
+    "pause": (-0.42, 0.84), "network-cut": (-0.42, 0.84),
 }  # fmt: skip
 HELD_ROWS = ((0.2, 0.11), (0.33, 0.11))  # held strips under the processing bar, per row
 COMMIT_Y = -0.44  # commit marks sit on the consumer lane's top edge

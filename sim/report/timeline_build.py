@@ -55,9 +55,17 @@ class _Builder:
 
     # ---- the group lane -------------------------------------------------------------------
     def group(self) -> None:
+        """A classic group's rebalance stops its members (grey); a consumer group only
+        reconciles, one member and partition at a time while the others process (a lighter
+        band: the partition lanes show each revocation and assignment)."""
+        spec = self.result.spec
+        if spec is not None and spec.group.consumer_protocol:
+            kind, words, unit = "reconciling", "reconciling", "epoch"
+        else:
+            kind, words, unit = "rebalancing", "rebalancing", "generation"
         for start, end, generation in rebalance_windows(self.ledger):
-            text = f"rebalancing from generation {generation}: {_s(start)} to {_s(end)}"
-            self.spans.append(Span(0, start, end, "rebalancing", text))
+            text = f"{words} from {unit} {generation}: {_s(start)} to {_s(end)}"
+            self.spans.append(Span(0, start, end, kind, text))
         failovers = [f for f in self.ledger.faults if f.kind == "coordinator-failover"]
         for k, f in enumerate(failovers):
             unavailable_us, loading_us = self.plan.failovers.get(f.at_us, (0, 0))

@@ -63,6 +63,7 @@ SPANS: dict[str, Style] = {
     ),
     "again": Style("processed again", "#222222", "////", "/", fill=False),
     "rebalancing": Style("group rebalancing", "#cccccc"),
+    "reconciling": Style("group reconciling (members keep processing)", "#e6e6e6"),
     "unavailable": Style("coordinator unavailable (NOT_COORDINATOR)", "#d62728", "", "", fill=True),
     "loading": Style("coordinator loading (COORDINATOR_LOAD_IN_PROGRESS)", "#f2a65a"),
     "stall": Style("poll loop stalled", "#9467bd", "xxx", "x", fill=False),

@@ -41,7 +41,7 @@ def _action_start(spans, ledger) -> float:
     starts = [at for at, _, _ in ledger.generations]
     starts += [f.at_us for f in ledger.faults]
     starts += [d.at_us for d in ledger.deliveries[:1]]
-    starts += [s.start_us for s in spans if s.kind == "rebalancing"]
+    starts += [s.start_us for s in spans if s.kind in ("rebalancing", "reconciling")]
     return min(starts, default=0)
 
 

@@ -164,6 +164,28 @@ def test_a_coordinator_failover_is_marked_and_not_called_a_rebalance():
     assert points(tl, "commit-failed", "consumer-0")
 
 
+# ---- the group lane: a classic rebalance, a consumer group's reconciliation --------------------
+def test_a_consumer_group_reconciles_on_the_group_lane_and_never_rebalances():
+    """group.protocol = "consumer": members keep processing while the group moves to a new
+    target assignment (the partition lanes show each revocation and assignment), so the group
+    lane draws a lighter "reconciling" band, named so in the legend, never the classic grey
+    "group rebalancing" span."""
+    tl = timeline("kip848-slow-member-join")
+    assert not spans(tl, "rebalancing")
+    bands = spans(tl, "reconciling", "group")
+    assert bands and all(b.text.startswith("reconciling from epoch") for b in bands)
+    labels = {style.label for _, kind, style in tl.legend() if kind == "reconciling"}
+    assert labels == {"group reconciling (members keep processing)"}
+    assert "rebalancing" not in legend_kinds(tl)
+
+
+def test_a_classic_group_still_draws_its_rebalances_grey():
+    """A classic group stops its members for a rebalance: the grey "group rebalancing" span."""
+    tl = timeline("rolling-restart")
+    assert spans(tl, "rebalancing", "group") and not spans(tl, "reconciling")
+    assert SPANS["rebalancing"].label == "group rebalancing"
+
+
 # ---- every kind of event ----------------------------------------------------------------------
 def test_joins_leaves_lost_responses_and_commit_errors_each_have_a_mark():
     """production-like: a scale-up, a clean leave, coordinator errors and a lost response."""
