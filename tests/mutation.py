@@ -7,9 +7,12 @@ tests), and writes `reports/mutation.md`: the score, then every surviving mutant
 and its verdict from `tests/mutation_verdicts.toml` (equivalent, and why; in our own machinery,
 not a Kafka rule; or not judged yet), and the mutants that earlier runs left alive and a named
 test now kills. It also breaks by hand each rule the review of issue 12 found unpinned or wrong
-(`PLANTED`), in a copy of the project, and requires the test named after the rule to fail.
+(`PLANTED`), in a copy of the project, and requires the test named after the rule to fail on an
+assertion: a plant that does not compile or import, or a test that errors, is "plant broken",
+never caught.
 
     python -m tests.mutation            # a fresh run (removes mutants/ first), then the report
+    python -m tests.mutation --planted  # only the rules broken by hand (no mutmut needed)
     python -m tests.mutation --resume   # keep mutants/: test what changed, re-test survivors
     python -m tests.mutation --report   # only rewrite the report from mutants/
 """
@@ -208,13 +211,16 @@ def diff(name: str, source: str) -> str:
     return "\n".join(line for line in lines if not line.startswith(("---", "+++")))
 
 
-def planted() -> list[tuple[str, str, bool]]:
-    """Break each rule of PLANTED in a copy of the project and run its test there:
-    [(rule, test, killed)]. The copy's `sim` is imported before the installed one (pytest puts
+CAUGHT, MISSED, BROKEN = "caught", "not caught", "plant broken"
+
+
+def planted(rules=PLANTED) -> list[tuple[str, str, str]]:
+    """Break each rule in a copy of the project and run its test there: [(rule, test, verdict)],
+    the verdict `verdict`'s. The copy's `sim` is imported before the installed one (pytest puts
     the copy's root first on sys.path)."""
     outcome = []
     with tempfile.TemporaryDirectory() as tmp:
-        for rule, path, text, broken, test in PLANTED:
+        for rule, path, text, broken, test in rules:
             copy = Path(tmp) / "copy"
             shutil.rmtree(copy, ignore_errors=True)
             for part in ("sim", "tests", "scenarios"):
@@ -233,10 +239,51 @@ def planted() -> list[tuple[str, str, bool]]:
                 if code.count(old) != 1:
                     raise SystemExit(f"error: the planted change for {rule!r} no longer applies")
                 source.write_text(code.replace(old, new))
-            run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", test]
-            failed = subprocess.call(run, cwd=copy, stdout=subprocess.DEVNULL) != 0
-            outcome.append((rule, test, failed))
+            outcome.append((rule, test, verdict(copy, test)))
     return outcome
+
+
+def verdict(copy: Path, test: str) -> str:
+    """Run `test` in the planted copy, with this module as a pytest plugin that writes down what
+    each phase raised. CAUGHT only when the test fails on an assertion (the test's own, or the
+    checker's verdict it asserts); BROKEN when the plant does not even run: a module that does
+    not compile or import, nothing collected, a setup or teardown error, any other exception;
+    MISSED when the test passes (or skips)."""
+    outcome = copy / "planted-outcome.txt"
+    outcome.unlink(missing_ok=True)
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0"]
+    run += ["-p", "tests.mutation", test]
+    env = {**os.environ, OUTCOME: str(outcome)}
+    subprocess.call(run, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    said = [line.split() for line in outcome.read_text().splitlines()] if outcome.exists() else []
+    raised = {raised for when, raised in said if when == "call"}
+    if not raised or any(when != "call" for when, _ in said):
+        return BROKEN
+    if raised <= {"passed", "Skipped"}:
+        return MISSED
+    return CAUGHT if raised <= {"passed", "Skipped", "AssertionError"} else BROKEN
+
+
+# ---- the plugin half of `verdict`, loaded in the planted copy's run (pytest -p tests.mutation) --
+OUTCOME = "OFFSIM_PLANTED_OUTCOME"  # the file it writes to, one "phase raised" line per event
+
+
+def _said(when: str, raised: str) -> None:
+    if os.environ.get(OUTCOME):
+        with open(os.environ[OUTCOME], "a") as out:
+            out.write(f"{when} {raised}\n")
+
+
+def pytest_collectreport(report) -> None:
+    if report.failed:  # a module that does not compile or import
+        _said("collect", "error")
+
+
+def pytest_runtest_makereport(item, call) -> None:
+    if call.excinfo is not None:
+        _said(call.when, call.excinfo.type.__name__)
+    elif call.when == "call":
+        _said("call", "passed")
 
 
 def report(found: dict[str, tuple[str, str]], verdicts: dict, rules=()) -> str:
@@ -280,8 +327,9 @@ def report(found: dict[str, tuple[str, str]], verdicts: dict, rules=()) -> str:
         out.append(f"| `{source}` | {c[KILLED]} | {c[SURVIVED]} | {c[NO_TESTS]} | {c[TIMEOUT]} |")
     out += ["", "## Rules broken by hand, each caught by the test named after it", ""]
     out += ["| rule broken | test | caught |", "| --- | --- | --- |"]
-    for rule, test, killed in rules:
-        out.append(f"| {rule} | `{test.rpartition('::')[2]}` | {'yes' if killed else '**no**'} |")
+    shown = {CAUGHT: "yes", MISSED: "**no**", BROKEN: f"**{BROKEN}**"}
+    for rule, test, said in rules:
+        out.append(f"| {rule} | `{test.rpartition('::')[2]}` | {shown[said]} |")
     out += ["", "## Survivors of an earlier run killed by a test named after the rule", ""]
     for name, test in sorted(killed_by.items()):
         now = found.get(name, ("", "gone (the function changed)"))[1]
@@ -307,7 +355,13 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--report", action="store_true", help="only write the report")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--planted", action="store_true", help="only the rules broken by hand")
     args = parser.parse_args(argv)
+    if args.planted:
+        rules = planted()
+        for rule, _, said in rules:
+            print(f"{said}: {rule}")
+        return 0 if all(said == CAUGHT for *_, said in rules) else 1
     if importlib.util.find_spec("mutmut") is None:
         print("error: mutmut is not installed: pip install -e '.[mutation]'", file=sys.stderr)
         return 2
@@ -327,7 +381,10 @@ def main(argv=None) -> int:
     rules = planted()
     REPORT.write_text(report(results(), verdicts, rules))
     print(f"wrote {REPORT.relative_to(ROOT)}")
-    return 0
+    missed = [f"error: planted rule {rule!r}: {said}" for rule, _, said in rules if said != CAUGHT]
+    for line in missed:
+        print(line, file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -96,7 +96,9 @@ def test_a_static_zombie_is_expired_one_session_after_its_heartbeats_stop(client
     result = run(s)
     ledger = result.ledger
     (timeout,) = [f for f in ledger.faults if f.kind == "poll-timeout"]
-    first, second = rebalances_after(ledger, timeout.at_us)
+    after = rebalances_after(ledger, timeout.at_us)
+    assert len(after) == 2  # its expiry, then its rejoin
+    first, second = after
     session_us = 10 * S
     assert session_us - S <= first - timeout.at_us <= session_us + S  # its last tick + session
     assert second > (FAULT_AT + 30_000) * 1_000  # its rejoin after the stall

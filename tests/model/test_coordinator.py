@@ -163,8 +163,9 @@ def test_an_accepted_commit_resets_the_member_s_session():
     assert first.at_us == 9 * S + SESSION
     out = g.commit(20 * S, 500, OffsetCommit("b", 1, ((1, 5),)))
     assert replies(out)[500].error is None
-    (later,) = timers(out)
-    assert later.at_us == 20 * S + SESSION
+    renewed = timers(out)
+    assert [t.at_us for t in renewed] == [20 * S + SESSION]
+    (later,) = renewed
     assert g.timer(first.at_us, first.token) == [] and "b" in g.members
     out = g.timer(later.at_us, later.token)
     assert "b" not in g.members and g.state == co.PREPARING_REBALANCE
