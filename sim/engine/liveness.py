@@ -132,8 +132,18 @@ class Liveness:
         if found:
             self._at(reply_us, self._coordinator_found, inst)
         else:
+            self._at(reply_us, self._lookup_failed, inst)
             delay = inst.consumer.coordinator_lookup_delay_us()
             self._at(reply_us + delay, self._find_coordinator, inst)
+
+    def _lookup_failed(self, inst: Instance) -> None:
+        """The lookup's COORDINATOR_NOT_AVAILABLE reached the client: what waited for it may
+        fail (Java's async commits made while the coordinator was unknown)."""
+        if not inst.alive:
+            return
+        inst.consumer.now = self.env.now
+        if inst.consumer.on_coordinator_lookup_failed():
+            self._wake(inst)
 
     def _coordinator_found(self, inst: Instance) -> None:
         """The lookup succeeded: requests waiting for the coordinator go, and heartbeats resume

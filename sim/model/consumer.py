@@ -129,6 +129,9 @@ class Consumer(
         self.failed = False  # an exception is unwinding the loop
         self.inflight_async: dict[int, tuple[Offsets, int, int, str]] = {}
         self.completed_async: deque[CommitResult] = deque()
+        # Async commits made while the coordinator was unknown, waiting for its lookup, as
+        # (offsets, sequence, kind); offsets None: the consumed positions when sent.
+        self.pending_async: deque[tuple[Offsets | None, int, str]] = deque()
         self.commit_sequence = 0
         self.next_auto_commit_us = 0
         self.batch_number = 0

@@ -239,11 +239,34 @@ class JavaGroupConsumer(Consumer):
             yield Wait(retry_us, wakeable=False)
 
     def _auto_commit(self):
-        """maybeAutoCommitAsync: the consumed positions, async; nothing to commit is done."""
+        """maybeAutoCommitAsync: the consumed positions, async; nothing to commit is done. While
+        the coordinator is unknown nothing is committed (CommitRequestManager.poll returns
+        before it): the auto commit waits for the coordinator and then commits what is
+        consumed by then (`_async_request`)."""
+        if not self.coordinator_known:
+            self.commit_sequence += 1
+            self.pending_async.append((None, self.commit_sequence, "auto"))
+            return
         if not self.position_offsets():
             self.membership.on_auto_commit_done(self.now, None)
             return
         yield from self.commit_async(None, kind="auto")
+
+    def _async_request(self, offsets, sequence: int, kind: str):
+        """An async commit that waited for the coordinator goes when it is found (the
+        CommitRequestManager sends its unsent commits once the coordinator is known); the
+        waiting auto commit commits the positions consumed by then."""
+        if offsets is None:
+            offsets = self.position_offsets()
+            if not offsets:
+                self.membership.on_auto_commit_done(self.now, None)
+                return None
+        return super()._async_request(offsets, sequence, kind)
+
+    def on_coordinator_lookup_failed(self) -> bool:
+        """A failed lookup fails no commit: the unsent ones wait until the coordinator is known
+        (CommitRequestManager.commitAsync: no deadline; poll sends nothing before)."""
+        return False
 
     def on_response(self, request_id: int, response) -> None:
         kind = self.inflight_async[request_id][3]
@@ -292,5 +315,5 @@ class JavaGroupConsumer(Consumer):
             if sent is not None:
                 yield Send(*sent)
         self._sync_state()
-        while self.inflight_async and self.now < deadline:
+        while (self.inflight_async or self.pending_async) and self.now < deadline:
             yield Wait(deadline)

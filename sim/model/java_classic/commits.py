@@ -92,22 +92,62 @@ class CommitPaths:
         return None
 
     def commit_async(self, offsets: Offsets | None, kind: str = "async"):
-        """commitAsync: sent once, never retried; the callback runs in a later poll or commit."""
+        """commitAsync: sent once, never retried; the callback runs in a later poll or commit.
+        While the coordinator is unknown it is not sent but waits for the lookup under way
+        (ConsumerCoordinator.commitOffsetsAsync: coordinatorUnknownAndUnreadyAsync ->
+        pendingAsyncCommits): `pending_async_sends` sends it when the coordinator is found,
+        `on_coordinator_lookup_failed` fails it."""
         offsets = self.position_offsets() if offsets is None else offsets
         self.commit_sequence += 1
         if not offsets:
             return
+        if not self.coordinator_known:
+            self.pending_async.append((offsets, self.commit_sequence, kind))
+            return
+        send = self._async_request(offsets, self.commit_sequence, kind)
+        if send is not None:
+            yield send
+
+    def _async_request(self, offsets: Offsets, sequence: int, kind: str) -> Send | None:
+        """doCommitOffsetsAsync: the OffsetCommit to send, or None when the commit gate fails it
+        in the client (its callback gets the error; the auto commit's has none to run)."""
         error = self._gate()
         if error is not None:
             if kind != "auto":
-                self.completed_async.append(CommitResult(offsets, error, self.commit_sequence))
-            return
+                self.completed_async.append(CommitResult(offsets, error, sequence))
+            return None
         request_id = self._request_id()
         member_id, generation = self.commit_identity()
-        self.inflight_async[request_id] = (offsets, self.commit_sequence, generation, kind)
+        self.inflight_async[request_id] = (offsets, sequence, generation, kind)
         self.observer.commit_sent(self.now, request_id, generation, offsets, kind)
-        request = OffsetCommit(member_id, generation, offsets, self.instance_id)
-        yield Send(request, request_id)
+        return Send(OffsetCommit(member_id, generation, offsets, self.instance_id), request_id)
+
+    def pending_async_sends(self) -> list[Send]:
+        """The coordinator was found: the async commits that waited for the lookup go, in the
+        order they were made (the lookup future's listeners: doCommitOffsetsAsync)."""
+        sends = []
+        while self.pending_async:
+            send = self._async_request(*self.pending_async.popleft())
+            if send is not None:
+                sends.append(send)
+        return sends
+
+    def on_coordinator_lookup_failed(self) -> bool:
+        """The lookup was answered COORDINATOR_NOT_AVAILABLE: every async commit waiting for it
+        fails with RetriableCommitFailedException (the lookup future's onFailure); an auto
+        commit's re-arms after retry.backoff.ms. True when a callback is now due (the loop
+        should look)."""
+        failed = False
+        while self.pending_async:
+            offsets, sequence, kind = self.pending_async.popleft()
+            if kind == "auto":
+                self.next_auto_commit_us = self.now + self.config.retry_backoff_us
+            else:
+                self.completed_async.append(
+                    CommitResult(offsets, "COORDINATOR_NOT_AVAILABLE", sequence)
+                )
+                failed = True
+        return failed
 
     def on_response(self, request_id: int, response) -> None:
         """An async commit's response arrived (the response handler runs at once; the user's

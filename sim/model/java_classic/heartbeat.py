@@ -91,10 +91,10 @@ class HeartbeatThread:
 
     def on_coordinator_found(self) -> list:
         """The driver's lookup found the coordinator (FindCoordinator answered): requests that
-        waited for it may go. Returns the requests to send now (none for the Java client: its
-        calls wait in `_await_coordinator`)."""
+        waited for it may go. Returns the requests to send now: the async commits that waited
+        for the lookup (`pending_async_sends`); blocking calls wait in `_await_coordinator`."""
         self.coordinator_known = True
-        return []
+        return self.pending_async_sends()
 
     def coordinator_lookup_delay_us(self) -> int:
         """When the next FindCoordinator goes after the coordinator was marked unknown (or a

@@ -205,7 +205,9 @@ class GroupMembership:
         1. the auto commit, sync, errors swallowed (maybeAutoCommitOffsetsSync): like every
            commitSync it first runs the callbacks of async commits already completed, and the
            ones sent before it complete before it on the same connection, so their callbacks run;
-           when the member is not stable it fails in the client's gate;
+           when the member is not stable it fails in the client's gate; then, while async
+           commits wait for a coordinator lookup, the lookup and their callbacks
+           (pendingAsyncCommits);
         2. onPartitionsRevoked, or onPartitionsLost when the generation was reset or a rebalance
            is under way (onLeavePrepare);
         3. LeaveGroup, only from a dynamic member that is still in a group and knows its
@@ -215,6 +217,9 @@ class GroupMembership:
         deadline = self.now + self.config.close_timeout_us
         if self.strategy.auto_commit:
             yield from self.commit_sync(None, kind="auto", deadline_us=deadline)
+        while self.pending_async and self.now < deadline:
+            yield from self._await_coordinator(deadline)
+            yield from self.invoke_callbacks()
         joined = self.state != UNJOINED
         if self.assignment:
             yield from self.revoke(lost=self.state != STABLE)
