@@ -32,7 +32,8 @@ def test_the_pages_doc_names_every_mark_and_period():
     words = {
         "processing": "processing", "held": "partition held", "no-owner": "no owner",
         "two-owners": "two owners", "again": "processed again",
-        "rebalancing": "group rebalancing", "unavailable": "coordinator unavailable",
+        "rebalancing": "group rebalancing", "reconciling": "group reconciling",
+        "unavailable": "coordinator unavailable",
         "loading": "loading", "stall": "poll loop stalled",
         "pause": "process paused", "network-cut": "cut off from the coordinator",
         "life": "the record's life", "commit-ok": "commit ok", "commit-failed": "failed",
