@@ -120,7 +120,8 @@ class Network:
         elif request_id in inst.consumer.inflight_async:
             inst.consumer.now = self.env.now
             self._carry_out(inst, inst.consumer.on_response(request_id, response))
-            self._wake(inst)
+            if not inst.consumer.awaiting_fetch:
+                self._wake(inst)
         elif request_id == inst.consumer.group_request:
             inst.consumer.now = self.env.now
             self._carry_out(inst, inst.consumer.on_group_response(request_id, response))

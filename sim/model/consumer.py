@@ -91,6 +91,9 @@ class Consumer(
     # The application's own store of results and offsets (the external-offsets strategies read
     # and claim it on assignment); the driver sets it.
     external_store = None
+    # poll() waits for records, and an async commit's response does not wake it (the Java
+    # consumer group client's; the classic client's network poll returns on any response).
+    awaiting_fetch = False
 
     def __init__(
         self,

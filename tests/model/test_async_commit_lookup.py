@@ -3,7 +3,7 @@ for the coordinator lookup (ConsumerCoordinator.commitOffsetsAsync, pendingAsync
 consumer group's Java client keeps the commit unsent until the coordinator is known
 (CommitRequestManager). docs/model.md, docs/kip848.md."""
 
-from sim.model.commands import CommitResult, Send, Wait
+from sim.model.commands import CommitResult, Process, Send, Wait
 from sim.model.messages import CommitResponse, OffsetCommit
 
 from .test_consumer import S, Script
@@ -114,3 +114,21 @@ def test_consumer_group_auto_commit_waits_for_the_coordinator_and_commits_what_i
     c.positions[0] = 7
     sends = c.on_coordinator_found()
     assert len(sends) == 1 and dict(sends[0].request.offsets)[0] == 7
+
+
+def test_consumer_group_poll_waiting_for_records_is_not_woken_by_a_commit_response():
+    """AsyncKafkaConsumer.pollForFetches waits on the fetch buffer (FetchBuffer.awaitNotEmpty):
+    a completed async commit only queues its callback (OffsetCommitCallbackInvoker), which
+    runs at the next poll iteration; the classic client's network poll returns on any
+    response, so its callbacks run at once."""
+    h = joined("async-per-batch")
+    c = h.consumer
+    h.heartbeat(1, None)
+    c.read_log = lambda parts: tuple(0 for _ in parts)  # nothing left to fetch
+    wait = h.step_until(lambda cmd: type(cmd) is Wait and cmd.until_us == c.poll_deadline_us)
+    assert wait and c.awaiting_fetch  # the driver does not wake it for a commit's response
+    c.read_log = lambda parts: tuple(1_000 for _ in parts)  # records came: poll returns
+    h.step_until(lambda cmd: type(cmd) is Process)
+    assert not c.awaiting_fetch
+    classic = coordinator_lost()
+    assert not classic.consumer.awaiting_fetch

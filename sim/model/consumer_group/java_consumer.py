@@ -41,6 +41,7 @@ STALE_EPOCH_ERRORS = frozenset({"STALE_MEMBER_EPOCH", "UNKNOWN_MEMBER_ID"})
 
 class JavaGroupConsumer(Consumer):
     heartbeat_wake = None  # the driver's: re-read `next_heartbeat_us`
+    awaiting_fetch = False  # poll() waits for records (FetchBuffer.awaitNotEmpty)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +166,9 @@ class JavaGroupConsumer(Consumer):
             batch = yield from self.fetched()
             if batch is not None:
                 return batch
+            self.awaiting_fetch = True
             yield Wait(self.poll_deadline_us, idle=quiet and not self._auto_commit_due())
+            self.awaiting_fetch = False
 
     def _auto_commit_due(self) -> bool:
         return self.strategy.auto_commit and self.now >= self.membership.auto_commit_due_us
