@@ -13,6 +13,7 @@ consumed to the log end and the committed offsets have stopped moving.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -37,6 +38,7 @@ CLIENTS = {
     "confluent-kafka": ("sim.conformance.worker", "librdkafka"),
     "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
 }
+DEBUG_ENV, LOGS_ENV = "OFFSIM_CONFORM_DEBUG", "OFFSIM_CONFORM_LOGS"
 TICK_S = 0.05
 STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
@@ -214,10 +216,21 @@ class RealRun:
         path = self.folder / f"spec-{slot}-{state.incarnation}.json"
         path.write_text(json.dumps(spec))
         command = [sys.executable, "-m", self.worker, str(path)]
-        state.process = subprocess.Popen(
-            command, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
-        )
+        log = self._log(slot, state.incarnation)
+        state.process = subprocess.Popen(command, stderr=log, preexec_fn=die_with_parent)
+        if log is not subprocess.DEVNULL:
+            log.close()  # the worker holds its own copy
         state.incarnation += 1
+
+    def _log(self, slot: int, incarnation: int):
+        """Where a worker's stderr goes: nowhere, unless `OFFSIM_CONFORM_DEBUG` names
+        librdkafka debug contexts; then to `<topic>-<slot>-<incarnation>.log` in
+        `OFFSIM_CONFORM_LOGS` (default `conform-logs/`), kept after the run."""
+        if not os.environ.get(DEBUG_ENV):
+            return subprocess.DEVNULL
+        folder = Path(os.environ.get(LOGS_ENV, "conform-logs"))
+        folder.mkdir(parents=True, exist_ok=True)
+        return open(folder / f"{self.topic}-{slot}-{incarnation}.log", "ab")
 
     def _reap(self, now: float) -> None:
         """Notice workers that died at their crash point; restart them when the fault says."""
@@ -300,7 +313,8 @@ class RealRun:
 
     def _all_at_end(self, ends: list[int], committed) -> bool:
         """Every partition is held by a live worker whose last empty poll found it at the end
-        (one it has read nothing from is at the end when the committed offset is)."""
+        (one it has read nothing from is at the end when the committed offset is), with none of
+        its commit calls still waiting for a result."""
         covered: set[int] = set()
         for slot, state in enumerate(self.slots):
             if state.process is None:
@@ -310,6 +324,8 @@ class RealRun:
                 status = json.loads(path.read_text())
             except (OSError, ValueError):
                 return False
+            if status.get("pending"):
+                return False  # a commit still on its way may yet move an offset
             positions = {int(p): o for p, o in status["positions"].items()}
             for p, offset in positions.items():
                 if offset < 0 and committed:
