@@ -37,7 +37,7 @@ class Worker:
         self.batch = 0  # this process's batches that returned records
         self.processed: dict[int, int] = {}  # partition -> last processed offset + 1
         self.stopping = False
-        self.commits_sent = self.commits_done = 0  # commit calls, and results returned
+        self.commits_async = self.commits_done = 0  # async commit calls, results returned
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self.effects = os.open(spec["effects"], flags, 0o644)
         self.consumer = self.open_consumer(spec)
@@ -67,18 +67,19 @@ class Worker:
             self.consumer.commit(offsets=tps, asynchronous=asynchronous)
 
     def _on_commit(self, error, partitions) -> None:
-        """offset_commit_cb: librdkafka posts one for every commit operation it finishes, the
-        application's synchronous and asynchronous ones alike (rdkafka_cgrp.c
-        rd_kafka_cgrp_propagate_commit_result), served by the next consume()."""
+        """offset_commit_cb, served by the next consume(): librdkafka posts one for each commit
+        operation without a reply queue of its own (rdkafka_cgrp.c
+        rd_kafka_cgrp_propagate_commit_result), so for each async commit (and each auto
+        commit), not for a sync one, which confluent-kafka awaits on its own queue."""
         self.commits_done += 1
 
     def pending_commits(self) -> int:
-        """The application's commit calls whose result has not come back: an async commit
-        still retried or deferred, waiting for the coordinator, may yet land. The auto commit's
-        operations are the timer's, not counted."""
+        """The async commit calls whose result has not come back: one still retried or
+        deferred, waiting for the coordinator, may yet land (a sync commit returns with its
+        result). The auto commit's operations are the timer's, not counted."""
         if self.spec["strategy"] in AUTO_COMMIT:
             return 0
-        return max(0, self.commits_sent - self.commits_done)
+        return max(0, self.commits_async - self.commits_done)
 
     def assigned(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
@@ -118,10 +119,9 @@ class Worker:
         ok = True
         try:
             self.send_commit(offsets, asynchronous)
-            self.commits_sent += 1
+            self.commits_async += asynchronous
         except self.commit_failed:
             ok = False
-            self.commits_sent += not asynchronous  # a refused sync commit's result came back
         self.point("after-commit")
         return ok
 
