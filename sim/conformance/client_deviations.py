@@ -4,9 +4,9 @@ real outcomes each difference explains: the verdict `client deviates`.
 kafka-python is compared with the model's Java client (`consumer.client = "java"`), whose
 consumer coordinator it follows, but not everywhere (docs/conformance.md, "kafka-python,
 compared with the Java client's model"). A difference applies to a scenario only where it is
-written here, with the outcomes it explains (as the report writes an outcome); a real outcome the
-model does not give and the difference does not explain stays a `mismatch`. Like a backend's
-deviation, it is never counted as agreement.
+written here, with the outcomes it explains (as the report writes one, `Outcome.text`); a real
+outcome the model does not give and the difference does not explain stays a `mismatch`. Like a
+backend's deviation, it is never counted as agreement.
 """
 
 from __future__ import annotations
@@ -74,12 +74,6 @@ KNOWN: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
 }
 
 
-def outcome_text(outcome) -> str:
-    """An outcome as the report's table writes it."""
-    o = outcome.brief()
-    return f"lost {o['lost']}; dup {o['duplicates']}; committed {o['committed']}"
-
-
 def client_deviation(client: str, scenario: str, unexplained) -> str | None:
     """The known difference of this client in this scenario, if it explains every real outcome
     the model does not give (`unexplained`); else None."""
@@ -87,6 +81,6 @@ def client_deviation(client: str, scenario: str, unexplained) -> str | None:
     if known is None or not unexplained:
         return None
     why, explains = known
-    if all(outcome_text(o) in explains for o in unexplained):
+    if all(o.text() in explains for o in unexplained):
         return why
     return None

@@ -6,7 +6,7 @@ import pytest
 
 import sim.conformance.real
 from sim.cli.conform import compare, conformance_scenarios, model_outcomes, summary
-from sim.conformance.client_deviations import CLIENT_DEVIATES, KNOWN, outcome_text
+from sim.conformance.client_deviations import CLIENT_DEVIATES, KNOWN
 from sim.conformance.outcome import MISMATCH, Outcome
 
 REREAD = Outcome((), tuple((0, o, 2) for o in range(10, 20)), (30,))  # dup 0:10-19x2
@@ -65,5 +65,5 @@ def test_every_known_difference_explains_only_what_the_model_does_not_give(clien
     from sim.conformance.real import model_client
 
     (scenario,) = conformance_scenarios(name)
-    model = {outcome_text(o) for o in model_outcomes(scenario, model_client(scenario, client))}
+    model = {o.text() for o in model_outcomes(scenario, model_client(scenario, client))}
     assert not model & KNOWN[(client, name)][1]
