@@ -13,7 +13,6 @@ consumed to the log end and the committed offsets have stopped moving.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.conformance.backend import ERROR_CODES, consumer_protocol
-from sim.conformance.children import die_with_parent, kill
+from sim.conformance.children import die_with_parent, kill, worker_stderr
 from sim.conformance.outcome import Outcome, effects_outcome
 from sim.conformance.spec import worker_spec
 
@@ -38,7 +37,6 @@ CLIENTS = {
     "confluent-kafka": ("sim.conformance.worker", "librdkafka"),
     "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
 }
-DEBUG_ENV, LOGS_ENV = "OFFSIM_CONFORM_DEBUG", "OFFSIM_CONFORM_LOGS"
 TICK_S = 0.05
 STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
@@ -216,21 +214,11 @@ class RealRun:
         path = self.folder / f"spec-{slot}-{state.incarnation}.json"
         path.write_text(json.dumps(spec))
         command = [sys.executable, "-m", self.worker, str(path)]
-        log = self._log(slot, state.incarnation)
+        log = worker_stderr(f"{self.topic}-{slot}-{state.incarnation}")
         state.process = subprocess.Popen(command, stderr=log, preexec_fn=die_with_parent)
         if log is not subprocess.DEVNULL:
-            log.close()  # the worker holds its own copy
+            log.close()
         state.incarnation += 1
-
-    def _log(self, slot: int, incarnation: int):
-        """Where a worker's stderr goes: nowhere, unless `OFFSIM_CONFORM_DEBUG` names
-        librdkafka debug contexts; then to `<topic>-<slot>-<incarnation>.log` in
-        `OFFSIM_CONFORM_LOGS` (default `conform-logs/`), kept after the run."""
-        if not os.environ.get(DEBUG_ENV):
-            return subprocess.DEVNULL
-        folder = Path(os.environ.get(LOGS_ENV, "conform-logs"))
-        folder.mkdir(parents=True, exist_ok=True)
-        return open(folder / f"{self.topic}-{slot}-{incarnation}.log", "ab")
 
     def _reap(self, now: float) -> None:
         """Notice workers that died at their crash point; restart them when the fault says."""
