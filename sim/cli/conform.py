@@ -2,7 +2,8 @@
 
 The model side runs the scenario over `[conformance] model_seeds` seeds (its outcomes are a
 set); the real side `--reps` times on the backend (each outcome counted). Exit 1 on any mismatch
-or failed real run, 2 on bad input (an unknown scenario, confluent-kafka missing).
+or failed real run (a known backend or client deviation is not one), 2 on bad input (an unknown
+scenario, confluent-kafka missing).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from sim.cli.usage import UsageError
+from sim.conformance.client_deviations import CLIENT_DEVIATES, client_deviation
 from sim.conformance.outcome import (
     DEVIATES,
     EXACT,
@@ -103,6 +105,11 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
     row["verdict"] = verdict(set(model), real, deviates)
     if row["verdict"] == DEVIATES:
         row["why"] = deviates
+    elif row["verdict"] == MISMATCH:
+        unexplained = [o for o in real if o not in set(model)]
+        why = client_deviation(client, scenario.name, unexplained)
+        if why:
+            row.update(verdict=CLIENT_DEVIATES, why=why)
     row["_outcomes"] = (Counter(model), Counter(real))
     return row
 
@@ -169,7 +176,7 @@ def summary(rows: list[dict]) -> str:
     """`backend: 12 exact, 3 not run` (verdicts in a fixed order); `backend (kafka-python): ...`
     for another client than confluent-kafka."""
     counts = Counter(row["verdict"] for row in rows)
-    order = (EXACT, WITHIN, DEVIATES, MISMATCH, FAILED, NOT_RUN)
+    order = (EXACT, WITHIN, DEVIATES, CLIENT_DEVIATES, MISMATCH, FAILED, NOT_RUN)
     client = rows[0].get("client", "confluent-kafka")
     label = rows[0]["backend"] + ("" if client == "confluent-kafka" else f" ({client})")
     return f"{label}: " + ", ".join(f"{counts[v]} {v}" for v in order if counts[v])

@@ -39,6 +39,11 @@ class Outcome:
             "committed": " ".join("-" if c is None else str(c) for c in self.committed),
         }
 
+    def text(self) -> str:
+        """The outcome on one line, as a report's table writes it."""
+        o = self.brief()
+        return f"lost {o['lost']}; dup {o['duplicates']}; committed {o['committed']}"
+
 
 def from_counts(counts: dict[int, list[int]], committed) -> Outcome:
     """Per partition, how many times each offset of its log was processed."""

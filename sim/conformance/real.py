@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.conformance.backend import ERROR_CODES, consumer_protocol
-from sim.conformance.children import die_with_parent, kill
+from sim.conformance.children import die_with_parent, kill, worker_stderr
 from sim.conformance.outcome import Outcome, effects_outcome
 from sim.conformance.spec import worker_spec
 
@@ -214,9 +214,10 @@ class RealRun:
         path = self.folder / f"spec-{slot}-{state.incarnation}.json"
         path.write_text(json.dumps(spec))
         command = [sys.executable, "-m", self.worker, str(path)]
-        state.process = subprocess.Popen(
-            command, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
-        )
+        log = worker_stderr(f"{self.topic}-{slot}-{state.incarnation}")
+        state.process = subprocess.Popen(command, stderr=log, preexec_fn=die_with_parent)
+        if log is not subprocess.DEVNULL:
+            log.close()
         state.incarnation += 1
 
     def _reap(self, now: float) -> None:
@@ -300,7 +301,8 @@ class RealRun:
 
     def _all_at_end(self, ends: list[int], committed) -> bool:
         """Every partition is held by a live worker whose last empty poll found it at the end
-        (one it has read nothing from is at the end when the committed offset is)."""
+        (one it has read nothing from is at the end when the committed offset is), with none of
+        its commit calls still waiting for a result."""
         covered: set[int] = set()
         for slot, state in enumerate(self.slots):
             if state.process is None:
@@ -310,6 +312,8 @@ class RealRun:
                 status = json.loads(path.read_text())
             except (OSError, ValueError):
                 return False
+            if status.get("pending"):
+                return False  # a commit still on its way may yet move an offset
             positions = {int(p): o for p, o in status["positions"].items()}
             for p, offset in positions.items():
                 if offset < 0 and committed:

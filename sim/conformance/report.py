@@ -22,12 +22,11 @@ def by_part(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 def _cell(outcome: dict) -> str:
     from sim.conformance.outcome import Outcome
 
-    o = Outcome(
+    return Outcome(
         tuple(map(tuple, outcome["lost"])),
         tuple(map(tuple, outcome["duplicates"])),
         tuple(outcome["committed"]),
-    ).brief()
-    return f"lost {o['lost']}; dup {o['duplicates']}; committed {o['committed']}"
+    ).text()
 
 
 COMMAND = (

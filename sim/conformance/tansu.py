@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.conformance.backend import Bootstrap
+from sim.conformance.backend import Bootstrap, consumer_protocol
 from sim.conformance.children import die_with_parent
 
 START_S = 15  # the broker must accept connections within this
@@ -78,6 +78,14 @@ class Tansu(Bootstrap):
         except BaseException:
             self.close()
             raise
+
+    def unsupported(self, scenario) -> str | None:
+        """This Tansu build answers no ConsumerGroupHeartbeat: librdkafka's consumer with
+        `group.protocol = consumer` finds no coordinator ("ConsumerGroupHeartbeatRequest not
+        supported by broker"), whatever the broker's timeouts."""
+        if consumer_protocol(scenario):
+            return "tansu does not support the consumer group protocol (no ConsumerGroupHeartbeat)"
+        return super().unsupported(scenario)
 
     def _wait_listening(self, port: int) -> None:
         deadline = time.monotonic() + START_S

@@ -23,6 +23,8 @@ import time
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+AUTO_COMMIT = ("auto", "auto-store-after-process")
+
 
 class Worker:
     commit_failed = KafkaException  # what a failed synchronous commit raises
@@ -35,13 +37,14 @@ class Worker:
         self.batch = 0  # this process's batches that returned records
         self.processed: dict[int, int] = {}  # partition -> last processed offset + 1
         self.stopping = False
+        self.commits_async = self.commits_done = 0  # async commit calls, results returned
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self.effects = os.open(spec["effects"], flags, 0o644)
         self.consumer = self.open_consumer(spec)
 
     # ---- the client: confluent-kafka (a subclass may speak another) ---------------------------
     def open_consumer(self, spec: dict):
-        consumer = Consumer(client_config(spec))
+        consumer = Consumer({**client_config(spec), "on_commit": self._on_commit})
         consumer.subscribe([self.topic], on_revoke=self.on_revoke, on_lost=self.on_revoke)
         return consumer
 
@@ -62,6 +65,21 @@ class Worker:
         else:
             tps = [TopicPartition(self.topic, p, o) for p, o in offsets]
             self.consumer.commit(offsets=tps, asynchronous=asynchronous)
+
+    def _on_commit(self, error, partitions) -> None:
+        """offset_commit_cb, served by the next consume(): librdkafka posts one for each commit
+        operation without a reply queue of its own (rdkafka_cgrp.c
+        rd_kafka_cgrp_propagate_commit_result), so for each async commit (and each auto
+        commit), not for a sync one, which confluent-kafka awaits on its own queue."""
+        self.commits_done += 1
+
+    def pending_commits(self) -> int:
+        """The async commit calls whose result has not come back: one still retried or
+        deferred, waiting for the coordinator, may yet land (a sync commit returns with its
+        result). The auto commit's operations are the timer's, not counted."""
+        if self.spec["strategy"] in AUTO_COMMIT:
+            return 0
+        return max(0, self.commits_async - self.commits_done)
 
     def assigned(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
@@ -101,6 +119,7 @@ class Worker:
         ok = True
         try:
             self.send_commit(offsets, asynchronous)
+            self.commits_async += asynchronous
         except self.commit_failed:
             ok = False
         self.point("after-commit")
@@ -182,8 +201,9 @@ class Worker:
 
     def report_positions(self) -> None:
         """After an empty poll: where this consumer stands on each partition it holds, for the
-        controller's test that the group has consumed to the end (written atomically)."""
-        text = json.dumps({"positions": self.positions()})
+        controller's test that the group has consumed to the end and has no commit outstanding
+        (written atomically)."""
+        text = json.dumps({"positions": self.positions(), "pending": self.pending_commits()})
         path = self.spec["status"]
         with open(path + ".tmp", "w") as file:
             file.write(text)
@@ -216,7 +236,7 @@ def client_config(spec: dict) -> dict:
         "bootstrap.servers": spec["bootstrap"],
         "group.id": spec["group"],
         "auto.offset.reset": spec["auto_offset_reset"],
-        "enable.auto.commit": name in ("auto", "auto-store-after-process"),
+        "enable.auto.commit": name in AUTO_COMMIT,
         "auto.commit.interval.ms": spec["auto_commit_interval_ms"],
         "enable.auto.offset.store": name != "auto-store-after-process",
         "max.poll.interval.ms": spec["max_poll_interval_ms"],
@@ -232,6 +252,8 @@ def client_config(spec: dict) -> dict:
         config["partition.assignment.strategy"] = spec["assignor"]
     if spec["instance_id"]:
         config["group.instance.id"] = spec["instance_id"]
+    if os.environ.get("OFFSIM_CONFORM_DEBUG"):  # librdkafka's debug log, to stderr
+        config.update(debug=os.environ["OFFSIM_CONFORM_DEBUG"], log_level=7)
     return config
 
 

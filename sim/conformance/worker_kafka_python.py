@@ -37,6 +37,7 @@ class KafkaPythonWorker(Worker):
     commit_failed = KafkaError
 
     def open_consumer(self, spec: dict):
+        self.futures: list = []  # commit_async's, until answered
         if self.name == "auto-store-after-process":
             raise SystemExit("auto-store-after-process is librdkafka's: no kafka-python worker")
         consumer = KafkaConsumer(
@@ -65,9 +66,14 @@ class KafkaPythonWorker(Worker):
                 TopicPartition(self.topic, p): OffsetAndMetadata(o, "", -1) for p, o in offsets
             }
         if asynchronous:
-            self.consumer.commit_async(offsets)
+            self.futures.append(self.consumer.commit_async(offsets))
         else:
             self.consumer.commit(offsets)
+
+    def pending_commits(self) -> int:
+        """commit_async's requests not yet answered (a sync commit returns with its answer)."""
+        self.futures = [f for f in self.futures if not f.is_done]
+        return len(self.futures)
 
     def assigned(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}

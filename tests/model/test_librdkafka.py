@@ -1021,3 +1021,34 @@ def test_librdkafka_rebalance_news_while_the_thread_s_rejoin_waits_its_backoff_c
     assert isinstance(later, Later) and s.consumer.assignment == ()
     assert s.consumer.on_rebalance_notice() == []
     assert s.consumer.on_heartbeat_error("ILLEGAL_GENERATION") == []
+
+
+def test_librdkafka_an_async_commit_s_retry_lands_after_the_next_deferred_one_and_moves_it_back():
+    """async-per-batch-not-coordinator: the 2nd batch's commit (20) is answered NOT_COORDINATOR
+    and retried after its backoff (rd_kafka_handle_OffsetCommit: Refresh|Retry|Special,
+    rd_kafka_buf_retry); the 3rd batch's (30), made with no coordinator known, is deferred
+    (rd_kafka_cgrp_offsets_commit). Once the coordinator is found the deferred one goes at once
+    (rkcg_wait_coord_q served in state UP), the retry when its backoff ends: the older offset
+    lands last and the committed offset moves back to 20. With the retry queued while the lookup
+    took longer than its backoff, the coordinator is lost again first, and the order is the
+    same once a lookup beats the backoff."""
+    for slow_lookups in (0, 2):
+        s = Client("async-per-batch")
+        s.join(committed=0)
+        for offset in (10, 20):
+            list(s.consumer.commit_async(((0, offset),)))
+        first, second = s.consumer.serve_ops()
+        s.commit_ok(first)
+        (retry,) = s.consumer.on_response(second.request_id, CommitResponse("NOT_COORDINATOR"))
+        list(s.consumer.commit_async(((0, 30),)))
+        deferral = s.consumer.serve_ops() + s.consumer.take_laters()
+        assert [type(c) for c in deferral] == [Later]  # no coordinator: no request
+        for _ in range(slow_lookups):  # the retry's backoff ran out before the lookup ended
+            assert s.consumer.on_timer(retry.key) == []
+            (retry,) = s.consumer.on_coordinator_found()
+        (deferred,) = s.consumer.on_coordinator_found()
+        (again,) = s.consumer.on_timer(retry.key)
+        assert [deferred.request.offsets, again.request.offsets] == [((0, 30),), ((0, 20),)]
+        s.commit_ok(deferred)
+        s.commit_ok(again)
+        assert s.consumer.committed[0] == 20
