@@ -36,7 +36,11 @@ STRATEGIES = (
 CLIENTS = {
     "confluent-kafka": ("sim.conformance.worker", "librdkafka"),
     "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
+    "java": ("sim.conformance.worker_java", "java"),
 }
+# What only librdkafka has: its offset store. What only confluent-kafka speaks here: the
+# consumer group protocol (the Java worker and kafka-python run the classic one).
+LIBRDKAFKA_ONLY = ("auto-store-after-process",)
 TICK_S = 0.05
 STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
@@ -55,12 +59,14 @@ def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
     s = scenario
     if s.strategy.name not in STRATEGIES:
         raise Unsupported(f"strategy {s.strategy.name!r} has no confluent-kafka worker")
-    if client == "kafka-python" and s.strategy.name == "auto-store-after-process":
+    if client != "confluent-kafka" and s.strategy.name in LIBRDKAFKA_ONLY:
         raise Unsupported("auto-store-after-process is librdkafka's offset store")
     if s.consumer.processing_ms.dist != "constant" or s.consumer.processing != "sync":
         raise Unsupported("the real side processes synchronously, for a constant processing_ms")
     if client == "kafka-python" and consumer_protocol(s):
         raise Unsupported("kafka-python has no client of the consumer group protocol")
+    if client == "java" and consumer_protocol(s):
+        raise Unsupported("the Java worker runs the classic protocol only")
     if client == "kafka-python" and s.group.static_membership:
         raise Unsupported("kafka-python speaks Kafka 2.0's protocol here: no static membership")
     if s.topic.produce_rate_per_s or s.strategy.on_commit_error:

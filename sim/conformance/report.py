@@ -36,7 +36,7 @@ COMMAND = (
 )
 DEFAULT_CLIENT = "confluent-kafka"
 # The real client, and the model's `consumer.client` it is compared with (sim.conformance.real).
-MODEL_OF = {"confluent-kafka": "librdkafka", "kafka-python": "java"}
+MODEL_OF = {"confluent-kafka": "librdkafka", "kafka-python": "java", "java": "java"}
 BROKERS = {
     "mock": "librdkafka's mock cluster (in the confluent-kafka wheel)",
     "tansu": "the Tansu broker, a process of its own",
