@@ -70,7 +70,8 @@ def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
 
 def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> dict:
     """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
-    from sim.conformance.real import Unsupported, model_client, run_real
+    from sim.conformance.clients import Unsupported, model_client
+    from sim.conformance.real import run_real
 
     modelled = model_client(scenario, client)
     model = model_outcomes(scenario, modelled)

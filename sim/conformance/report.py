@@ -35,7 +35,7 @@ COMMAND = (
     "--report reports/conformance.md"
 )
 DEFAULT_CLIENT = "confluent-kafka"
-# The real client, and the model's `consumer.client` it is compared with (sim.conformance.real).
+# The real client, and the model's `consumer.client` it is compared with (sim.conformance.clients).
 MODEL_OF = {"confluent-kafka": "librdkafka", "kafka-python": "java", "java": "java"}
 BROKERS = {
     "mock": "librdkafka's mock cluster (in the confluent-kafka wheel)",
