@@ -53,9 +53,6 @@ def jar_folder() -> Path:
     folder = Path(os.environ.get(ENV) or CACHE / "kafka-clients" / "libs").expanduser()
     if not any(folder.glob("kafka-clients*.jar")):
         raise JavaClientError(f"no kafka-clients jar in {folder}: {PREPARE}")
-    for tool in ("java", "javac"):
-        if shutil.which(tool) is None:
-            raise JavaClientError(f"the Java client needs Java 17 or later ({tool} not found)")
     return folder
 
 
@@ -63,6 +60,9 @@ def classpath() -> str:
     """The worker's classpath, compiling it first if this source and these jars have no build
     yet (a folder per hash of both, so a changed source or jar set builds anew)."""
     folder = jar_folder()
+    for tool in ("java", "javac"):
+        if shutil.which(tool) is None:
+            raise JavaClientError(f"the Java client needs Java 17 or later ({tool} not found)")
     jars = sorted(str(p) for p in folder.glob("*.jar"))
     key = hashlib.sha256(SOURCE.read_bytes() + "\n".join(jars).encode()).hexdigest()[:16]
     classes = CACHE / "java-worker" / key

@@ -93,6 +93,10 @@ def report_text(rows: list[dict], reps: int) -> str:
         import kafka
 
         version += f", kafka-python {kafka.__version__}"
+    if any(row.get("client") == "java" for row in rows):
+        from sim.conformance.java_client import client_version
+
+        version += f", kafka-clients {client_version()}"
     lines = [
         "# Conformance: the real client against the model",
         "",

@@ -88,6 +88,23 @@ def test_what_the_java_worker_cannot_run_is_said_before_any_broker_is_touched():
             check_supported(scenario, backend, "java")
 
 
+def test_the_report_names_the_java_clients_version_and_its_model(monkeypatch, tmp_path):
+    """A report with Java rows says which kafka-clients ran (read from the jar in the folder)
+    and that it is compared with the model's `client = "java"`."""
+    import zipfile
+
+    from sim.conformance.report import report_text
+
+    with zipfile.ZipFile(tmp_path / "kafka-clients-9.8.7.jar", "w") as jar:
+        jar.writestr("kafka/kafka-version.properties", "commitId=abc\nversion=9.8.7\n")
+    monkeypatch.setenv("OFFSIM_KAFKA_CLIENTS", str(tmp_path))
+    row = {"scenario": "s", "strategy": "sync-per-batch", "client": "java", "backend": "tansu",
+           "verdict": "exact", "model": [], "real": []}  # fmt: skip
+    text = report_text([row], reps=3)
+    assert "kafka-clients 9.8.7" in text
+    assert 'java workers, compared with the model\'s `consumer.client = "java"`' in text
+
+
 def _java_ready() -> str | None:
     """Why the real run cannot go here, or None."""
     try:
