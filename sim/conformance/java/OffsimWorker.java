@@ -7,7 +7,8 @@
 // claimed by creating `fired-<index>` (O_EXCL), then this process SIGKILLs itself. SIGTERM ends
 // the loop (its `finally` commit, then close()); SIGUSR1 is a stall: the JVM runs the handler on
 // a thread of its own, so the handler only records the stall and the loop sleeps it at its next
-// step (after the record being processed, or once the poll() under way returns).
+// step (after the record being processed, or once the poll() under way returns). Both handlers
+// are installed before the client is built: the JVM's default for SIGUSR1 is to exit.
 
 import java.io.FileOutputStream;
 import java.io.FileReader;
@@ -47,8 +48,8 @@ public final class OffsimWorker {
   private final FileOutputStream effects;
   private final Map<Integer, Long> processed = new TreeMap<>(); // partition -> last + 1
   private final KafkaConsumer<byte[], byte[]> consumer;
-  private volatile boolean stopping = false;
-  private volatile long stallMs = 0;
+  private static volatile boolean stopping = false; // set by the SIGTERM handler's thread
+  private static volatile long pendingStallMs = 0; // set by the SIGUSR1 handler's thread
   private int batch = 0;
 
   OffsimWorker(Properties spec) throws IOException {
@@ -170,9 +171,9 @@ public final class OffsimWorker {
 
   // ---- the loop -----------------------------------------------------------------------------
   private void maybeStall() throws InterruptedException {
-    long ms = stallMs;
+    long ms = pendingStallMs;
     if (ms > 0) {
-      stallMs = 0;
+      pendingStallMs = 0;
       Thread.sleep(ms);
     }
   }
@@ -186,8 +187,6 @@ public final class OffsimWorker {
   }
 
   void run() throws Exception {
-    Signal.handle(new Signal("TERM"), s -> stopping = true);
-    Signal.handle(new Signal("USR1"), s -> stallMs = readStall());
     Duration timeout = Duration.ofMillis(
         Math.round(Double.parseDouble(spec.getProperty("poll_timeout_ms"))));
     try {
@@ -281,7 +280,7 @@ public final class OffsimWorker {
     Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private long readStall() {
+  private static long readStall(Properties spec) {
     try {
       return Long.parseLong(Files.readString(Paths.get(spec.getProperty("stall"))).trim());
     } catch (IOException | NumberFormatException e) {
@@ -294,6 +293,9 @@ public final class OffsimWorker {
     try (FileReader reader = new FileReader(args[0], StandardCharsets.UTF_8)) {
       spec.load(reader);
     }
+    // Before the client starts (it takes the JVM a second): a SIGUSR1 with no handler kills it.
+    Signal.handle(new Signal("TERM"), s -> stopping = true);
+    Signal.handle(new Signal("USR1"), s -> pendingStallMs = readStall(spec));
     new OffsimWorker(spec).run();
   }
 }
