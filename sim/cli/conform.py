@@ -72,7 +72,8 @@ def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
 
 def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> dict:
     """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
-    from sim.conformance.real import Unsupported, model_client, run_real
+    from sim.conformance.clients import Unsupported, model_client
+    from sim.conformance.real import run_real
 
     modelled = model_client(scenario, client)
     model = model_outcomes(scenario, modelled)
@@ -223,6 +224,13 @@ def cmd_conform(args) -> int:
             broker_binary()
         except TansuError as error:
             raise UsageError(f"--backend tansu: {error}") from None
+    if "java" in clients:  # compiled now, and said now when it cannot be
+        from sim.conformance.java_client import JavaClientError, classpath
+
+        try:
+            classpath()
+        except JavaClientError as error:
+            raise UsageError(f"--client java: {error}") from None
     rows = []
     for name in names:
         backend = open_backend(name, args.bootstrap)
@@ -269,7 +277,8 @@ def add_parser(sub) -> None:
         metavar="NAMES",
         default="confluent-kafka",
         help='the real client: confluent-kafka (default; the model\'s client = "librdkafka"), '
-        'kafka-python (client = "java"; pip install kafka-python), or both: '
-        "confluent-kafka,kafka-python (a table each in the report)",
+        'kafka-python (client = "java"; pip install kafka-python), java (the Java client, '
+        'kafka-clients; client = "java"; needs Java 17 and $OFFSIM_KAFKA_CLIENTS), or several: '
+        "confluent-kafka,kafka-python,java (a table each in the report)",
     )
     p.set_defaults(func=cmd_conform)

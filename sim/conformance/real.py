@@ -24,63 +24,13 @@ from pathlib import Path
 
 from sim.conformance.backend import ERROR_CODES, consumer_protocol
 from sim.conformance.children import die_with_parent, kill, worker_stderr
+from sim.conformance.clients import CLIENTS, check_supported
 from sim.conformance.outcome import Outcome, effects_outcome
 from sim.conformance.spec import worker_spec
 
-STRATEGIES = (
-    "auto", "auto-store-after-process", "sync-per-batch", "sync-per-record", "async-per-batch",
-    "async-then-sync", "async-then-sync-processed", "per-partition-sync",
-    "commit-before-process", "off-by-one",
-)  # fmt: skip
-# The real clients: the worker module that runs each, and the model client it is compared with.
-CLIENTS = {
-    "confluent-kafka": ("sim.conformance.worker", "librdkafka"),
-    "kafka-python": ("sim.conformance.worker_kafka_python", "java"),
-}
 TICK_S = 0.05
 STOP_S = 10  # a worker closing at the end of a run is killed after this
 SETTLE_S = 2.5  # unchanged commits and effects for this long: settled (a rediscovery takes ~1 s)
-
-
-class Unsupported(Exception):
-    """The scenario says something the real side cannot do (said what)."""
-
-
-def model_client(scenario, client: str = "confluent-kafka") -> str:
-    """The model's client compared with this real one (`CLIENTS`), in every protocol."""
-    return CLIENTS[client][1]
-
-
-def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
-    s = scenario
-    if s.strategy.name not in STRATEGIES:
-        raise Unsupported(f"strategy {s.strategy.name!r} has no confluent-kafka worker")
-    if client == "kafka-python" and s.strategy.name == "auto-store-after-process":
-        raise Unsupported("auto-store-after-process is librdkafka's offset store")
-    if s.consumer.processing_ms.dist != "constant" or s.consumer.processing != "sync":
-        raise Unsupported("the real side processes synchronously, for a constant processing_ms")
-    if client == "kafka-python" and consumer_protocol(s):
-        raise Unsupported("kafka-python has no client of the consumer group protocol")
-    if client == "kafka-python" and s.group.static_membership:
-        raise Unsupported("kafka-python speaks Kafka 2.0's protocol here: no static membership")
-    if s.topic.produce_rate_per_s or s.strategy.on_commit_error:
-        raise Unsupported("live production and on_commit_error are not run")
-    allowed = ("crash", "leave", "join", "commit-error", "coordinator-outage", "stall")
-    for i, fault in enumerate(s.faults):
-        if fault.kind not in allowed:
-            raise Unsupported(f"faults[{i}]: a {fault.kind} fault is not run on the real side")
-        if fault.kind == "crash":
-            if fault.consumer == "random" or getattr(fault, "rate_per_min", None):
-                raise Unsupported(f"faults[{i}]: a drawn crash has no real counterpart")
-            if fault.at_ms is not None and fault.owner_of is not None:
-                raise Unsupported(f"faults[{i}]: owner_of at a time: the controller cannot see")
-        if fault.kind == "stall" and fault.consumer == "random":
-            raise Unsupported(f"faults[{i}]: a drawn stall has no real counterpart")
-    if sum(f.kind == "commit-error" for f in s.faults) > 1:
-        raise Unsupported("more than one commit-error fault")
-    why = backend.unsupported(s)
-    if why:
-        raise Unsupported(why)
 
 
 @dataclass

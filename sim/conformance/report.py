@@ -34,8 +34,8 @@ COMMAND = (
     "--report reports/conformance.md"
 )
 DEFAULT_CLIENT = "confluent-kafka"
-# The real client, and the model's `consumer.client` it is compared with (sim.conformance.real).
-MODEL_OF = {"confluent-kafka": "librdkafka", "kafka-python": "java"}
+# The real client, and the model's `consumer.client` it is compared with (sim.conformance.clients).
+MODEL_OF = {"confluent-kafka": "librdkafka", "kafka-python": "java", "java": "java"}
 BROKERS = {
     "mock": "librdkafka's mock cluster (in the confluent-kafka wheel)",
     "tansu": "the Tansu broker, a process of its own",
@@ -92,6 +92,10 @@ def report_text(rows: list[dict], reps: int) -> str:
         import kafka
 
         version += f", kafka-python {kafka.__version__}"
+    if any(row.get("client") == "java" for row in rows):
+        from sim.conformance.java_client import client_version
+
+        version += f", kafka-clients {client_version()}"
     lines = [
         "# Conformance: the real client against the model",
         "",

@@ -12,8 +12,8 @@ from confluent_kafka import Consumer, KafkaException  # noqa: E402
 
 from sim.cli.conform import conformance_scenarios  # noqa: E402
 from sim.conformance.backend import Bootstrap  # noqa: E402
+from sim.conformance.clients import Unsupported, check_supported  # noqa: E402
 from sim.conformance.mock import MockCluster  # noqa: E402
-from sim.conformance.real import Unsupported, check_supported  # noqa: E402
 from sim.conformance.spec import group_settings  # noqa: E402
 from sim.conformance.worker import client_config  # noqa: E402
 
@@ -114,7 +114,7 @@ def test_the_real_librdkafka_is_compared_with_the_models_own_in_both_protocols()
     """The engine drives librdkafka in a consumer group too: a KIP-848 scenario's real
     confluent-kafka is compared with the model's librdkafka, auto commit included (its own
     timer and offset store), as a classic one's."""
-    from sim.conformance.real import model_client
+    from sim.conformance.clients import model_client
 
     (kip,) = conformance_scenarios("kip848-auto-store-loss")
     (classic,) = conformance_scenarios("sync-per-batch-mid-batch")

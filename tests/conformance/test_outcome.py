@@ -69,7 +69,7 @@ def test_model_outcome_reads_effects_and_the_last_applied_commit():
 def test_every_conformance_scenario_loads_and_names_a_real_client():
     """At least 24 shipped, each with a [conformance] table, each naming librdkafka, or, in a
     consumer group, the client the model compares the real librdkafka with there."""
-    from sim.conformance.real import model_client
+    from sim.conformance.clients import model_client
 
     scenarios = conformance_scenarios()
     assert len(scenarios) >= 24
@@ -104,8 +104,8 @@ def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
     """A pause, a drawn stall, a strategy without a confluent-kafka worker, or a time-windowed
     commit error on the mock: each is refused with the reason, before any broker is touched."""
     from sim.conformance.backend import Bootstrap
+    from sim.conformance.clients import Unsupported, check_supported
     from sim.conformance.mock import MockCluster
-    from sim.conformance.real import Unsupported, check_supported
 
     (base,) = conformance_scenarios("sync-per-batch-mid-batch")
     mock, own = object.__new__(MockCluster), object.__new__(Bootstrap)
@@ -196,8 +196,10 @@ def test_an_unknown_real_client_is_named_with_the_allowed_ones():
     from sim.cli.conform import client_names
 
     assert client_names("kafka-python, confluent-kafka") == ["kafka-python", "confluent-kafka"]
-    with pytest.raises(UsageError, match="no client 'java'; allowed: confluent-kafka, kafka"):
-        client_names("java")
+    assert client_names("java") == ["java"]
+    allowed = "allowed: confluent-kafka, kafka-python, java"
+    with pytest.raises(UsageError, match=f"no client 'jvm'; {allowed}"):
+        client_names("jvm")
 
 
 def test_tansu_says_it_has_no_consumer_group_protocol_and_no_fault_injection():
