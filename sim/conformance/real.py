@@ -30,7 +30,7 @@ from sim.conformance.spec import worker_spec
 STRATEGIES = (
     "auto", "auto-store-after-process", "sync-per-batch", "sync-per-record", "async-per-batch",
     "async-then-sync", "async-then-sync-processed", "per-partition-sync",
-    "commit-before-process", "off-by-one",
+    "commit-before-process", "off-by-one", "transactional",
 )  # fmt: skip
 # The real clients: the worker module that runs each, and the model client it is compared with.
 CLIENTS = {
@@ -47,8 +47,10 @@ class Unsupported(Exception):
 
 
 def model_client(scenario, client: str = "confluent-kafka") -> str:
-    """The model's client compared with this real one (`CLIENTS`), in every protocol."""
-    return CLIENTS[client][1]
+    """The model's client compared with this real one (`CLIENTS`), in every protocol, unless
+    the scenario names another for confluent-kafka (`[conformance] model_client`)."""
+    named = scenario.conformance and scenario.conformance.model_client
+    return named if named and client == "confluent-kafka" else CLIENTS[client][1]
 
 
 def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
