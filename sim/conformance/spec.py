@@ -55,6 +55,7 @@ def worker_spec(scenario, run, slot: int, incarnation: int) -> dict:
     s, folder = scenario, Path(run.folder)
     return {
         "bootstrap": run.backend.bootstrap,
+        "backend": run.backend.name,
         "topic": run.topic,
         "group": run.group,
         "strategy": s.strategy.name,

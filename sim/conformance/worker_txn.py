@@ -46,6 +46,7 @@ class TransactionalLoop:
         except Exception as error:
             if self.fatal(error):
                 raise SystemExit(f"fatal: {error}") from None
+            print(f"aborted: {error}", file=sys.stderr, flush=True)  # shown when debugging
             self.abort_txn()
             self.rewind()
             return

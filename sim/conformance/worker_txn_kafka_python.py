@@ -2,10 +2,12 @@
 `KafkaProducer(transactional_id=...)`, `send_offsets_to_transaction` with the consumer's
 `group_metadata()`), compared with the model's Java client.
 
-`python -m sim.conformance.worker_txn_kafka_python SPEC.json`. Both clients pin
-`api_version=(2, 0)`, as the kafka-python consumer worker does (the mock cluster needs it), so
-its TxnOffsetCommit is version 2, which carries no group metadata: KIP-447's generation check
-needs version 3 (Kafka 2.5), and a zombie's offsets are then fenced by the producer epoch only.
+`python -m sim.conformance.worker_txn_kafka_python SPEC.json`. The consumer pins
+`api_version=(2, 0)` as the kafka-python consumer worker does. The producer pins (2, 5) (its
+TxnOffsetCommit is then version 3, with the group metadata KIP-447 checks; Tansu refuses an
+InitProducerId of version 1, which has no producer id and epoch fields: `DynoStore::init_producer`
+answers UNKNOWN_SERVER_ERROR), except on the mock cluster, where (2, 5) never initialises and
+(2, 0) does (a TxnOffsetCommit of version 2, without group metadata: the mock ignores it anyway).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class KafkaPythonTxnWorker(TransactionalLoop, KafkaPythonWorker):
             bootstrap_servers=spec["bootstrap"].split(","),
             transactional_id=spec["transactional_id"],
             transaction_timeout_ms=spec["transaction_timeout_ms"],
-            api_version=(2, 0),
+            api_version=(2, 0) if spec["backend"] == "mock" else (2, 5),
         )
         self.producer.init_transactions()
         return super().open_consumer(spec)
