@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import sys
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, KafkaException, Producer, TopicPartition
 
-from sim.conformance.worker import Worker, _next_offsets, client_config
+from sim.conformance.worker import Worker, _next_offsets
 
 
 class TransactionalLoop:
@@ -64,9 +64,7 @@ class TxnWorker(TransactionalLoop, Worker):
             }  # fmt: skip
         )
         self.producer.init_transactions(30)  # before the first poll, as an application does
-        consumer = Consumer(client_config(spec))  # auto commit off, the isolation level
-        consumer.subscribe([self.topic])
-        return consumer
+        return super().open_consumer(spec)  # auto commit off, the isolation level
 
     def begin(self) -> None:
         self.producer.begin_transaction()
