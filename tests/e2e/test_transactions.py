@@ -65,9 +65,10 @@ def test_the_zombie_lesson_shows_the_refusal_and_the_abort_in_the_trace(cli, tmp
 
 
 def test_a_strategy_override_the_scenario_cannot_run_is_refused(capsys):
-    """--strategy transactional on a librdkafka scenario: exit 2, one line saying why."""
-    line = refused(capsys, "run", "librdkafka-auto-crash", "--strategy", "transactional")
-    assert "Java client only" in line
+    """--strategy transactional on a scenario of Java's new consumer (pre KAFKA-18641): exit 2,
+    one line saying why."""
+    line = refused(capsys, "run", "java-new-consumer-autocommit", "--strategy", "transactional")
+    assert "modelled with the Java and librdkafka clients" in line
 
 
 def test_transaction_settings_without_the_strategy_are_refused(capsys, tmp_path):
@@ -80,5 +81,12 @@ def test_transaction_settings_without_the_strategy_are_refused(capsys, tmp_path)
     )
     path.write_text('[strategy]\nname = "transactional"\n[transactions]\nisolation = "none"\n')
     assert 'allowed: "read_uncommitted", "read_committed"' in refused(capsys, "run", path)
-    path.write_text('[strategy]\nname = "transactional"\n[consumer]\nclient = "librdkafka"\n')
+    path.write_text('[strategy]\nname = "transactional"\n[consumer]\nclient = "java-new-prefix"\n')
     assert "consumer.client: the transactional strategy" in refused(capsys, "run", path)
+    path.write_text(
+        '[strategy]\nname = "transactional"\n'
+        '[consumer]\nclient = "librdkafka"\nrebalance_callback = false\n'
+    )
+    assert "consumer.rebalance_callback: the transactional application" in refused(
+        capsys, "run", path
+    )
