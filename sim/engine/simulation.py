@@ -22,9 +22,9 @@ from sim.model.client_config import ClientConfig
 from sim.model.clients import CLIENT_MODELS, CONSUMER_GROUP_MODELS
 from sim.model.consumer_group.coordinator import ConsumerGroupCoordinator
 from sim.model.log import TopicLog
+from sim.model.output_log import READ_COMMITTED
 from sim.model.sink import make_sink
 from sim.model.transactions import TransactionCoordinator
-from sim.model.output_log import READ_COMMITTED
 from sim.model.txn_sink import DEFAULT_ISOLATION, TransactionalSink
 from sim.strategies import strategy_class
 

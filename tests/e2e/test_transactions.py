@@ -5,6 +5,8 @@ refused with exit 2."""
 
 import json
 
+import pytest
+
 from sim import load_scenario, run
 
 from .test_malformed_inputs import refused
@@ -24,10 +26,12 @@ def summaries(s):
     return [r.summary() for r in results]
 
 
-def test_read_committed_sees_every_record_once_over_40_seeds_of_crashes_and_pauses():
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_read_committed_sees_every_record_once_over_40_seeds_of_crashes_and_pauses(client):
     """Crashes before and during the commit, random crashes and a pause past the session: on
-    no seed a record without an effect or with two, although records are processed twice."""
-    runs = summaries(TURBULENT)
+    no seed a record without an effect or with two, although records are processed twice;
+    with either client's transactional producer and consumer."""
+    runs = summaries(TURBULENT.replace(consumer={"client": client}))
     assert sum(r["lost_effects"] + r["duplicate_effects"] for r in runs) == 0
     assert all(r["duplicated_records"] > 0 for r in runs)
 
@@ -43,9 +47,13 @@ def test_read_uncommitted_sees_aborted_results_on_the_same_runs():
         assert a["duplicated_records"] == b["duplicated_records"]
 
 
-def test_a_zombies_transaction_is_fenced_on_every_seed():
-    """The stalled member's TxnOffsetCommit is refused on every seed and its results never show."""
-    results = [run(load_scenario("transactional-zombie-fenced"), seed=s) for s in SEEDS]
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_a_zombies_transaction_is_fenced_on_every_seed(client):
+    """The stalled member's TxnOffsetCommit is refused on every seed and its results never show
+    (librdkafka: rd_kafka_txn_handle_TxnOffsetCommit takes ILLEGAL_GENERATION and
+    UNKNOWN_MEMBER_ID as abortable, as Java does)."""
+    zombie = load_scenario("transactional-zombie-fenced").replace(consumer={"client": client})
+    results = [run(zombie, seed=s) for s in SEEDS]
     assert all(r.ledger.txn_refusals for r in results)
     assert sum(r.summary()["duplicate_effects"] for r in results) == 0
 
