@@ -91,6 +91,10 @@ class Consumer(
     # The application's own store of results and offsets (the external-offsets strategies read
     # and claim it on assignment); the driver sets it.
     external_store = None
+    # Whether OffsetFetch asks for stable offsets (UNSTABLE_OFFSET_COMMIT while a transaction's
+    # offsets are pending): the Java consumer always; librdkafka with isolation.level
+    # read_committed only (the driver sets it for the transactional strategy).
+    require_stable = True
 
     def __init__(
         self,
