@@ -47,10 +47,8 @@ class Unsupported(Exception):
 
 
 def model_client(scenario, client: str = "confluent-kafka") -> str:
-    """The model's client compared with this real one (`CLIENTS`), in every protocol, unless
-    the scenario names another for confluent-kafka (`[conformance] model_client`)."""
-    named = scenario.conformance and scenario.conformance.model_client
-    return named if named and client == "confluent-kafka" else CLIENTS[client][1]
+    """The model's client compared with this real one (`CLIENTS`), in every protocol."""
+    return CLIENTS[client][1]
 
 
 def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:

@@ -312,6 +312,3 @@ class ConformanceSettings(Table):
     # (file and function); the verdict is then "backend deviates" unless both sides agree.
     mock_deviates: str | None = Field(None, min_length=1)
     tansu_deviates: str | None = Field(None, min_length=1)  # the same, for the Tansu broker
-    # The model client confluent-kafka's run is compared with, where the model has no librdkafka
-    # client of the strategy yet (the transactional strategy: "java"); None: librdkafka.
-    model_client: Literal["java", "librdkafka"] | None = None
