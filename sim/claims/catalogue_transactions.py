@@ -1,7 +1,8 @@
 """The catalogue's claims about transactions, read-process-write (the `transactional` strategy,
 docs/exactly-once.md): exactly-once effects as a read_committed reader sees them, whatever
 crashes (at every loop point, `in-commit` included), zombies, coordinator failovers and commit
-errors do; what a read_uncommitted reader sees instead; and the zombie fenced by KIP-447.
+errors do, with the Java client and with librdkafka; what a read_uncommitted reader sees instead;
+and the zombie fenced by KIP-447.
 
 Only data, as `sim.claims.catalogue_settings`, whose fault-kind sets it shares.
 """
@@ -44,6 +45,20 @@ TRANSACTION_CLAIMS: tuple[Claim, ...] = (
         "holds",
         SOURCE,
         EVERY_FAULT + LIVENESS + FAILOVERS,
+        overrides=_settings("read_committed"),
+    ),
+    Claim(
+        "transactional-read-committed-exactly-once-librdkafka",
+        "The same with librdkafka's consumer and transactional producer (confluent-kafka): its "
+        "handlers take some errors otherwise than Java's (rdkafka_txnmgr.c), and its consumer "
+        "asks for stable offsets because its isolation.level is read_committed; every record "
+        "still leaves exactly one effect",
+        ("transactional",),
+        "exactly-once-effects",
+        "holds",
+        SOURCE,
+        EVERY_FAULT + LIVENESS + FAILOVERS,
+        client="librdkafka",
         overrides=_settings("read_committed"),
     ),
     Claim(

@@ -67,6 +67,10 @@ def model_outcomes(scenario, client: str = "librdkafka") -> list[Outcome]:
 
     seeds = scenario.conformance.model_seeds if scenario.conformance else 1
     s = scenario.replace(consumer={"client": client})
+    if s.strategy.name == "transactional":  # the effects are the output topic's reader's
+        from sim.conformance.txn_run import model_txn_outcome
+
+        return [model_txn_outcome(s, s.run.seed + k) for k in range(seeds)]
     return [model_outcome(run(s, seed=s.run.seed + k)) for k in range(seeds)]
 
 
@@ -74,6 +78,10 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
     """One scenario's row: the model's outcomes, the real ones with their counts, the verdict."""
     from sim.conformance.clients import Unsupported, model_client
     from sim.conformance.real import run_real
+    from sim.conformance.txn_run import run_txn
+
+    # A transactional run's effects are what the output topic's reader sees.
+    runner = run_txn if scenario.strategy.name == "transactional" else run_real
 
     modelled = model_client(scenario, client)
     model = model_outcomes(scenario, modelled)
@@ -91,7 +99,7 @@ def compare(scenario, backend, reps: int, client: str = "confluent-kafka") -> di
     real: list[Outcome] = []
     try:
         for _ in range(reps):
-            real.append(run_real(scenario, backend, client))
+            real.append(runner(scenario, backend, client))
     except Unsupported as why:
         row.update(verdict=NOT_RUN, why=str(why))
         return row

@@ -46,7 +46,7 @@ def strategy_list(text: str, scenario=None) -> list[str]:
 
 def check_fits(name: str | None, scenario, option: str = "--strategy") -> None:
     """A strategy that can run the scenario (`Strategy.unsupported`: e.g. transactional with
-    the Java client only)."""
+    the Java and librdkafka clients only)."""
     refusal = name and resolve_strategy(name).unsupported(scenario)
     if refusal:
         raise UsageError(f"{option} {name}: {refusal}, and {scenario.name} is not")

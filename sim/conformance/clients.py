@@ -9,7 +9,7 @@ from sim.conformance.backend import consumer_protocol
 STRATEGIES = (
     "auto", "auto-store-after-process", "sync-per-batch", "sync-per-record", "async-per-batch",
     "async-then-sync", "async-then-sync-processed", "per-partition-sync",
-    "commit-before-process", "off-by-one",
+    "commit-before-process", "off-by-one", "transactional",
 )  # fmt: skip
 # The real clients: the worker module that runs each, and the model client it is compared with.
 CLIENTS = {

@@ -67,13 +67,19 @@ def model_outcome(result) -> Outcome:
 
     ledger = result.ledger
     counts = {p: list(ledger.effects_per_offset(p)) for p in range(ledger.partitions)}
+    committed = applied_commits(ledger)
+    if strategy_class(result.strategy).auto_commit and ledger.quiesced:
+        committed = list(ledger.log_end)
+    return from_counts(counts, committed)
+
+
+def applied_commits(ledger) -> list[int | None]:
+    """The last commit the coordinator applied, per partition (None: never)."""
     committed: list[int | None] = [None] * ledger.partitions
     for request_id in ledger.applied:
         for p, offset in ledger.commits[request_id].offsets:
             committed[p] = offset
-    if strategy_class(result.strategy).auto_commit and ledger.quiesced:
-        committed = list(ledger.log_end)
-    return from_counts(counts, committed)
+    return committed
 
 
 def effects_outcome(lines, ends: list[int], committed) -> Outcome:

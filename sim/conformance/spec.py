@@ -55,6 +55,7 @@ def worker_spec(scenario, run, slot: int, incarnation: int) -> dict:
     s, folder = scenario, Path(run.folder)
     return {
         "bootstrap": run.backend.bootstrap,
+        "backend": run.backend.name,
         "topic": run.topic,
         "group": run.group,
         "strategy": s.strategy.name,
@@ -70,4 +71,23 @@ def worker_spec(scenario, run, slot: int, incarnation: int) -> dict:
         "auto_offset_reset": s.group.auto_offset_reset,
         "status": str(folder / f"status-{slot}"),
         **group_settings(s, slot),
+        **transaction_settings(s, run.topic, slot),
+    }
+
+
+def transaction_settings(scenario, topic: str, slot: int) -> dict:
+    """The transactional strategy's producer and isolation level (the model's default when the
+    scenario names none); the slot's transactional.id is the model's `app-<slot>` within the
+    run's own names, so runs on one cluster never fence each other."""
+    if scenario.strategy.name != "transactional":
+        return {}
+    from sim.engine.simulation import DEFAULT_TXN_TIMEOUT_MS
+    from sim.model.txn_sink import DEFAULT_ISOLATION
+
+    txn = scenario.transactions
+    return {
+        "output": topic + "-out",
+        "transactional_id": f"{topic}-app-{slot}",
+        "isolation": (txn and txn.isolation) or DEFAULT_ISOLATION[scenario.consumer.client],
+        "transaction_timeout_ms": txn.transaction_timeout_ms if txn else DEFAULT_TXN_TIMEOUT_MS,
     }

@@ -250,6 +250,8 @@ def client_config(spec: dict) -> dict:
         config["session.timeout.ms"] = spec["session_timeout_ms"]
         config["heartbeat.interval.ms"] = spec["heartbeat_interval_ms"]
         config["partition.assignment.strategy"] = spec["assignor"]
+    if "isolation" in spec:  # the transactional strategy's
+        config["isolation.level"] = spec["isolation"]
     if spec["instance_id"]:
         config["group.instance.id"] = spec["instance_id"]
     if os.environ.get("OFFSIM_CONFORM_DEBUG"):  # librdkafka's debug log, to stderr

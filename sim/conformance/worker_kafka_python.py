@@ -51,6 +51,7 @@ class KafkaPythonWorker(Worker):
             max_poll_interval_ms=spec["max_poll_interval_ms"],
             max_poll_records=spec["max_poll_records"],
             partition_assignment_strategy=[ASSIGNORS[spec["assignor"]]],
+            isolation_level=spec.get("isolation", "read_uncommitted"),  # the transactional's
             api_version=(2, 0),
         )
         consumer.subscribe([self.topic], listener=_Listener(self))

@@ -65,7 +65,10 @@ class PollLoop:
         consumer.topic_hash = self.topic_hash  # orders the Java clients' fetches
         consumer.external_store = self.sink  # read and claimed on assignment (external-offsets)
         if self.txn_coordinator is not None:  # transactional.id per slot: a restart fences
-            consumer.txn_producer = TransactionalProducer(f"app-{slot}", self.txn_timeout_us)
+            client = self.scenario.consumer.client
+            producer = TransactionalProducer(f"app-{slot}", self.txn_timeout_us, client)
+            consumer.txn_producer = producer
+            consumer.require_stable = self.txn_require_stable
         lookup_conn = Connection(self.latency_draws, LOOKUP_CONNECTIONS + number)
         conn = Connection(self.latency_draws, number)
         inst = Instance(number, slot, incarnation, consumer, conn, lookup_conn)

@@ -22,6 +22,7 @@ from sim.model.client_config import ClientConfig
 from sim.model.clients import CLIENT_MODELS, CONSUMER_GROUP_MODELS
 from sim.model.consumer_group.coordinator import ConsumerGroupCoordinator
 from sim.model.log import TopicLog
+from sim.model.output_log import READ_COMMITTED
 from sim.model.sink import make_sink
 from sim.model.transactions import TransactionCoordinator
 from sim.model.txn_sink import DEFAULT_ISOLATION, TransactionalSink
@@ -89,6 +90,10 @@ class Simulation(
             txn = s.transactions
             isolation = (txn and txn.isolation) or DEFAULT_ISOLATION[s.consumer.client]
             self.sink = TransactionalSink(s.topic.partitions, isolation)
+            # The consumers' isolation.level too: librdkafka asks for stable offsets only with
+            # read_committed (rdkafka_assignment.c rd_kafka_assignment_serve_pending), Java always.
+            librdkafka = s.consumer.client == "librdkafka"
+            self.txn_require_stable = isolation == READ_COMMITTED or not librdkafka
             self.txn_coordinator = TransactionCoordinator()
             timeout_ms = txn.transaction_timeout_ms if txn else DEFAULT_TXN_TIMEOUT_MS
             self.txn_timeout_us = int(timeout_ms * US)

@@ -94,6 +94,10 @@ class Consumer(
     # poll() waits for records, and an async commit's response does not wake it (the Java
     # consumer group client's; the classic client's network poll returns on any response).
     awaiting_fetch = False
+    # Whether OffsetFetch asks for stable offsets (UNSTABLE_OFFSET_COMMIT while a transaction's
+    # offsets are pending): the Java consumer always; librdkafka with isolation.level
+    # read_committed only (the driver sets it for the transactional strategy).
+    require_stable = True
 
     def __init__(
         self,

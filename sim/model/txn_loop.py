@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from .commands import Call, LoopPoint, Wait
 from .messages import Offsets, TxnOffsetCommit
-from .txn_producer import ABORTABLE, FATAL, IN_TRANSACTION, UNINITIALIZED
+from .txn_errors import ABORTABLE, FATAL, retry_delay_us
+from .txn_producer import IN_TRANSACTION, UNINITIALIZED
 
 OUTPUT_TOPIC = "output"  # the output partition of input partition p is p
 GROUP_ID = "offsim"  # the group id sendOffsetsToTransaction names (its offsets partition)
@@ -56,7 +57,8 @@ def _exchange(consumer, request, point: str | None = None):
             action = producer.on_response(request, error, response)
         if action in (None, ABORTABLE, FATAL):
             return action
-        yield Wait(consumer.now + consumer.config.retry_backoff_us, wakeable=False)
+        delay = retry_delay_us(request, error, producer.client, consumer.config.retry_backoff_us)
+        yield Wait(consumer.now + delay, wakeable=False)
 
 
 def _abort(consumer, action: str):

@@ -3,11 +3,12 @@
 What Kafka's TransactionManager (clients/.../producer/internals/TransactionManager.java) keeps:
 the client's transaction state and its table of valid transitions (`State.isTransitionValid`),
 the producer id and epoch, the partitions already in the transaction, and what each response's
-error does (the `handleResponse` of InitProducerIdHandler, AddPartitionsToTxnHandler,
-AddOffsetsToTxnHandler, TxnOffsetCommitHandler, EndTxnHandler; `maybeTransitionToErrorState` for
-a failed produce): retry, find the coordinator again and retry, an abortable error (the
-application must abort the transaction; it may go on afterwards), or a fatal one (the producer
-is useless: PRODUCER_FENCED, another instance of its transactional.id took over).
+error does, per client (`sim.model.txn_errors`): retry, find the coordinator again and retry, an
+abortable error (the application must abort the transaction; it may go on afterwards), or a
+fatal one (the producer is useless: PRODUCER_FENCED, another instance of its transactional.id
+took over). librdkafka's transaction manager (rdkafka_txnmgr.c) has more states (the
+BEGIN_*/*_NOT_ACKED steps of its resumable calls) but the same transitions as the application
+sees them: init, begin, send offsets, commit or abort, an abortable or a fatal error.
 
 The methods are the application's calls (initTransactions, beginTransaction, send,
 sendOffsetsToTransaction, commitTransaction, abortTransaction); each returns the requests the
@@ -18,6 +19,7 @@ state; it never reads a clock, draws a number or touches the network.
 from __future__ import annotations
 
 from .messages import Offsets, TxnOffsetCommit
+from .txn_errors import ABORTABLE, FATAL, bumps_epoch, classify
 from .txn_messages import (
     NO_PRODUCER_EPOCH,
     NO_PRODUCER_ID,
@@ -51,75 +53,16 @@ VALID_SOURCES = {
     ),
 }
 
-# What an error in a response does.
-RETRY = "retry"
-REDISCOVER = "rediscover"  # look the coordinator up again (FindCoordinator), then retry
-ABORTABLE = "abortable"
-FATAL = "fatal"
-
-# Errors whose exception is a RetriableException.
-RETRIABLE = frozenset(
-    {
-        "COORDINATOR_LOAD_IN_PROGRESS",
-        "CONCURRENT_TRANSACTIONS",
-        "REQUEST_TIMED_OUT",
-        "UNKNOWN_TOPIC_OR_PARTITION",
-        "NOT_ENOUGH_REPLICAS",
-        "NOT_LEADER_OR_FOLLOWER",
-    }
-)
-FENCED = frozenset({"PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"})
-UNKNOWN_PRODUCER = frozenset({"UNKNOWN_PRODUCER_ID", "INVALID_PRODUCER_ID_MAPPING"})
-# Per request kind: errors handled otherwise than by the shared rules of `classify`.
-_SPECIFIC = {
-    TxnOffsetCommit: {
-        # The group coordinator: REQUEST_TIMED_OUT looks it up again too; a group metadata
-        # mismatch (KIP-447) is abortable (CommitFailedException), as a fenced instance id is.
-        "REQUEST_TIMED_OUT": REDISCOVER,
-        "UNKNOWN_MEMBER_ID": ABORTABLE,
-        "ILLEGAL_GENERATION": ABORTABLE,
-        "FENCED_INSTANCE_ID": ABORTABLE,
-        "UNKNOWN_PRODUCER_ID": FATAL,
-        "INVALID_PRODUCER_ID_MAPPING": FATAL,
-    },
-    AddOffsetsToTxn: {"GROUP_AUTHORIZATION_FAILED": ABORTABLE},
-    # InitProducerIdHandler knows no unknown producer: an unexpected error, fatal.
-    InitProducerId: {"UNKNOWN_PRODUCER_ID": FATAL, "INVALID_PRODUCER_ID_MAPPING": FATAL},
-}
-
 
 class ProducerStateError(Exception):
     """The application called what the producer's state refuses (IllegalStateException, or the
     KafkaException of maybeFailWithError after an error)."""
 
 
-def classify(request, error: str, client: str = "java") -> str:
-    """What `error` in the response to `request` does (the TxnRequestHandlers' handleResponse;
-    `request` None: a produce batch that failed for good, after the sender's own retries,
-    maybeTransitionToErrorState). librdkafka agrees on the transaction
-    requests (rdkafka_txnmgr.c's handlers) but takes a produce request's INVALID_PRODUCER_EPOCH
-    as fenced at once (rd_kafka_handle_Produce_error), where Java, since KIP-588, has the
-    application abort first and learns it is fenced from the abort's epoch bump."""
-    specific = _SPECIFIC.get(type(request), {}).get(error)
-    if specific is not None:
-        return specific
-    if request is None:  # a produce request: only a fenced producer id is fatal
-        fenced = ("PRODUCER_FENCED",) if client == "java" else tuple(FENCED)
-        return FATAL if error in fenced else ABORTABLE
-    if error in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"):
-        return REDISCOVER
-    if error in RETRIABLE:
-        return RETRY
-    if error in FENCED or error == "INVALID_TXN_STATE":
-        return FATAL
-    if error == "TRANSACTION_ABORTABLE" or error in UNKNOWN_PRODUCER:
-        return ABORTABLE  # an unknown producer id: abortable if the epoch can be bumped
-    return FATAL
-
-
 class TransactionalProducer:
-    def __init__(self, transactional_id: str, timeout_us: int = 60_000_000):
+    def __init__(self, transactional_id: str, timeout_us: int = 60_000_000, client="java"):
         self.transactional_id = transactional_id
+        self.client = client  # whose error handling (sim.model.txn_errors)
         self.timeout_us = timeout_us  # transaction.timeout.ms
         self.state = UNINITIALIZED
         self.producer_id = NO_PRODUCER_ID
@@ -194,16 +137,19 @@ class TransactionalProducer:
         if error is None:
             self._succeeded(request, response)
             return None
-        action = classify(request, error)
+        action = classify(request, error, self.client)
         if action == FATAL:
             self.last_error = error
             self.state = FATAL_ERROR
-        elif action == ABORTABLE:
+        elif action == ABORTABLE and self.state != ABORTING_TRANSACTION:
+            # An abortable error while aborting is not entered (Java's
+            # transitionToAbortableError; librdkafka's rd_kafka_txn_state_transition_is_valid
+            # ignores it): the abort failed, and the application's abort call throws.
             self.last_error = error
             if request is None:  # maybeTransitionToErrorState: bump unless already completing
                 completing = self.state in (COMMITTING_TRANSACTION, ABORTING_TRANSACTION)
                 self.epoch_bump_required = self.epoch_bump_required or not completing
-            elif error in UNKNOWN_PRODUCER:  # abortableErrorIfPossible
+            elif bumps_epoch(request, error, self.client):  # abortableErrorIfPossible
                 self.epoch_bump_required = True
             self._transition(ABORTABLE_ERROR)
         return action

@@ -269,13 +269,19 @@ def _check_transactions(found: Problems, s: Scenario) -> None:
                     f"faults[{i}].{what}",
                 )
         return
-    if s.consumer.client != "java":
-        # The librdkafka producer's transactions are not driven yet (docs/exactly-once.md).
+    if s.consumer.client not in ("java", "librdkafka"):
         found.add(
-            f"the transactional strategy is modelled with the Java client only, and "
+            f"the transactional strategy is modelled with the Java and librdkafka clients, and "
             f'consumer.client is "{s.consumer.client}"',
-            '"java"',
+            '"java" or "librdkafka"',
             "consumer.client",
+        )
+    if not s.consumer.rebalance_callback:
+        found.add(
+            "the transactional application initialises its producer in its rebalance callback, "
+            "and consumer.rebalance_callback is false",
+            "true",
+            "consumer.rebalance_callback",
         )
     if s.consumer.processing != "sync":
         found.add(

@@ -30,8 +30,13 @@ class Transactional(Strategy):
 
     @classmethod
     def unsupported(cls, scenario) -> str | None:
-        if scenario.consumer.client != "java":
-            return "the transactional strategy is modelled with the Java client only"
+        if scenario.consumer.client == "java-new-prefix":
+            return "the transactional strategy is modelled with the Java and librdkafka clients"
+        if not scenario.consumer.rebalance_callback:
+            return (
+                "the transactional strategy's application initialises its producer in its "
+                "rebalance callback (consumer.rebalance_callback = true)"
+            )
         if scenario.consumer.processing != "sync":
             return "the transactional strategy processes each batch inside its transaction (sync)"
         if scenario.group.protocol == "consumer":

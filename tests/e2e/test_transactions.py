@@ -5,6 +5,8 @@ refused with exit 2."""
 
 import json
 
+import pytest
+
 from sim import load_scenario, run
 
 from .test_malformed_inputs import refused
@@ -24,10 +26,12 @@ def summaries(s):
     return [r.summary() for r in results]
 
 
-def test_read_committed_sees_every_record_once_over_40_seeds_of_crashes_and_pauses():
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_read_committed_sees_every_record_once_over_40_seeds_of_crashes_and_pauses(client):
     """Crashes before and during the commit, random crashes and a pause past the session: on
-    no seed a record without an effect or with two, although records are processed twice."""
-    runs = summaries(TURBULENT)
+    no seed a record without an effect or with two, although records are processed twice;
+    with either client's transactional producer and consumer."""
+    runs = summaries(TURBULENT.replace(consumer={"client": client}))
     assert sum(r["lost_effects"] + r["duplicate_effects"] for r in runs) == 0
     assert all(r["duplicated_records"] > 0 for r in runs)
 
@@ -43,9 +47,13 @@ def test_read_uncommitted_sees_aborted_results_on_the_same_runs():
         assert a["duplicated_records"] == b["duplicated_records"]
 
 
-def test_a_zombies_transaction_is_fenced_on_every_seed():
-    """The stalled member's TxnOffsetCommit is refused on every seed and its results never show."""
-    results = [run(load_scenario("transactional-zombie-fenced"), seed=s) for s in SEEDS]
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_a_zombies_transaction_is_fenced_on_every_seed(client):
+    """The stalled member's TxnOffsetCommit is refused on every seed and its results never show
+    (librdkafka: rd_kafka_txn_handle_TxnOffsetCommit takes ILLEGAL_GENERATION and
+    UNKNOWN_MEMBER_ID as abortable, as Java does)."""
+    zombie = load_scenario("transactional-zombie-fenced").replace(consumer={"client": client})
+    results = [run(zombie, seed=s) for s in SEEDS]
     assert all(r.ledger.txn_refusals for r in results)
     assert sum(r.summary()["duplicate_effects"] for r in results) == 0
 
@@ -65,9 +73,10 @@ def test_the_zombie_lesson_shows_the_refusal_and_the_abort_in_the_trace(cli, tmp
 
 
 def test_a_strategy_override_the_scenario_cannot_run_is_refused(capsys):
-    """--strategy transactional on a librdkafka scenario: exit 2, one line saying why."""
-    line = refused(capsys, "run", "librdkafka-auto-crash", "--strategy", "transactional")
-    assert "Java client only" in line
+    """--strategy transactional on a scenario of Java's new consumer (pre KAFKA-18641): exit 2,
+    one line saying why."""
+    line = refused(capsys, "run", "java-new-consumer-autocommit", "--strategy", "transactional")
+    assert "modelled with the Java and librdkafka clients" in line
 
 
 def test_transaction_settings_without_the_strategy_are_refused(capsys, tmp_path):
@@ -80,5 +89,12 @@ def test_transaction_settings_without_the_strategy_are_refused(capsys, tmp_path)
     )
     path.write_text('[strategy]\nname = "transactional"\n[transactions]\nisolation = "none"\n')
     assert 'allowed: "read_uncommitted", "read_committed"' in refused(capsys, "run", path)
-    path.write_text('[strategy]\nname = "transactional"\n[consumer]\nclient = "librdkafka"\n')
+    path.write_text('[strategy]\nname = "transactional"\n[consumer]\nclient = "java-new-prefix"\n')
     assert "consumer.client: the transactional strategy" in refused(capsys, "run", path)
+    path.write_text(
+        '[strategy]\nname = "transactional"\n'
+        '[consumer]\nclient = "librdkafka"\nrebalance_callback = false\n'
+    )
+    assert "consumer.rebalance_callback: the transactional application" in refused(
+        capsys, "run", path
+    )

@@ -1,6 +1,8 @@
 """The transactional application loop (sim.model.txn_loop) fed by hand, as a driver would: what
 each answer of the transaction coordinator and the group coordinator makes the loop do."""
 
+import pytest
+
 from sim.model.commands import Call, LoopPoint, Process, Processed, ReadLog, Stopped, Wait
 from sim.model.messages import (
     CommitResponse,
@@ -23,19 +25,21 @@ from sim.model.txn_messages import (
 from sim.model.txn_producer import FATAL_ERROR, READY, TransactionalProducer
 
 from .test_consumer import S, Script
+from .test_librdkafka import Client
 
 
-def started(committed=7):
+def started(committed=7, client="java", require_stable=True):
     """A transactional consumer through its join, initTransactions and first stable fetch."""
-    s = Script("transactional")
-    s.consumer.txn_producer = TransactionalProducer("app-0")
+    s = Script("transactional") if client == "java" else Client("transactional")
+    s.consumer.txn_producer = TransactionalProducer("app-0", client=client)
+    s.consumer.require_stable = require_stable
     assert isinstance(s.command.request, JoinGroup)
     s.reply(JoinResponse(None, 1, "m", ("m",)))
     assert isinstance(s.command.request, SyncGroup)
     s.reply(SyncResponse(None, (0,)))
     assert isinstance(s.command.request, InitProducerId)  # onPartitionsAssigned
     s.reply(InitProducerIdResponse(None, 1000, 0))
-    assert isinstance(s.command.request, OffsetFetch)
+    assert s.command.request == OffsetFetch((0,), require_stable)
     s.reply(OffsetFetchResponse((committed,)))
     return s
 
@@ -130,3 +134,49 @@ def test_a_coordinator_error_is_retried_with_the_same_request():
     assert s.command == Wait(2 * S + 100_000, wakeable=False)
     s.reply(None, now=2 * S + 100_000)
     assert s.command.request == first
+
+
+def test_librdkafka_asks_for_stable_offsets_only_with_read_committed():
+    """rdkafka_assignment.c rd_kafka_assignment_serve_pending: require_stable_offsets =
+    isolation.level == read_committed (the default); read_uncommitted reads the committed
+    offset even while a transaction's offsets are pending. Java always asks
+    (ConsumerCoordinator.sendOffsetFetchRequest)."""
+    started(client="librdkafka", require_stable=False)  # asserts OffsetFetch((0,), False)
+    s = started(client="librdkafka")
+    through_processing(s)
+    assert isinstance(s.command.request, TxnOffsetCommit)
+
+
+def test_librdkafka_retries_a_txn_offset_commit_after_its_own_500_ms():
+    """rd_kafka_txn_handle_TxnOffsetCommit: a retriable error is retried through
+    rd_kafka_coord_req with a 500 ms delay (Java: retry.backoff.ms)."""
+    s = started(client="librdkafka")
+    through_processing(s)
+    first = s.command.request
+    s.reply(CommitResponse("COORDINATOR_LOAD_IN_PROGRESS"), now=2 * S)
+    assert s.command == Wait(2 * S + 500_000, wakeable=False)
+    s.reply(None, now=2 * S + 500_000)
+    assert s.command.request == first
+
+
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_end_txn_timed_out_is_retried_by_java_and_aborts_with_librdkafka(client):
+    """REQUEST_TIMED_OUT on EndTxn(commit): Java's EndTxnHandler re-enqueues a
+    RetriableException; librdkafka's rd_kafka_txn_handle_EndTxn knows no such case (an
+    unhandled error is permanent): the commit fails abortable, the application aborts and
+    rewinds to the committed offsets (librdkafka's examples/transactions.c)."""
+    s = started(committed=7, client=client)
+    through_processing(s)
+    s.reply(CommitResponse(None))
+    s.reply(TxnResponse("REQUEST_TIMED_OUT"), now=2 * S)
+    if client == "java":
+        assert s.command == Wait(2 * S + 100_000, wakeable=False)
+        s.reply(None, now=2 * S + 100_000)
+        assert s.command.request == EndTxn("app-0", 1000, 0, True)
+        return
+    assert s.command.request == EndTxn("app-0", 1000, 0, False)
+    s.reply(TxnResponse(None))
+    assert s.command.request == OffsetFetch((0,), True)
+    s.reply(OffsetFetchResponse((7,)))
+    assert s.consumer.positions == {0: 7}
+    assert s.consumer.txn_producer.state == READY

@@ -4,6 +4,7 @@ handlers."""
 
 import pytest
 
+from sim.model import txn_errors as te
 from sim.model import txn_producer as tp
 from sim.model.messages import TxnOffsetCommit
 from sim.model.txn_messages import (
@@ -79,14 +80,14 @@ def test_producer_fenced_is_fatal_wherever_it_comes():
         EndTxn("t", 1, 0, True),
     ):
         for error in ("PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"):
-            assert tp.classify(request, error) == tp.FATAL
+            assert te.classify(request, error) == te.FATAL
 
 
 def test_a_fenced_commit_leaves_the_producer_useless():
     """FATAL_ERROR: every later call fails (maybeFailWithError), abort included."""
     producer = in_transaction()
     (end,) = producer.commit_transaction()
-    assert producer.on_response(end, "PRODUCER_FENCED") == tp.FATAL
+    assert producer.on_response(end, "PRODUCER_FENCED") == te.FATAL
     assert producer.state == tp.FATAL_ERROR
     with pytest.raises(tp.ProducerStateError, match="PRODUCER_FENCED"):
         producer.abort_transaction()
@@ -97,7 +98,7 @@ def test_a_group_metadata_mismatch_is_abortable_kip_447():
     (CommitFailedException): the application aborts the transaction and goes on."""
     producer = in_transaction()
     request = producer.txn_offset_commit(((0, 10),), "consumer-0-0", 3)
-    assert producer.on_response(request, "ILLEGAL_GENERATION") == tp.ABORTABLE
+    assert producer.on_response(request, "ILLEGAL_GENERATION") == te.ABORTABLE
     with pytest.raises(tp.ProducerStateError):
         producer.commit_transaction()
     (end,) = producer.abort_transaction()
@@ -111,13 +112,13 @@ def test_coordinator_errors_look_the_coordinator_up_and_retry():
     reenqueue; retriable errors (COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS) ->
     reenqueue. The group coordinator's REQUEST_TIMED_OUT is looked up again too."""
     end = EndTxn("t", 1, 0, True)
-    assert tp.classify(end, "NOT_COORDINATOR") == tp.REDISCOVER
-    assert tp.classify(end, "COORDINATOR_LOAD_IN_PROGRESS") == tp.RETRY
-    assert tp.classify(AddPartitionsToTxn("t", 1, 0, ()), "CONCURRENT_TRANSACTIONS") == tp.RETRY
+    assert te.classify(end, "NOT_COORDINATOR") == te.REDISCOVER
+    assert te.classify(end, "COORDINATOR_LOAD_IN_PROGRESS") == te.RETRY
+    assert te.classify(AddPartitionsToTxn("t", 1, 0, ()), "CONCURRENT_TRANSACTIONS") == te.RETRY
     commit = TxnOffsetCommit("t", 1, 0, "m", 1, ())
-    assert tp.classify(commit, "REQUEST_TIMED_OUT") == tp.REDISCOVER
+    assert te.classify(commit, "REQUEST_TIMED_OUT") == te.REDISCOVER
     producer = in_transaction()
-    assert producer.on_response(end, "NOT_COORDINATOR") == tp.REDISCOVER
+    assert producer.on_response(end, "NOT_COORDINATOR") == te.REDISCOVER
     assert producer.state == tp.IN_TRANSACTION
 
 
@@ -127,7 +128,7 @@ def test_a_produce_error_is_abortable_and_the_abort_bumps_the_epoch():
     InitProducerId with the current id and epoch (KIP-360), and the EndTxn leaves the producer
     INITIALIZING until that answer."""
     producer = in_transaction()
-    assert producer.on_response(None, "INVALID_PRODUCER_EPOCH") == tp.ABORTABLE
+    assert producer.on_response(None, "INVALID_PRODUCER_EPOCH") == te.ABORTABLE
     end, bump = producer.abort_transaction()
     assert isinstance(end, EndTxn) and (bump.producer_id, bump.epoch) == (1000, 0)
     producer.on_response(end, None)
@@ -140,14 +141,14 @@ def test_librdkafka_takes_a_produce_epoch_error_as_fenced_at_once():
     """rdkafka_request.c rd_kafka_handle_Produce_error: a transactional producer's
     INVALID_PRODUCER_EPOCH on produce is fatal (fenced by a newer instance); Java's is
     abortable (TxM.maybeTransitionToErrorState)."""
-    assert tp.classify(None, "INVALID_PRODUCER_EPOCH", client="librdkafka") == tp.FATAL
-    assert tp.classify(None, "INVALID_PRODUCER_EPOCH") == tp.ABORTABLE
-    assert tp.classify(None, "NOT_ENOUGH_REPLICAS", client="librdkafka") == tp.ABORTABLE
+    assert te.classify(None, "INVALID_PRODUCER_EPOCH", client="librdkafka") == te.FATAL
+    assert te.classify(None, "INVALID_PRODUCER_EPOCH") == te.ABORTABLE
+    assert te.classify(None, "NOT_ENOUGH_REPLICAS", client="librdkafka") == te.ABORTABLE
 
 
 def test_invalid_txn_state_is_fatal():
     """AddPartitions, AddOffsets, EndTxn handlers: INVALID_TXN_STATE -> fatalError."""
-    assert tp.classify(EndTxn("t", 1, 0, True), "INVALID_TXN_STATE") == tp.FATAL
+    assert te.classify(EndTxn("t", 1, 0, True), "INVALID_TXN_STATE") == te.FATAL
 
 
 def test_every_state_is_entered_only_from_its_table():
@@ -155,3 +156,94 @@ def test_every_state_is_entered_only_from_its_table():
     producer = TransactionalProducer("app-0")
     with pytest.raises(tp.ProducerStateError):
         producer.begin_transaction()
+
+
+# ---- librdkafka's handlers (rdkafka_txnmgr.c), where they differ from Java's -------------------
+
+OFFSETS = TxnOffsetCommit("t", 1, 0, "m", 1, ())
+ADD_OFFSETS = AddOffsetsToTxn("t", 1, 0, "g")
+ADD_PARTITIONS = AddPartitionsToTxn("t", 1, 0, ())
+END = EndTxn("t", 1, 0, True)
+INIT = InitProducerId("t", 60_000_000)
+
+
+@pytest.mark.parametrize(
+    ("request_", "error", "java", "librdkafka"),
+    [
+        # rd_kafka_txn_handle_EndTxn and _AddPartitionsToTxn have no case for it: permanent,
+        # abortable; Java re-enqueues a RetriableException.
+        (END, "REQUEST_TIMED_OUT", te.RETRY, te.ABORTABLE),
+        (ADD_PARTITIONS, "REQUEST_TIMED_OUT", te.RETRY, te.ABORTABLE),
+        # rd_kafka_txn_handle_AddOffsetsToTxn: REQUEST_TIMED_OUT refreshes the coordinator.
+        (ADD_OFFSETS, "REQUEST_TIMED_OUT", te.RETRY, te.REDISCOVER),
+        # An unknown producer on the offsets: Java fatal, librdkafka permanent (abortable).
+        (OFFSETS, "UNKNOWN_PRODUCER_ID", te.FATAL, te.ABORTABLE),
+        # Kafka answers librdkafka's AddOffsetsToTxn v0 INVALID_PRODUCER_EPOCH for
+        # PRODUCER_FENCED (KafkaApis.handleAddOffsetsToTxnRequest): fatal either way.
+        (ADD_OFFSETS, "PRODUCER_FENCED", te.FATAL, te.FATAL),
+        # An unexpected error: Java's EndTxnHandler and AddOffsetsToTxnHandler fatalError,
+        # AddPartitionsToTxnHandler a partition error (abortable); librdkafka: permanent.
+        (END, "UNKNOWN_SERVER_ERROR", te.FATAL, te.ABORTABLE),
+        (ADD_OFFSETS, "UNKNOWN_SERVER_ERROR", te.FATAL, te.ABORTABLE),
+        (ADD_PARTITIONS, "UNKNOWN_SERVER_ERROR", te.ABORTABLE, te.ABORTABLE),
+        # InitProducerId: rd_kafka_idemp_request_pid_failed retries all but a fenced producer,
+        # an invalid timeout and authorization (rd_kafka_idemp_check_error); Java fatalError.
+        (INIT, "INVALID_TXN_STATE", te.FATAL, te.RETRY),
+        (INIT, "PRODUCER_FENCED", te.FATAL, te.FATAL),
+        (INIT, "CONCURRENT_TRANSACTIONS", te.RETRY, te.RETRY),
+        # Where they agree: KIP-447's group metadata mismatch, a fenced epoch, coordinators.
+        (OFFSETS, "ILLEGAL_GENERATION", te.ABORTABLE, te.ABORTABLE),
+        (OFFSETS, "INVALID_PRODUCER_EPOCH", te.FATAL, te.FATAL),
+        (OFFSETS, "REQUEST_TIMED_OUT", te.REDISCOVER, te.REDISCOVER),
+        (END, "PRODUCER_FENCED", te.FATAL, te.FATAL),
+        (END, "NOT_COORDINATOR", te.REDISCOVER, te.REDISCOVER),
+        (END, "CONCURRENT_TRANSACTIONS", te.RETRY, te.RETRY),
+    ],
+)
+def test_each_clients_handler_decides_what_an_error_does(request_, error, java, librdkafka):
+    assert te.classify(request_, error) == java
+    assert te.classify(request_, error, client="librdkafka") == librdkafka
+
+
+def test_an_unknown_producer_bumps_the_epoch_where_each_client_says():
+    """KIP-360: Java's abortableErrorIfPossible on AddPartitions, AddOffsets and EndTxn;
+    librdkafka's rd_kafka_idemp_drain_epoch_bump on AddPartitions and EndTxn only (its
+    AddOffsetsToTxn handler makes it a plain abortable error)."""
+    for request in (ADD_PARTITIONS, END):
+        assert te.bumps_epoch(request, "UNKNOWN_PRODUCER_ID", "librdkafka")
+    assert te.bumps_epoch(ADD_OFFSETS, "UNKNOWN_PRODUCER_ID", "java")
+    assert not te.bumps_epoch(ADD_OFFSETS, "UNKNOWN_PRODUCER_ID", "librdkafka")
+    producer = TransactionalProducer("app-0", client="librdkafka")
+    (init,) = producer.init_transactions()
+    producer.on_response(init, None, InitProducerIdResponse(None, 1000, 0))
+    producer.begin_transaction()
+    assert producer.on_response(ADD_OFFSETS, "UNKNOWN_PRODUCER_ID") == te.ABORTABLE
+    assert producer.abort_transaction() == [EndTxn("app-0", 1000, 0, False)]  # no bump
+
+
+def test_librdkafka_waits_its_own_retry_delays():
+    """rd_kafka_txn_handle_AddPartitionsToTxn: 500 ms, 20 ms on CONCURRENT_TRANSACTIONS;
+    rd_kafka_txn_handle_TxnOffsetCommit 500 ms; the PID timer 500 ms; EndTxn and
+    AddOffsetsToTxn are retried as buffers after retry.backoff.ms. Java: retry.backoff.ms."""
+    backoff = 100_000
+    delay = te.retry_delay_us
+    assert delay(ADD_PARTITIONS, "CONCURRENT_TRANSACTIONS", "librdkafka", backoff) == 20_000
+    assert delay(ADD_PARTITIONS, "COORDINATOR_LOAD_IN_PROGRESS", "librdkafka", backoff) == 500_000
+    assert delay(OFFSETS, "NOT_COORDINATOR", "librdkafka", backoff) == 500_000
+    assert delay(INIT, "CONCURRENT_TRANSACTIONS", "librdkafka", backoff) == 500_000
+    assert delay(END, "CONCURRENT_TRANSACTIONS", "librdkafka", backoff) == backoff
+    assert delay(OFFSETS, "NOT_COORDINATOR", "java", backoff) == backoff
+
+
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_an_abortable_error_while_aborting_fails_the_abort_without_a_transition(client):
+    """Java's transitionToAbortableError skips it while ABORTING_TRANSACTION; librdkafka's
+    rd_kafka_txn_state_transition_is_valid ignores it in BEGIN_ABORT/ABORTING_TRANSACTION:
+    the state stays, the answer is abortable (the application's abort call throws)."""
+    producer = TransactionalProducer("app-0", client=client)
+    (init,) = producer.init_transactions()
+    producer.on_response(init, None, InitProducerIdResponse(None, 1000, 0))
+    producer.begin_transaction()
+    (end,) = producer.abort_transaction()
+    assert producer.on_response(end, "TRANSACTION_ABORTABLE") == te.ABORTABLE
+    assert producer.state == tp.ABORTING_TRANSACTION

@@ -183,11 +183,12 @@ class PollAndPositions:
 
     def _offset_fetch(self, partitions: tuple[int, ...]):
         """OffsetFetch, retried after a coordinator error (fetchCommittedOffsets). It asks for
-        stable offsets (ConsumerCoordinator.sendOffsetFetchRequest: requireStable true): while a
-        transaction's offsets are pending, UNSTABLE_OFFSET_COMMIT, retried after
-        retry.backoff.ms (a RetriableException)."""
+        stable offsets (`require_stable`; Java: ConsumerCoordinator.sendOffsetFetchRequest,
+        always): while a transaction's offsets are pending, UNSTABLE_OFFSET_COMMIT, retried after
+        retry.backoff.ms (a RetriableException; librdkafka: rd_kafka_handle_OffsetFetch's
+        retry_unstable, rd_kafka_buf_retry)."""
         while True:
-            response = yield Call(OffsetFetch(partitions, True), self._request_id())
+            response = yield Call(OffsetFetch(partitions, self.require_stable), self._request_id())
             if response.error == "UNSTABLE_OFFSET_COMMIT":
                 yield Wait(self.now + self.config.retry_backoff_us, wakeable=False)
                 continue
