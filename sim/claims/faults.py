@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.scenario.faults import COMMIT_ERROR_CODES, LOOP_POINTS
+from sim.scenario.commit_errors import COMMIT_ERROR_CODES
+from sim.scenario.faults import LOOP_POINTS
 
 __all__ = ["FAULT_KINDS", "fault", "fault_schedules"]
 

@@ -98,3 +98,29 @@ def test_transaction_settings_without_the_strategy_are_refused(capsys, tmp_path)
     assert "consumer.rebalance_callback: the transactional application" in refused(
         capsys, "run", path
     )
+
+
+def test_a_commit_error_names_its_request_and_only_that_requests_errors(capsys, tmp_path):
+    """commit-error's `request`: an error its coordinator never answers that request with is
+    refused, naming the allowed ones; a transaction request with another strategy, and
+    OffsetCommit with the transactional one (it sends none), are refused: exit 2, no
+    traceback."""
+    path = tmp_path / "s.toml"
+    head = '[strategy]\nname = "transactional"\n[[faults]]\nkind = "commit-error"\n'
+    path.write_text(head + 'request = "EndTxn"\nerror = "ILLEGAL_GENERATION"\n')
+    line = refused(capsys, "run", path)
+    assert "faults[0].error: ILLEGAL_GENERATION is not an answer to EndTxn" in line
+    assert '"CONCURRENT_TRANSACTIONS"' in line and '"PRODUCER_FENCED"' in line
+    path.write_text(head + 'request = "TxnOffsetCommit"\nerror = "REBALANCE_IN_PROGRESS"\n')
+    assert "is not an answer to TxnOffsetCommit" in refused(capsys, "run", path)
+    path.write_text(head + 'request = "Commit"\nerror = "NOT_COORDINATOR"\n')
+    assert '"AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn"' in refused(capsys, "run", path)
+    path.write_text(head + 'request = "OffsetCommit"\nerror = "NOT_COORDINATOR"\n')
+    assert "faults[0].request: the transactional application sends no" in refused(
+        capsys, "run", path
+    )
+    other = head.replace("transactional", "sync-per-batch")
+    path.write_text(other + 'request = "EndTxn"\nerror = "NOT_COORDINATOR"\n')
+    assert 'faults[0].request only with strategy.name = "transactional"' in refused(
+        capsys, "run", path
+    )
