@@ -149,6 +149,9 @@ class Sweep:
     seeds: tuple[int, ...]
     labels: tuple[tuple[str, str], ...] = ()  # (parameter, the axis name the file gives it)
     description: str = ""
+    # strategies = "all" (or omitted): at each grid point, those that can run its scenario
+    # (`Strategy.unsupported`), as `compare` picks them; named ones all run.
+    every_strategy: bool = False
 
     def label(self, path: str) -> str:
         """A parameter's name on a chart: the file's label, else its field's name and unit
@@ -156,11 +159,14 @@ class Sweep:
         return dict(self.labels).get(path) or field_name(path, self.base)
 
     def tasks(self) -> list[Task]:
-        """Every (grid point, strategy, seed) in order; a scenario reached twice runs once."""
+        """Every (grid point, strategy, seed) in order; a scenario reached twice runs once. With
+        every strategy, a point's scenario leaves out those it cannot run."""
         seen, tasks = set(), []
         for point, scenario in zip(self.points, self.scenarios, strict=True):
             digest = scenario.digest()
             for strategy in self.strategies:
+                if self.every_strategy and resolve_strategy(strategy).unsupported(scenario):
+                    continue
                 for seed in self.seeds:
                     task = Task(point, scenario, digest, strategy, seed)
                     if task.key not in seen:
@@ -204,6 +210,7 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
         seeds,
         labels,
         spec.description,
+        every_strategy=data.get("strategies", "all") == "all",
     )
 
 
