@@ -200,6 +200,9 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
     scenarios = tuple(apply_point(base, point, name) for point in points)
     seeds = tuple(range(spec.first_seed, spec.first_seed + spec.seeds))
     labels = tuple(spec.labels.items())
+    every_strategy = data.get("strategies", "all") == "all"
+    if not every_strategy:
+        _check_strategies_fit(name, spec.strategies, points, scenarios)
     return Sweep(
         spec.name,
         name,
@@ -210,8 +213,22 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
         seeds,
         labels,
         spec.description,
-        every_strategy=data.get("strategies", "all") == "all",
+        every_strategy=every_strategy,
     )
+
+
+def _check_strategies_fit(name: str, strategies, points, scenarios) -> None:
+    """A strategy the file names must be able to run every grid point's scenario."""
+    for point, scenario in zip(points, scenarios, strict=True):
+        for strategy in strategies:
+            refusal = resolve_strategy(strategy).unsupported(scenario)
+            if refusal:
+                where = ", ".join(f"{p} = {toml_value(v)}" for p, v in point.items())
+                raise ScenarioError(
+                    f'{name}: strategies: "{strategy}" cannot run the point '
+                    f"{where or '(the base)'}: {refusal}; allowed: strategies that can run "
+                    'every point, or "all" (each point runs those it can)'
+                )
 
 
 def _check_size(name: str, spec: SweepFile) -> None:

@@ -104,7 +104,8 @@ def test_missing_sweep_file(tmp_path):
 def test_all_strategies_leave_out_at_each_point_those_its_scenario_cannot_run(write_sweep):
     """strategies = "all" (or omitted) over a grid where some points cannot run a strategy
     (transactional needs sync processing): those points leave it out, as `compare` does, and
-    every task can run; a strategy named in the file is kept (the run refuses it)."""
+    every task can run; a strategy named in the file that cannot run a point is refused, naming
+    the point and why."""
     text = SWEEP.replace('["auto", "sync-per-batch"]', '"all"').replace(
         '"faults[0].rate_per_min" = { from = 10.0, to = 20.0, step = 10.0 }',
         '"consumer.processing" = ["sync", "async"]',
@@ -116,8 +117,10 @@ def test_all_strategies_leave_out_at_each_point_those_its_scenario_cannot_run(wr
         assert not strategy_class(task.strategy).unsupported(task.scenario)
     assert "transactional" in by_point["sync"] and "transactional" not in by_point["async"]
     assert by_point["async"] < set(STRATEGY_NAMES)
-    named = load_sweep(write_sweep(text.replace('"all"', '["auto", "transactional"]')))
-    assert {t.strategy for t in named.tasks()} == {"auto", "transactional"}
+    with pytest.raises(ScenarioError) as refused:
+        load_sweep(write_sweep(text.replace('"all"', '["auto", "transactional"]')))
+    assert 'strategies: "transactional" cannot run the point' in str(refused.value)
+    assert 'consumer.processing = "async"' in str(refused.value)
 
 
 def test_a_sweep_of_every_strategy_on_an_async_base_runs(write_sweep, tmp_path):
