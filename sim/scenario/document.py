@@ -278,6 +278,13 @@ def _check_transactions(found: Problems, s: Scenario) -> None:
             '"java" or "librdkafka"',
             "consumer.client",
         )
+    if s.consumer.client == "librdkafka" and s.group.consumer_protocol:
+        found.add(
+            "the transactional strategy is modelled in a consumer group (KIP-848) with the Java "
+            'client only, and consumer.client is "librdkafka"',
+            '"java", or group.protocol "eager"',
+            "group.protocol",
+        )
     if not s.consumer.rebalance_callback:
         found.add(
             "the transactional application initialises its producer in its rebalance callback, "
