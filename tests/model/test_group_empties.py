@@ -62,3 +62,14 @@ def test_a_group_emptied_by_an_expiry_while_preparing_rebalance_bumps_its_genera
     assert g.state == co.EMPTY and g.generation == 2
     out = g.join(expiry + S, 9, JoinGroup("c", 45 * S, 300 * S))
     assert co.RebalanceStarted(2) in out  # the next rebalance leaves generation 2
+
+
+def test_an_emptied_group_at_generation_1_starts_its_next_rebalance_from_generation_1():
+    """The group emptied during its first initial delay (generation 1, nobody ever stable): a
+    member joining again starts a rebalance that leaves generation 1 (prepareRebalance of an
+    EMPTY group with a generation), which the ledger records like any other."""
+    g = co.GroupCoordinator(4, DELAY)
+    g.join(0, 1, JoinGroup("a", 45 * S, 300 * S))
+    g.leave(S, LeaveGroup("a"))
+    assert g.generation == 1
+    assert co.RebalanceStarted(1) in g.join(2 * S, 2, JoinGroup("b", 45 * S, 300 * S))

@@ -180,3 +180,19 @@ def test_end_txn_timed_out_is_retried_by_java_and_aborts_with_librdkafka(client)
     s.reply(OffsetFetchResponse((7,)))
     assert s.consumer.positions == {0: 7}
     assert s.consumer.txn_producer.state == READY
+def test_a_batch_whose_transaction_aborted_before_processing_is_not_processed():
+    """AddPartitionsToTxn answered UNKNOWN_PRODUCER_ID (abortable, KIP-360): the application
+    aborts the transaction (EndTxn abort, the epoch bumped by InitProducerId), seeks back to
+    the committed offsets and polls again; the batch it held is not processed outside a
+    transaction (the KafkaProducer javadoc's loop: catch KafkaException, abortTransaction)."""
+    s = started(committed=7)
+    s.reply((30,), S)
+    assert isinstance(s.command.request, AddPartitionsToTxn)
+    s.reply(TxnResponse("UNKNOWN_PRODUCER_ID"))
+    assert s.command.request == EndTxn("app-0", 1000, 0, False)
+    s.reply(TxnResponse(None))
+    assert isinstance(s.command.request, InitProducerId)
+    s.reply(InitProducerIdResponse(None, 1000, 1))
+    assert s.command.request == OffsetFetch((0,), True)
+    s.reply(OffsetFetchResponse((7,)))
+    assert isinstance(s.skip_points(), ReadLog) and s.consumer.positions == {0: 7}
