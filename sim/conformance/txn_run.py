@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.conformance.outcome import Outcome, effects_outcome, from_counts
 from sim.conformance.clients import Unsupported, check_supported
+from sim.conformance.outcome import Outcome, effects_outcome, from_counts
 from sim.conformance.real import RealRun, _spread
 
 WORKERS = {

@@ -62,7 +62,7 @@ class _Closing(_Broker):
 def test_every_known_difference_explains_only_what_the_model_does_not_give(client, name):
     """Each entry names a shipped conformance scenario, and none of the outcomes it explains is
     one the model gives over its seeds: a difference never stands in for agreement."""
-    from sim.conformance.real import model_client
+    from sim.conformance.clients import model_client
 
     (scenario,) = conformance_scenarios(name)
     model = {o.text() for o in model_outcomes(scenario, model_client(scenario, client))}

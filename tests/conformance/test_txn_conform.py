@@ -6,8 +6,8 @@ the real runs (the `conformance` marker) run on librdkafka's mock cluster and on
 import pytest
 
 from sim.cli.conform import conformance_scenarios
+from sim.conformance.clients import model_client
 from sim.conformance.outcome import Outcome
-from sim.conformance.real import model_client
 from sim.conformance.spec import transaction_settings
 from sim.conformance.txn_run import model_txn_outcome
 
