@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from sim.scenario.faults import COMMIT_ERROR_CODES, LOOP_POINTS
+from sim.scenario.commit_errors import COMMIT_ERROR_CODES, COMMIT_ERROR_REQUESTS
+from sim.scenario.faults import LOOP_POINTS, TXN_LOOP_POINTS
 
 __all__ = ["FAULT_KINDS", "fault", "fault_schedules"]
 
@@ -113,14 +114,14 @@ def fault(
         gap = (window_ms[1] - start) // max(consumers - 1, 1)
         table.update(at_ms=start, interval_ms=draw(st.integers(0, gap)), down_ms=draw(span))
     elif kind == "commit-error" and draw(st.booleans()):
-        table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
+        _commit_error(draw, table, loop_points)
         consumer = draw(st.one_of(st.none(), member))  # None: the group's n-th commit
         if consumer is not None:
             table["consumer"] = consumer
         table.update(nth=draw(st.integers(1, MAX_NTH)), times=draw(st.integers(1, MAX_TIMES)))
     elif kind in ("commit-error", "lost-response"):
         if kind == "commit-error":
-            table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
+            _commit_error(draw, table, loop_points)
         start = draw(_times(window_ms))
         table["from_ms"] = start
         table["to_ms"] = min(start + draw(st.integers(0, 3_000)), window_ms[1])
@@ -128,6 +129,17 @@ def fault(
     else:
         raise ValueError(f"unknown fault kind {kind!r}; allowed: {', '.join(FAULT_KINDS)}")
     return table
+
+
+def _commit_error(draw, table: dict, loop_points: tuple[str, ...]) -> None:
+    """The error of a commit-error; a transactional search (its loop points have `in-commit`)
+    may also name a transaction request, with one of the errors its coordinator answers."""
+    if TXN_LOOP_POINTS[0] in loop_points and draw(st.booleans()):
+        request = draw(st.sampled_from(tuple(COMMIT_ERROR_REQUESTS)[1:]))
+        table["request"] = request
+        table["error"] = draw(st.sampled_from(COMMIT_ERROR_REQUESTS[request]))
+    else:
+        table["error"] = draw(st.sampled_from(COMMIT_ERROR_CODES))
 
 
 @st.composite

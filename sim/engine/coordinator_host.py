@@ -55,7 +55,7 @@ class CoordinatorHost:
         elif kind is OffsetCommit:
             windows = self.faults.windows  # none in most scenarios: no lookups
             hit = windows and self.faults.window_hit(
-                "commit-error", inst.slot, now, request_id, self.seed
+                "commit-error", inst.slot, now, request_id, self.seed, "OffsetCommit"
             )
             if hit:
                 self.ledger.fault(now, "commit-error", inst.number, hit[1].error)

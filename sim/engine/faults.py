@@ -30,6 +30,7 @@ class Action:
     partition: int = -1  # with slot OWNER
 
 
+GROUP_COMMITS = ("OffsetCommit", "TxnOffsetCommit")  # what a commit-error naming none answers
 OWNER = -1  # the slot of an action aimed at a partition's owner (owner_of)
 
 
@@ -45,10 +46,15 @@ class FaultPlan:
     txn_failovers: list[tuple[int, int, int]] = field(default_factory=list)  # the same, txn log
     joins: int = 0
 
-    def window_hit(self, kind: str, slot: int, now: int, request_id: int, seed: int):
-        """The first commit-error or lost-response fault of `kind` that hits this request."""
+    def window_hit(
+        self, kind: str, slot: int, now: int, request_id: int, seed: int, request: str = ""
+    ):
+        """The first commit-error or lost-response fault of `kind` that hits this request (a
+        commit-error names its `request`; omitted, OffsetCommit and TxnOffsetCommit)."""
         for index, fault in self.windows:
             if fault.kind != kind:
+                continue
+            if kind == "commit-error" and not _names(fault.request, request):
                 continue
             if fault.consumer is not None and fault.consumer != slot:
                 continue
@@ -65,6 +71,10 @@ class FaultPlan:
             if draw.random() < fault.probability:
                 return index, fault
         return None
+
+
+def _names(wanted: str | None, request: str) -> bool:
+    return request == wanted or (wanted is None and request in GROUP_COMMITS)
 
 
 def _restart(fault) -> int | None:

@@ -22,6 +22,7 @@ from sim.model.txn_messages import (
     AddPartitionsToTxn,
     EndTxn,
     InitProducerId,
+    TxnResponse,
 )
 
 from .clock import US
@@ -59,6 +60,8 @@ class TxnHost:
         tc = self.txn_coordinator
         kind = type(request)
         outputs = tc.refuse(request_id, request)
+        if outputs is None and kind is not InitProducerId:
+            outputs = self._commit_error(inst, kind.__name__, request_id)
         if outputs is None:
             if kind is InitProducerId:
                 outputs = tc.init_producer_id(now, request_id, request)
@@ -70,13 +73,24 @@ class TxnHost:
                 outputs = tc.end_txn(now, request_id, request)
         self._apply_txn(inst, kind.__name__, outputs)
 
+    def _commit_error(self, inst: Instance, request: str, request_id: int) -> list | None:
+        """A commit-error fault naming this transaction request answers it, unprocessed."""
+        hit = self.faults.windows and self.faults.window_hit(
+            "commit-error", inst.slot, self.env.now, request_id, self.seed, request
+        )
+        if not hit:
+            return None
+        error = hit[1].error
+        self.ledger.fault(self.env.now, "commit-error", inst.number, f"{error} on {request}")
+        return [Reply(request_id, TxnResponse(error))]
+
     def _txn_offset_commit(self, inst: Instance, request: TxnOffsetCommit, request_id: int):
         """The group coordinator's part of a transaction: KIP-447's check, pending offsets. A
-        commit-error fault answers it too, but for REBALANCE_IN_PROGRESS, which the coordinator
-        never answers a TxnOffsetCommit with."""
+        commit-error fault answers it too; one naming no request but for REBALANCE_IN_PROGRESS,
+        which the coordinator never answers a TxnOffsetCommit with."""
         now = self.env.now
         hit = self.faults.windows and self.faults.window_hit(
-            "commit-error", inst.slot, now, request_id, self.seed
+            "commit-error", inst.slot, now, request_id, self.seed, "TxnOffsetCommit"
         )
         if hit and hit[1].error != "REBALANCE_IN_PROGRESS":
             self.ledger.fault(now, "commit-error", inst.number, hit[1].error)

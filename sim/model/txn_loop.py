@@ -137,8 +137,9 @@ class CommitTransaction:
             (request,) = producer.send_offsets_to_transaction(GROUP_ID)
             action = yield from _exchange(consumer, request)
         if action is None:
+            member_id, generation = consumer.commit_identity()  # consumer.groupMetadata()
             request = producer.txn_offset_commit(
-                self.offsets, consumer.member_id, consumer.generation, consumer.instance_id
+                self.offsets, member_id, generation, consumer.instance_id
             )
             action = yield from _exchange(consumer, request)
         if action is None:

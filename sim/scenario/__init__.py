@@ -17,6 +17,7 @@ from sim.model.sink import (
     SINK_KEYS,
     SINK_KINDS,
 )
+from sim.scenario.commit_errors import COMMIT_ERROR_CODES
 from sim.scenario.document import (
     Scenario,
     dump_scenario,
@@ -25,7 +26,6 @@ from sim.scenario.document import (
     read_toml,
 )
 from sim.scenario.faults import (
-    COMMIT_ERROR_CODES,
     FAULT_KINDS,
     FAULT_TYPES,
     LOOP_POINTS,

@@ -262,7 +262,9 @@ def _check_transactions(found: Problems, s: Scenario) -> None:
             )
         for i, fault in enumerate(s.faults):
             what = "kind" if fault.kind == "txn-coordinator-failover" else "at"
-            if what == "kind" or getattr(fault, "at", None) == "in-commit":
+            if getattr(fault, "request", None) not in (None, "OffsetCommit"):
+                what = "request"
+            if what in ("kind", "request") or getattr(fault, "at", None) == "in-commit":
                 found.add(
                     f'a transaction fault, and strategy.name is "{s.strategy.name}"',
                     f'faults[{i}].{what} only with strategy.name = "transactional"',
@@ -276,6 +278,13 @@ def _check_transactions(found: Problems, s: Scenario) -> None:
             '"java" or "librdkafka"',
             "consumer.client",
         )
+    if s.consumer.client == "librdkafka" and s.group.consumer_protocol:
+        found.add(
+            "the transactional strategy is modelled in a consumer group (KIP-848) with the Java "
+            'client only, and consumer.client is "librdkafka"',
+            '"java", or group.protocol "eager"',
+            "group.protocol",
+        )
     if not s.consumer.rebalance_callback:
         found.add(
             "the transactional application initialises its producer in its rebalance callback, "
@@ -283,6 +292,14 @@ def _check_transactions(found: Problems, s: Scenario) -> None:
             "true",
             "consumer.rebalance_callback",
         )
+    for i, fault in enumerate(s.faults):
+        if getattr(fault, "request", None) == "OffsetCommit":
+            found.add(
+                "the transactional application sends no OffsetCommit (its offsets go in a "
+                "TxnOffsetCommit)",
+                '"TxnOffsetCommit", "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn", or omitted',
+                f"faults[{i}].request",
+            )
     if s.consumer.processing != "sync":
         found.add(
             "the transactional loop processes each batch inside its transaction, and "

@@ -9,23 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BeforeValidator, Field, model_serializer, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.base import Problems, Table, problem
+from sim.scenario.commit_errors import CommitErrorFault
 from sim.scenario.toml_writer import toml_value
 
 MAX_STREAM_CRASHES = 10_000  # a crash stream's expected crashes: each one starts a new instance
 LOOP_POINTS = ("before-process", "mid-batch", "after-process", "before-commit", "after-commit")
 TXN_LOOP_POINTS = ("in-commit",)  # transactional only: EndTxn sent, its answer not yet back
-COMMIT_ERROR_CODES = (
-    "REBALANCE_IN_PROGRESS",
-    "ILLEGAL_GENERATION",
-    "UNKNOWN_MEMBER_ID",
-    "NOT_COORDINATOR",
-    "COORDINATOR_NOT_AVAILABLE",
-    "COORDINATOR_LOAD_IN_PROGRESS",
-    "REQUEST_TIMED_OUT",
-)
 
 
 def _consumer_ref(value: Any) -> Any:
@@ -191,55 +183,6 @@ class CoordinatorFailoverFault(Table):
 
 class TxnCoordinatorFailoverFault(CoordinatorFailoverFault):  # the transaction log's
     kind: Literal["txn-coordinator-failover"] = "txn-coordinator-failover"
-
-
-class CommitErrorFault(Table):
-    """OffsetCommit answered with this error code in [from_ms, to_ms], or for the nth (to
-    nth+times-1th) OffsetCommit request the coordinator receives from `consumer` (from the group
-    when omitted), as librdkafka's mock cluster does with a stack of request errors."""
-
-    kind: Literal["commit-error"] = "commit-error"
-    error: Literal[COMMIT_ERROR_CODES]
-    from_ms: int = Field(0, ge=0)
-    to_ms: int | None = Field(None, ge=0)  # omitted: run.duration_ms
-    probability: float = Field(1.0, gt=0, le=1)
-    consumer: int | None = Field(None, ge=0)  # None: any consumer
-    nth: int | None = Field(None, ge=1)  # counted by request, retries included
-    times: int | None = Field(None, ge=1)  # with nth: that many in a row (omitted: 1)
-
-    @model_validator(mode="after")
-    def _nth_or_window(self) -> CommitErrorFault:
-        if self.nth is None:
-            if self.times is not None:
-                raise problem(
-                    "times counts requests from nth, and nth is not set",
-                    "times only together with nth",
-                    "times",
-                )
-            return self
-        window = {"from_ms": 0, "to_ms": None, "probability": 1.0}  # a dump writes the defaults
-        for name, default in window.items():
-            if getattr(self, name) != default:
-                raise problem(
-                    f"{name} is a window setting, and nth picks requests by count",
-                    "either nth (and times) or a window (from_ms, to_ms, probability)",
-                    name,
-                )
-        return self
-
-    @model_serializer(mode="wrap")
-    def _dump(self, handler):
-        """With nth the window settings are not in force: a dump (a replay file) leaves their
-        defaults out, so it reads as what it is, a count."""
-        data = handler(self)
-        if self.nth is not None:
-            data.pop("from_ms", None)
-            data.pop("probability", None)
-        return data
-
-    def hits(self, count: int) -> bool:
-        """Is the count-th request (from 1) of this fault's consumer among the failed ones?"""
-        return self.nth <= count < self.nth + (self.times or 1)
 
 
 class CoordinatorOutageFault(Table):

@@ -39,10 +39,10 @@ class Transactional(Strategy):
             )
         if scenario.consumer.processing != "sync":
             return "the transactional strategy processes each batch inside its transaction (sync)"
-        if scenario.group.protocol == "consumer":
+        if scenario.group.protocol == "consumer" and scenario.consumer.client != "java":
             return (
-                "the transactional strategy is modelled with the classic group protocols "
-                "(eager, cooperative) only: a TxnOffsetCommit to a consumer group is not modelled"
+                "the transactional strategy is modelled in a consumer group (KIP-848) with the "
+                "Java client only"
             )
         return None
 

@@ -149,6 +149,9 @@ class Sweep:
     seeds: tuple[int, ...]
     labels: tuple[tuple[str, str], ...] = ()  # (parameter, the axis name the file gives it)
     description: str = ""
+    # strategies = "all" (or omitted): at each grid point, those that can run its scenario
+    # (`Strategy.unsupported`), as `compare` picks them; named ones all run.
+    every_strategy: bool = False
 
     def label(self, path: str) -> str:
         """A parameter's name on a chart: the file's label, else its field's name and unit
@@ -156,11 +159,14 @@ class Sweep:
         return dict(self.labels).get(path) or field_name(path, self.base)
 
     def tasks(self) -> list[Task]:
-        """Every (grid point, strategy, seed) in order; a scenario reached twice runs once."""
+        """Every (grid point, strategy, seed) in order; a scenario reached twice runs once. With
+        every strategy, a point's scenario leaves out those it cannot run."""
         seen, tasks = set(), []
         for point, scenario in zip(self.points, self.scenarios, strict=True):
             digest = scenario.digest()
             for strategy in self.strategies:
+                if self.every_strategy and resolve_strategy(strategy).unsupported(scenario):
+                    continue
                 for seed in self.seeds:
                     task = Task(point, scenario, digest, strategy, seed)
                     if task.key not in seen:
@@ -194,6 +200,9 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
     scenarios = tuple(apply_point(base, point, name) for point in points)
     seeds = tuple(range(spec.first_seed, spec.first_seed + spec.seeds))
     labels = tuple(spec.labels.items())
+    every_strategy = data.get("strategies", "all") == "all"
+    if not every_strategy:
+        _check_strategies_fit(name, spec.strategies, points, scenarios)
     return Sweep(
         spec.name,
         name,
@@ -204,7 +213,22 @@ def load_sweep(source: str | os.PathLike[str]) -> Sweep:
         seeds,
         labels,
         spec.description,
+        every_strategy=every_strategy,
     )
+
+
+def _check_strategies_fit(name: str, strategies, points, scenarios) -> None:
+    """A strategy the file names must be able to run every grid point's scenario."""
+    for point, scenario in zip(points, scenarios, strict=True):
+        for strategy in strategies:
+            refusal = resolve_strategy(strategy).unsupported(scenario)
+            if refusal:
+                where = ", ".join(f"{p} = {toml_value(v)}" for p, v in point.items())
+                raise ScenarioError(
+                    f'{name}: strategies: "{strategy}" cannot run the point '
+                    f"{where or '(the base)'}: {refusal}; allowed: strategies that can run "
+                    'every point, or "all" (each point runs those it can)'
+                )
 
 
 def _check_size(name: str, spec: SweepFile) -> None:

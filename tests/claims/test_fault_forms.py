@@ -10,6 +10,8 @@ from hypothesis.errors import NoSuchExample
 from sim import run
 from sim.claims import Claim, check_claim
 from sim.claims.faults import MAX_NTH, MAX_TIMES, fault_schedules
+from sim.scenario.commit_errors import COMMIT_ERROR_REQUESTS
+from sim.scenario.faults import LOOP_POINTS, TXN_LOOP_POINTS
 from sim.strategies.async_per_batch import AsyncPerBatch
 from sim.strategies.base import Seek
 
@@ -94,3 +96,23 @@ def test_the_search_finds_a_loss_only_the_nth_commit_error_reaches():
     (fault,) = outcome.counterexample.faults
     assert (fault["kind"], fault["nth"], fault["times"]) == ("commit-error", 1, 1)
     assert "lost" in outcome.counterexample.violation
+
+
+def test_a_transactional_search_names_transaction_requests_with_their_own_errors():
+    """Only with the transactional loop points (`in-commit`) does a commit error name a
+    transaction request, and then with an error its coordinator answers that request with."""
+
+    def named(points):
+        schedules = fault_schedules(("commit-error",), loop_points=points)
+        return find(schedules, lambda faults: any("request" in f for f in faults), settings=BUDGET)
+
+    (found,) = named(LOOP_POINTS + TXN_LOOP_POINTS)
+    assert found["error"] in COMMIT_ERROR_REQUESTS[found["request"]]
+    end_txn = find(
+        fault_schedules(("commit-error",), loop_points=LOOP_POINTS + TXN_LOOP_POINTS),
+        lambda faults: any(f.get("request") == "EndTxn" for f in faults),
+        settings=BUDGET,
+    )
+    assert end_txn[0]["error"] == "NOT_COORDINATOR"  # shrunk to the first of EndTxn's errors
+    with pytest.raises(NoSuchExample):
+        named(LOOP_POINTS)

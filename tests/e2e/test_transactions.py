@@ -98,3 +98,50 @@ def test_transaction_settings_without_the_strategy_are_refused(capsys, tmp_path)
     assert "consumer.rebalance_callback: the transactional application" in refused(
         capsys, "run", path
     )
+    path.write_text(
+        '[strategy]\nname = "transactional"\n'
+        '[consumer]\nclient = "librdkafka"\n[group]\nprotocol = "consumer"\n'
+    )
+    assert "group.protocol: the transactional strategy is modelled in a consumer group" in (
+        refused(capsys, "run", path)
+    )
+
+
+def test_a_commit_error_names_its_request_and_only_that_requests_errors(capsys, tmp_path):
+    """commit-error's `request`: an error its coordinator never answers that request with is
+    refused, naming the allowed ones; a transaction request with another strategy, and
+    OffsetCommit with the transactional one (it sends none), are refused: exit 2, no
+    traceback."""
+    path = tmp_path / "s.toml"
+    head = '[strategy]\nname = "transactional"\n[[faults]]\nkind = "commit-error"\n'
+    path.write_text(head + 'request = "EndTxn"\nerror = "ILLEGAL_GENERATION"\n')
+    line = refused(capsys, "run", path)
+    assert "faults[0].error: ILLEGAL_GENERATION is not an answer to EndTxn" in line
+    assert '"CONCURRENT_TRANSACTIONS"' in line and '"PRODUCER_FENCED"' in line
+    path.write_text(head + 'request = "TxnOffsetCommit"\nerror = "REBALANCE_IN_PROGRESS"\n')
+    assert "is not an answer to TxnOffsetCommit" in refused(capsys, "run", path)
+    path.write_text(head + 'request = "Commit"\nerror = "NOT_COORDINATOR"\n')
+    assert '"AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn"' in refused(capsys, "run", path)
+    path.write_text(head + 'request = "OffsetCommit"\nerror = "NOT_COORDINATOR"\n')
+    assert "faults[0].request: the transactional application sends no" in refused(
+        capsys, "run", path
+    )
+    other = head.replace("transactional", "sync-per-batch")
+    path.write_text(other + 'request = "EndTxn"\nerror = "NOT_COORDINATOR"\n')
+    assert 'faults[0].request only with strategy.name = "transactional"' in refused(
+        capsys, "run", path
+    )
+
+
+def test_in_a_consumer_group_kip_848_the_member_epoch_fences_a_zombie_and_effects_stay_once():
+    """group.protocol = "consumer" (Java): the TxnOffsetCommit carries the member epoch
+    (groupMetadata().generationId()); ConsumerGroup.validateOffsetCommit(isTransactional)
+    refuses a zombie's (UNKNOWN_MEMBER_ID once removed, ILLEGAL_GENERATION for a stale epoch),
+    and the crashes and pauses leave every record one effect on every seed."""
+    crashes = TURBULENT.replace(group={"protocol": "consumer"})
+    runs = summaries(crashes)
+    assert sum(r["lost_effects"] + r["duplicate_effects"] for r in runs) == 0
+    zombie = load_scenario("transactional-zombie-fenced").replace(group={"protocol": "consumer"})
+    results = [run(zombie, seed=s) for s in SEEDS]
+    assert all(r.ledger.txn_refusals for r in results)
+    assert sum(r.summary()["duplicate_effects"] for r in results) == 0

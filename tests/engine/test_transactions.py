@@ -106,3 +106,43 @@ def test_exactly_once_effects_with_a_crash_at_every_loop_point(point):
         summary = run(CRASHES.with_faults([fault]), seed=seed).summary()
         assert summary["cross_checks_ok"] and summary["quiesced"]
         assert summary["duplicate_effects"] == summary["lost_effects"] == 0
+
+
+def _end_txn_times_out(client):
+    """Consumer 0's first EndTxn answered REQUEST_TIMED_OUT (a commit-error naming EndTxn)."""
+    fault = {"kind": "commit-error", "request": "EndTxn", "error": "REQUEST_TIMED_OUT"}
+    fault.update(consumer=0, nth=1)
+    scenario = CRASHES.replace(consumer={"client": client}, faults=[fault])
+    return run(scenario)
+
+
+@pytest.mark.parametrize("client", ["java", "librdkafka"])
+def test_a_commit_error_on_end_txn_is_retried_by_java_and_aborted_by_librdkafka(client):
+    """REQUEST_TIMED_OUT on EndTxn(commit): Java's EndTxnHandler re-enqueues it and app-0's
+    first transaction commits; librdkafka's rd_kafka_txn_handle_EndTxn has no case for it
+    (permanent, abortable): app-0 aborts it, rewinds and commits the batch in its next one.
+    Either way every record has one effect; the fault is in the trace, naming the request."""
+    result = _end_txn_times_out(client)
+    assert result.ok
+    faults = [f.detail for f in result.ledger.faults if f.kind == "commit-error"]
+    assert faults == ["REQUEST_TIMED_OUT on EndTxn"]
+    first = ended(result.ledger, "app-0")[0]
+    assert first == ((0, True) if client == "java" else (0, False))
+    summary = result.summary()
+    assert summary["duplicate_effects"] == summary["lost_effects"] == 0
+    assert (summary["duplicated_records"] > 0) == (client == "librdkafka")
+
+
+def test_a_commit_error_on_add_partitions_fails_the_transaction_before_any_result():
+    """AddPartitionsToTxn answered INVALID_TXN_STATE: fatal for both clients (Java's
+    AddPartitionsToTxnHandler, librdkafka's rd_kafka_txn_handle_AddPartitionsToTxn): the
+    process exits before it produced a result, the others take its partitions over, and every
+    record has one effect."""
+    fault = {"kind": "commit-error", "request": "AddPartitionsToTxn", "error": "INVALID_TXN_STATE"}
+    fault.update(consumer=0, nth=1)
+    result = run(CRASHES.replace(faults=[fault]))
+    assert result.ok
+    assert result.ledger.stops[0].how == "error"
+    assert not [p for p in result.ledger.produced_batches if p.instance == 0]
+    summary = result.summary()
+    assert summary["duplicate_effects"] == summary["lost_effects"] == 0

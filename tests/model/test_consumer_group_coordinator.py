@@ -16,7 +16,7 @@ from sim.model.consumer_group.reconciliation import (
     UNRELEASED_PARTITIONS,
     UNREVOKED_PARTITIONS,
 )
-from sim.model.messages import OffsetCommit
+from sim.model.messages import OffsetCommit, TxnOffsetCommit
 
 S = 1_000_000
 REBALANCE = 300 * S
@@ -406,3 +406,42 @@ def test_failover_keeps_the_group_and_restarts_its_timers():
     assert sorted(t.at_us for t in of(co.SetTimer, out)) == [54 * S, 9 * S + REBALANCE]
     assert grp.g.members["a"].state == UNREVOKED_PARTITIONS
     assert grp.g.refuse(52, ConsumerGroupHeartbeat("b", 2)) is None
+
+
+def txn_commit(grp, member, epoch, producer_id=1000, offsets=((0, 5),)):
+    grp.rid += 1
+    request = TxnOffsetCommit("app-0", producer_id, 0, member, epoch, offsets)
+    return reply(grp.g.txn_offset_commit(0, grp.rid, request)).error
+
+
+def test_a_transactional_commit_is_checked_against_the_members_epoch_kip_447():
+    """OffsetMetadataManager.validateTransactionalOffsetCommit: ConsumerGroup.
+    validateOffsetCommit(isTransactional) wants a known member with its own current epoch; a
+    stale epoch is answered ILLEGAL_GENERATION (STALE_MEMBER_EPOCH is caught and translated),
+    an unknown member UNKNOWN_MEMBER_ID: both abortable for the producer."""
+    grp = stable_pair()
+    assert txn_commit(grp, "a", 1) == "ILLEGAL_GENERATION"
+    assert txn_commit(grp, "zombie", 2) == "UNKNOWN_MEMBER_ID"
+    assert txn_commit(grp, "a", 2) is None
+    assert grp.g.committed[0] is None  # pending until the transaction's marker
+
+
+def test_pending_transactional_offsets_are_unstable_until_the_commit_marker():
+    """fetchOffsets: requireStable gets UNSTABLE_OFFSET_COMMIT while a transaction's offsets are
+    pending; the COMMIT marker (replayEndTransactionMarker) makes them committed; an ABORT drops
+    them; no marker is written while no broker serves the group."""
+    grp = stable_pair()
+    assert txn_commit(grp, "a", 2) is None
+    grp.rid += 1
+    fetch = MemberOffsetFetch((0,), "a", 2)
+    assert reply(grp.g.offset_fetch(0, grp.rid, fetch)).error == "UNSTABLE_OFFSET_COMMIT"
+    unstable_ok = MemberOffsetFetch((0,), "a", 2, require_stable=False)
+    assert reply(grp.g.offset_fetch(0, grp.rid, unstable_ok)).offsets == (None,)
+    grp.g.failover(0)
+    assert grp.g.txn_marker(0, 1000, 0, True) == ("NOT_LEADER_OR_FOLLOWER", ())
+    grp.g.loaded(0)
+    assert grp.g.txn_marker(0, 1000, 0, True) == (None, ((0, 5),))
+    assert reply(grp.g.offset_fetch(0, grp.rid, fetch)).offsets == (5,)
+    assert txn_commit(grp, "a", 2, offsets=((0, 9),)) is None
+    assert grp.g.txn_marker(0, 1000, 0, False) == (None, ())
+    assert grp.g.committed[0] == 5

@@ -2,8 +2,9 @@
 
 import pytest
 
+from sim.cli.main import main
 from sim.scenario import ScenarioError
-from sim.strategies import STRATEGY_NAMES
+from sim.strategies import STRATEGY_NAMES, strategy_class
 from sim.sweep.spec import load_sweep
 from tests.sweep.conftest import SWEEP
 
@@ -98,3 +99,36 @@ def test_errors_name_file_field_and_allowed(write_sweep, old, new, message):
 def test_missing_sweep_file(tmp_path):
     with pytest.raises(ScenarioError, match="no such sweep file"):
         load_sweep(tmp_path / "absent.toml")
+
+
+def test_all_strategies_leave_out_at_each_point_those_its_scenario_cannot_run(write_sweep):
+    """strategies = "all" (or omitted) over a grid where some points cannot run a strategy
+    (transactional needs sync processing): those points leave it out, as `compare` does, and
+    every task can run; a strategy named in the file that cannot run a point is refused, naming
+    the point and why."""
+    text = SWEEP.replace('["auto", "sync-per-batch"]', '"all"').replace(
+        '"faults[0].rate_per_min" = { from = 10.0, to = 20.0, step = 10.0 }',
+        '"consumer.processing" = ["sync", "async"]',
+    )
+    sweep = load_sweep(write_sweep(text))
+    by_point = {}
+    for task in sweep.tasks():
+        by_point.setdefault(task.point["consumer.processing"], set()).add(task.strategy)
+        assert not strategy_class(task.strategy).unsupported(task.scenario)
+    assert "transactional" in by_point["sync"] and "transactional" not in by_point["async"]
+    assert by_point["async"] < set(STRATEGY_NAMES)
+    with pytest.raises(ScenarioError) as refused:
+        load_sweep(write_sweep(text.replace('"all"', '["auto", "transactional"]')))
+    assert 'strategies: "transactional" cannot run the point' in str(refused.value)
+    assert 'consumer.processing = "async"' in str(refused.value)
+
+
+def test_a_sweep_of_every_strategy_on_an_async_base_runs(write_sweep, tmp_path):
+    """`offsim sweep` with strategies = "all" on a base the transactional strategy cannot run
+    (processing async): exit 0, no task of it (it used to stop on the engine's refusal)."""
+    text = SWEEP.replace('["auto", "sync-per-batch"]', '"all"').replace("seeds = 2", "seeds = 1")
+    path = write_sweep(
+        text.replace("[parameters]", '[parameters]\n"consumer.processing" = ["async"]')
+    )
+    out = tmp_path / "results.sqlite"
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out)]) == 0

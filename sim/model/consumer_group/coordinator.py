@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from sim.model.coordinator_outputs import ACTIVE, Reply, SetTimer
+from sim.model.txn_offsets import PendingOffsets
 
 from .assignors import DEFAULT_ASSIGNOR, SERVER_ASSIGNORS
 from .coordinator_checks import epoch_error, given, request_error
@@ -79,6 +80,7 @@ class ConsumerGroupCoordinator(MembersAndFencing, OffsetsAndFailover):
     committed: list[int | None] = field(default_factory=list)
     last_heartbeat_us: dict[str, int] = field(default_factory=dict)
     status: str = ACTIVE
+    txn_offsets: PendingOffsets = field(default_factory=PendingOffsets)  # KIP-447, pending
     # Armed timers by member: the session expiry, the rebalance timeout (timer.schedule replaces
     # a member's timer; a stale one finds a different value here and does nothing).
     _session: dict[str, int] = field(default_factory=dict)

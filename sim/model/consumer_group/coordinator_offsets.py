@@ -1,8 +1,10 @@
 """What a consumer group keeps in __consumer_offsets, and how it survives a failover: commits
-checked against the member's own epoch, OffsetFetch with a member epoch, and the failover's phases
-(only the timers are lost: every change was written before it was answered).
+checked against the member's own epoch, transactional commits (KIP-447) and their markers,
+OffsetFetch with a member epoch, and the failover's phases (only the timers are lost: every change
+was written before it was answered).
 
-It owns `committed` and the serving status. It never changes a member's epoch or assignment."""
+It owns `committed`, the pending transactional offsets and the serving status. It never changes
+a member's epoch or assignment."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from ..coordinator_outputs import (
     CommitApplied,
     Reply,
 )
-from ..messages import CommitResponse, OffsetCommit, OffsetFetchResponse
+from ..messages import CommitResponse, OffsetCommit, OffsetFetchResponse, TxnOffsetCommit
 from .messages import ConsumerGroupHeartbeat, ConsumerGroupHeartbeatResponse, MemberOffsetFetch
 from .reconciliation import UNREVOKED_PARTITIONS
 
@@ -35,14 +37,42 @@ class OffsetsAndFailover:
             return [Reply(request_id, CommitResponse(error))]
         for partition, offset in req.offsets:
             self.committed[partition] = offset
+        if self.txn_offsets.pending:  # a later plain commit outranks a pending transactional one
+            self.txn_offsets.plain_commit(req.offsets)
         return [CommitApplied(request_id, req.offsets), Reply(request_id, STORED)]
 
+    def txn_offset_commit(self, now: int, request_id: int, req: TxnOffsetCommit) -> list:
+        """OffsetMetadataManager.validateTransactionalOffsetCommit: ConsumerGroup.
+        validateOffsetCommit with isTransactional (a known member, UNKNOWN_MEMBER_ID otherwise,
+        with its own current epoch), a stale epoch answered ILLEGAL_GENERATION (the producer's
+        TxnOffsetCommitHandler knows no STALE_MEMBER_EPOCH); then the producer's epoch. Pending
+        until the transaction's marker (`txn_marker`)."""
+        error = self._member_check(req.member_id, req.generation, empty_ok=True)
+        if error == "STALE_MEMBER_EPOCH":
+            error = "ILLEGAL_GENERATION"
+        if error is None:
+            error = self.txn_offsets.add(req.producer_id, req.epoch, req.offsets)
+        return [Reply(request_id, CommitResponse(error))]
+
+    def txn_marker(self, now: int, producer_id: int, epoch: int, commit: bool):
+        """A transaction marker reached the group's __consumer_offsets partition: (error, the
+        offsets it made committed); NOT_LEADER_OR_FOLLOWER while no broker serves the group."""
+        if self.status != ACTIVE:
+            return "NOT_LEADER_OR_FOLLOWER", ()
+        error, offsets = self.txn_offsets.end(producer_id, epoch, commit)
+        for partition, offset in offsets:
+            self.committed[partition] = offset
+        return error, offsets
+
     def offset_fetch(self, now: int, request_id: int, req: MemberOffsetFetch) -> list:
-        """ConsumerGroup.validateOffsetFetch, then the committed offsets."""
+        """ConsumerGroup.validateOffsetFetch, then the committed offsets; with requireStable,
+        UNSTABLE_OFFSET_COMMIT while a transaction's offsets are pending (fetchOffsets)."""
         if req.member_id is not None or req.member_epoch >= 0:
             error = self._member_check(req.member_id, req.member_epoch, empty_ok=False)
             if error is not None:
                 return [Reply(request_id, OffsetFetchResponse((), error))]
+        if req.require_stable and self.txn_offsets.unstable(req.partitions):
+            return [Reply(request_id, OffsetFetchResponse((), "UNSTABLE_OFFSET_COMMIT"))]
         offsets = tuple(self.committed[p] for p in req.partitions)
         return [Reply(request_id, OffsetFetchResponse(offsets))]
 

@@ -61,3 +61,6 @@ class MemberOffsetFetch:
     partitions: tuple[int, ...]
     member_id: str | None = None
     member_epoch: int = -1
+    # requireStable: the Java consumer always (CommitRequestManager), librdkafka with
+    # isolation.level read_committed, its default; UNSTABLE_OFFSET_COMMIT while pending.
+    require_stable: bool = True
