@@ -65,6 +65,8 @@ def check_supported(scenario, backend, client: str = "confluent-kafka") -> None:
                 raise Unsupported(f"faults[{i}]: owner_of at a time: the controller cannot see")
         if fault.kind == "stall" and fault.consumer == "random":
             raise Unsupported(f"faults[{i}]: a drawn stall has no real counterpart")
+        if fault.kind == "commit-error" and fault.request not in (None, "OffsetCommit"):
+            raise Unsupported(f"faults[{i}]: the real side injects errors on OffsetCommit only")
     if sum(f.kind == "commit-error" for f in s.faults) > 1:
         raise Unsupported("more than one commit-error fault")
     why = backend.unsupported(s)

@@ -101,8 +101,9 @@ def test_model_outcomes_run_the_scenario_over_its_seeds():
 
 
 def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
-    """A pause, a drawn stall, a strategy without a confluent-kafka worker, or a time-windowed
-    commit error on the mock: each is refused with the reason, before any broker is touched."""
+    """A pause, a drawn stall, a strategy without a confluent-kafka worker, a time-windowed
+    commit error on the mock, or an error on a transaction's request (the real side pushes
+    OffsetCommit errors only): each is refused with the reason, before any broker is touched."""
     from sim.conformance.backend import Bootstrap
     from sim.conformance.clients import Unsupported, check_supported
     from sim.conformance.mock import MockCluster
@@ -128,6 +129,10 @@ def test_what_the_real_side_cannot_do_is_said_not_run_wrongly():
         check_supported(store, mock, "kafka-python")
     (nth,) = conformance_scenarios("sync-per-batch-rebalance-in-progress")
     check_supported(nth, mock)
+    (txn,) = conformance_scenarios("transactional-before-commit")
+    end_txn = {"kind": "commit-error", "request": "EndTxn", "error": "NOT_COORDINATOR", "nth": 1}
+    with pytest.raises(Unsupported, match="OffsetCommit only"):
+        check_supported(txn.replace(faults=[end_txn]), mock)
     with pytest.raises(Unsupported, match="cannot inject"):
         check_supported(nth, own)
 

@@ -180,6 +180,8 @@ def test_end_txn_timed_out_is_retried_by_java_and_aborts_with_librdkafka(client)
     s.reply(OffsetFetchResponse((7,)))
     assert s.consumer.positions == {0: 7}
     assert s.consumer.txn_producer.state == READY
+
+
 def test_a_batch_whose_transaction_aborted_before_processing_is_not_processed():
     """AddPartitionsToTxn answered UNKNOWN_PRODUCER_ID (abortable, KIP-360): the application
     aborts the transaction (EndTxn abort, the epoch bumped by InitProducerId), seeks back to
