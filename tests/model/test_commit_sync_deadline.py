@@ -1,5 +1,6 @@
 """commitSync's deadline bounds every wait inside it, the wait for the coordinator included
-(ConsumerCoordinator.commitOffsetsSync -> ensureCoordinatorReady(timer))."""
+(ConsumerCoordinator.commitOffsetsSync -> invokePendingAsyncCommits ->
+ensureCoordinatorReady(timer))."""
 
 import pytest
 
