@@ -41,11 +41,20 @@ def test_every_strategy_runs_in_a_consumer_group_with_clean_cross_checks(make, s
     assert result.report.metrics.quiesced
 
 
-def test_the_transactional_strategy_is_refused_in_a_consumer_group():
-    """A TxnOffsetCommit to a consumer group is not modelled: the run says so instead of
-    running a model that does not exist."""
-    with pytest.raises(ValueError, match="classic group protocols"):
-        run(crash("java"), strategy="transactional")
+def test_the_transactional_strategy_runs_in_a_consumer_group_with_java_only():
+    """A TxnOffsetCommit to a consumer group is modelled for the Java client
+    (ConsumerGroup.validateOffsetCommit with isTransactional): a crash leaves every record one
+    effect for a read_committed reader; librdkafka's consumer group member is refused instead
+    of running a model that does not exist."""
+    committed = crash("java").replace(
+        strategy={"name": "transactional"}, transactions={"isolation": "read_committed"}
+    )
+    result = run(committed)
+    assert result.ok, result.report.failures
+    summary = result.summary()
+    assert summary["lost_effects"] == summary["duplicate_effects"] == 0
+    with pytest.raises(ValueError, match="with the Java client only"):
+        run(crash("librdkafka"), strategy="transactional")
 
 
 def test_a_joining_member_gets_its_partitions_at_its_next_heartbeat_after_their_release():
