@@ -246,6 +246,24 @@ def test_a_fenced_member_that_stayed_in_the_group_cannot_rejoin_with_epoch_zero(
     assert grp.join(7 * S, "a").error == "FENCED_MEMBER_EPOCH"
 
 
+def test_refused_heartbeats_do_not_refresh_the_session_so_the_refused_rejoin_ends():
+    """consumerGroupHeartbeat schedules the session timeout only once its checks pass: a member
+    whose every heartbeat is refused (here its rejoin at epoch 0) is fenced one session (45 s)
+    after its last accepted heartbeat, and its next rejoin is accepted. Without it, a Java
+    member whose leave was lost during a coordinator load was refused for ever."""
+    grp = two_members_revoking()
+    grp.beat(6 * S, "a", 1, owned=(0, 1))  # a's last accepted heartbeat
+    assert grp.join(7 * S, "a").error == "FENCED_MEMBER_EPOCH"
+    assert [timer.at_us for timer in of(co.SetTimer, grp.out)] == [51 * S]
+    (timer,) = of(co.SetTimer, grp.out)
+    assert grp.join(8 * S, "a").error == "FENCED_MEMBER_EPOCH"
+    assert of(co.SetTimer, grp.out) == []  # the expiry already running is kept
+    assert of(co.MemberRemoved, grp.fire(51 * S, timer)) == [
+        co.MemberRemoved("a", "session-expired")
+    ]
+    assert grp.join(52 * S, "a").error is None
+
+
 def test_a_static_member_leaving_with_epoch_minus_two_keeps_its_partitions():
     """consumerGroupStaticMemberGroupLeave: epoch -2, assignment kept (its partitions stay
     held: nobody else gets them), no group epoch bump; its session runs on from its last

@@ -109,7 +109,15 @@ class ConsumerGroupCoordinator(MembersAndFencing, OffsetsAndFailover):
             return self._leave(now, request_id, req)
         member, replaced, error = self._subscribe(req)
         if error is not None:
-            return [self._error(request_id, error)]
+            # A refused heartbeat does not refresh the session (consumerGroupHeartbeat schedules
+            # the session timeout only once its checks pass): a member whose every heartbeat is
+            # refused, e.g. one rejoining at epoch 0 under the id the group still holds at a
+            # later epoch, is fenced one session after its last accepted heartbeat.
+            last = self.last_heartbeat_us.get(req.member_id, now)
+            return [
+                self._error(request_id, error),
+                *self.heartbeats_stopped(now, req.member_id, last),
+            ]
         out: list = []
         before = member
         member = replace(
