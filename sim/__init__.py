@@ -2,7 +2,7 @@
 
 from sim._lazy import lazy_exports
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "Claim",
