@@ -1,8 +1,8 @@
 """The catalogue's claims about transactions, read-process-write (the `transactional` strategy,
 docs/exactly-once.md): exactly-once effects as a read_committed reader sees them, whatever
 crashes (at every loop point, `in-commit` included), zombies, coordinator failovers and commit
-errors do, with the Java client and with librdkafka; what a read_uncommitted reader sees instead;
-and the zombie fenced by KIP-447.
+errors do, with the Java client, with librdkafka and in a consumer group (KIP-848); what a
+read_uncommitted reader sees instead; and the zombie fenced by KIP-447.
 
 Only data, as `sim.claims.catalogue_settings`, whose fault-kind sets it shares.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from sim.claims.catalogue_commits import EVERY_FAULT
+from sim.claims.catalogue_consumer_group import CONSUMER, TEST_BROKER
 from sim.claims.catalogue_settings import LIVENESS
 from sim.claims.claim import Claim
 
@@ -60,6 +61,20 @@ TRANSACTION_CLAIMS: tuple[Claim, ...] = (
         EVERY_FAULT + LIVENESS + FAILOVERS,
         client="librdkafka",
         overrides=_settings("read_committed"),
+    ),
+    Claim(
+        "transactional-read-committed-exactly-once-kip848",
+        "The same in a consumer group (KIP-848, the Java client): the transaction's offsets "
+        "carry the member epoch, which the coordinator checks (ConsumerGroup."
+        "validateOffsetCommit with isTransactional), and every record still leaves exactly one "
+        "effect",
+        ("transactional",),
+        "exactly-once-effects",
+        "holds",
+        SOURCE + "; docs/kip848.md",
+        EVERY_FAULT + LIVENESS + FAILOVERS,
+        overrides=MappingProxyType({**_settings("read_committed"), "broker": TEST_BROKER}),
+        protocol=CONSUMER,
     ),
     Claim(
         "transactional-read-uncommitted-sees-aborted",
