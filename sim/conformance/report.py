@@ -86,7 +86,7 @@ def _section(rows: list[dict]) -> list[str]:
 def report_text(rows: list[dict], reps: int) -> str:
     import confluent_kafka
 
-    version = f"confluent-kafka {confluent_kafka.version()[0]}, librdkafka "
+    version = f"confluent-kafka {confluent_kafka.__version__}, librdkafka "
     version += confluent_kafka.libversion()[0]
     if any(row.get("client") == "kafka-python" for row in rows):
         import kafka

@@ -194,6 +194,9 @@ def test_each_backend_and_real_client_gets_its_own_table():
     ]
     assert 'compared with the model\'s `consumer.client = "java"`' in text
     assert summary(rows[1:]) == "mock (kafka-python): 1 mismatch"
+    import confluent_kafka
+
+    assert f"confluent-kafka {confluent_kafka.__version__}, librdkafka" in text  # whole
     assert summary(rows[:1]) == "mock: 1 exact"
 
 
