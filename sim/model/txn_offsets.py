@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .coordinator_outputs import ACTIVE
 from .messages import Offsets
 
 
@@ -74,3 +75,19 @@ class PendingOffsets:
             return "INVALID_PRODUCER_EPOCH"
         self.epochs[producer_id] = epoch
         return None
+
+
+class MarkerTarget:
+    """A group coordinator's side of a transaction marker, the same in both protocols: it holds
+    `txn_offsets` (PendingOffsets), `committed` and `status`."""
+
+    def txn_marker(self, now: int, producer_id: int, epoch: int, commit: bool):
+        """A transaction marker reached the group's __consumer_offsets partition: (error, the
+        offsets it made committed). While no broker serves the group the partition has no
+        leader: NOT_LEADER_OR_FOLLOWER, and the transaction coordinator retries."""
+        if self.status != ACTIVE:
+            return "NOT_LEADER_OR_FOLLOWER", ()
+        error, offsets = self.txn_offsets.end(producer_id, epoch, commit)
+        for partition, offset in offsets:
+            self.committed[partition] = offset
+        return error, offsets

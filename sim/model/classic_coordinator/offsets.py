@@ -7,7 +7,7 @@ except that an accepted commit refreshes its member's session."""
 
 from __future__ import annotations
 
-from ..coordinator_outputs import ACTIVE, STORED, CommitApplied, Reply, SetTimer
+from ..coordinator_outputs import STORED, CommitApplied, Reply, SetTimer
 from ..messages import (
     CommitResponse,
     OffsetCommit,
@@ -15,10 +15,11 @@ from ..messages import (
     OffsetFetchResponse,
     TxnOffsetCommit,
 )
+from ..txn_offsets import MarkerTarget
 from .group import COMPLETING_REBALANCE
 
 
-class CommittedOffsets:
+class CommittedOffsets(MarkerTarget):
     """Commits, fetches and the offsets' expiry (a part of
     `sim.model.coordinator.GroupCoordinator`)."""
 
@@ -50,17 +51,6 @@ class CommittedOffsets:
         if error is None:
             error = self.txn_offsets.add(req.producer_id, req.epoch, req.offsets)
         return [Reply(request_id, CommitResponse(error))]
-
-    def txn_marker(self, now: int, producer_id: int, epoch: int, commit: bool):
-        """A transaction marker reached the group's __consumer_offsets partition: (error, the
-        offsets it made committed). While no broker serves the group the partition has no
-        leader: NOT_LEADER_OR_FOLLOWER, and the transaction coordinator retries."""
-        if self.status != ACTIVE:
-            return "NOT_LEADER_OR_FOLLOWER", ()
-        error, offsets = self.txn_offsets.end(producer_id, epoch, commit)
-        for partition, offset in offsets:
-            self.committed[partition] = offset
-        return error, offsets
 
     def offset_fetch(self, now: int, request_id: int, req: OffsetFetch) -> list:
         if req.require_stable and self.txn_offsets.unstable(req.partitions):

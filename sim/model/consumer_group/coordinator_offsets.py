@@ -19,11 +19,12 @@ from ..coordinator_outputs import (
     Reply,
 )
 from ..messages import CommitResponse, OffsetCommit, OffsetFetchResponse, TxnOffsetCommit
+from ..txn_offsets import MarkerTarget
 from .messages import ConsumerGroupHeartbeat, ConsumerGroupHeartbeatResponse, MemberOffsetFetch
 from .reconciliation import UNREVOKED_PARTITIONS
 
 
-class OffsetsAndFailover:
+class OffsetsAndFailover(MarkerTarget):
     """Commits, fetches and the failover (a part of
     `sim.model.consumer_group.coordinator.ConsumerGroupCoordinator`)."""
 
@@ -53,16 +54,6 @@ class OffsetsAndFailover:
         if error is None:
             error = self.txn_offsets.add(req.producer_id, req.epoch, req.offsets)
         return [Reply(request_id, CommitResponse(error))]
-
-    def txn_marker(self, now: int, producer_id: int, epoch: int, commit: bool):
-        """A transaction marker reached the group's __consumer_offsets partition: (error, the
-        offsets it made committed); NOT_LEADER_OR_FOLLOWER while no broker serves the group."""
-        if self.status != ACTIVE:
-            return "NOT_LEADER_OR_FOLLOWER", ()
-        error, offsets = self.txn_offsets.end(producer_id, epoch, commit)
-        for partition, offset in offsets:
-            self.committed[partition] = offset
-        return error, offsets
 
     def offset_fetch(self, now: int, request_id: int, req: MemberOffsetFetch) -> list:
         """ConsumerGroup.validateOffsetFetch, then the committed offsets; with requireStable,
