@@ -173,6 +173,24 @@ PLANTED = (
         "            if True:\n                self.failed = True",
         f"{TJ}::test_fenced_instance_id_is_fatal_only_if_the_generation_is_unchanged",
     ),
+    (
+        "commitAsync is sent while the coordinator is unknown",
+        JC,
+        "        if not self.coordinator_known:\n"
+        "            self.pending_async.append((offsets, self.commit_sequence, kind))\n"
+        "            return\n",
+        "",
+        "tests/model/test_async_commit_lookup.py::"
+        "test_classic_commit_async_waits_for_the_lookup_while_the_coordinator_is_unknown",
+    ),
+    (
+        "a refused consumer group heartbeat keeps the member's session alive",
+        "sim/model/consumer_group/coordinator.py",
+        "                *self.heartbeats_stopped(now, req.member_id, last),\n",
+        "",
+        "tests/model/test_consumer_group_coordinator.py::"
+        "test_refused_heartbeats_do_not_refresh_the_session_so_the_refused_rejoin_ends",
+    ),
 )
 MUTANTS = ROOT / "mutants"
 VERDICTS = ROOT / "tests" / "mutation_verdicts.toml"
