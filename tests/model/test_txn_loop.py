@@ -96,6 +96,17 @@ def test_a_committed_transaction_sends_the_offsets_with_the_group_metadata():
     assert s.consumer.txn_producer.state == READY
 
 
+def aborted_and_rewound(s, committed=7):
+    """The application's answer to an abortable error: EndTxn(abort), then the positions back at
+    the stable committed offset (OffsetFetch with requireStable), the producer ready again."""
+    assert s.command.request == EndTxn("app-0", 1000, 0, False)
+    s.reply(TxnResponse(None))
+    assert s.command.request == OffsetFetch((0,), True)
+    s.reply(OffsetFetchResponse((committed,)))
+    assert s.consumer.positions == {0: committed}
+    assert s.consumer.txn_producer.state == READY
+
+
 def test_a_group_metadata_mismatch_aborts_and_seeks_back_to_the_committed_offsets():
     """TxnOffsetCommit refused with ILLEGAL_GENERATION (a zombie's, KIP-447) is abortable
     (TxnOffsetCommitHandler: CommitFailedException): abortTransaction, then the positions go
@@ -103,12 +114,7 @@ def test_a_group_metadata_mismatch_aborts_and_seeks_back_to_the_committed_offset
     s = started(committed=7)
     through_processing(s)
     s.reply(CommitResponse("ILLEGAL_GENERATION"))
-    assert s.command.request == EndTxn("app-0", 1000, 0, False)
-    s.reply(TxnResponse(None))
-    assert s.command.request == OffsetFetch((0,), True)
-    s.reply(OffsetFetchResponse((7,)))
-    assert s.consumer.positions == {0: 7}
-    assert s.consumer.txn_producer.state == READY
+    aborted_and_rewound(s)
     assert isinstance(s.skip_points(), ReadLog)
 
 
@@ -174,12 +180,7 @@ def test_end_txn_timed_out_is_retried_by_java_and_aborts_with_librdkafka(client)
         s.reply(None, now=2 * S + 100_000)
         assert s.command.request == EndTxn("app-0", 1000, 0, True)
         return
-    assert s.command.request == EndTxn("app-0", 1000, 0, False)
-    s.reply(TxnResponse(None))
-    assert s.command.request == OffsetFetch((0,), True)
-    s.reply(OffsetFetchResponse((7,)))
-    assert s.consumer.positions == {0: 7}
-    assert s.consumer.txn_producer.state == READY
+    aborted_and_rewound(s)
 
 
 def test_a_batch_whose_transaction_aborted_before_processing_is_not_processed():
